@@ -1,0 +1,98 @@
+"""Django system checks: misconfigurations are reported by `manage.py check`, with a hint to fix them."""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.checks import Error, Tags, Warning, register
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from .conf import stripe_settings
+
+
+@register()
+def check_api_keys(app_configs, **kwargs):
+    secret = stripe_settings.STRIPE_SECRET_KEY
+    publishable = stripe_settings.STRIPE_PUBLISHABLE_KEY
+    messages = []
+    if not secret:
+        messages.append(
+            Warning(
+                "STRIPE_SECRET_KEY is not set: every call to Stripe will fail.",
+                hint="Set STRIPE_SECRET_KEY in settings or in the environment (sk_test_... while developing).",
+                id="django_stripe.W001",
+            )
+        )
+    if secret and publishable and _key_mode(secret) != _key_mode(publishable):
+        messages.append(
+            Error(
+                "STRIPE_SECRET_KEY and STRIPE_PUBLISHABLE_KEY belong to different modes "
+                f"({_key_mode(secret)} and {_key_mode(publishable)}).",
+                hint="Use the test keys together, or the live keys together, from the same Stripe account.",
+                id="django_stripe.E001",
+            )
+        )
+    return messages
+
+
+@register()
+def check_webhook_secret(app_configs, **kwargs):
+    if stripe_settings.webhook_secrets:
+        return []
+    return [
+        Warning(
+            "STRIPE_WEBHOOK_SECRET is not set: the webhook endpoint rejects every event, so the mirror "
+            "will not follow Stripe.",
+            hint="Copy the endpoint's signing secret (whsec_...) from the Stripe Dashboard or `stripe listen`.",
+            id="django_stripe.W002",
+        )
+    ]
+
+
+@register()
+def check_user_model(app_configs, **kwargs):
+    if not apps.is_installed("django.contrib.auth"):
+        return []
+    user_model = get_user_model()
+    if hasattr(user_model, "stripe_customer_id"):
+        return []
+    return [
+        Error(
+            f"AUTH_USER_MODEL ({settings.AUTH_USER_MODEL}) has no stripe_customer_id.",
+            hint="Subclass django_stripe.models.StripeCustomerUser, or add a stripe_customer_id field "
+            "or property to your user model.",
+            id="django_stripe.E002",
+        )
+    ]
+
+
+@register(Tags.urls)
+def check_rest_framework_installed(app_configs, **kwargs):
+    if apps.is_installed("rest_framework") or not _uses_api_urls(get_resolver().url_patterns):
+        return []
+    return [
+        Error(
+            "The django-stripe REST API is in your URLs but 'rest_framework' is not in INSTALLED_APPS.",
+            hint="Add 'rest_framework' to INSTALLED_APPS.",
+            id="django_stripe.E003",
+        )
+    ]
+
+
+def _key_mode(key: str) -> str:
+    return "live" if "_live_" in key else "test"
+
+
+def _uses_api_urls(patterns) -> bool:
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            if getattr(pattern.urlconf_module, "__name__", "").startswith("django_stripe.") or _uses_api_urls(
+                pattern.url_patterns
+            ):
+                return True
+        elif isinstance(pattern, URLPattern):
+            view_class = getattr(pattern.callback, "cls", None)
+            if view_class is not None and view_class.__module__.startswith("django_stripe.api"):
+                return True
+    return False

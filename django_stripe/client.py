@@ -1,0 +1,52 @@
+"""The one place that builds a `stripe.StripeClient`.
+
+Keys, API base and version are read from settings on every call, so tests and key rotation need no
+restart. Clients are cached per configuration because building one creates an HTTP session. The stripe
+module's globals (`stripe.api_key`, `stripe.api_base`, ...) are never touched.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import stripe
+
+from .conf import stripe_settings
+from .exceptions import StripeNotConfigured
+
+
+def get_client() -> stripe.StripeClient:
+    """A StripeClient for the configured key, API base and API version."""
+    api_key = stripe_settings.STRIPE_SECRET_KEY
+    if not api_key:
+        raise StripeNotConfigured("STRIPE_SECRET_KEY is not set: add it to your settings or to the environment.")
+    return _build_client(
+        api_key,
+        stripe_settings.STRIPE_API_BASE,
+        stripe_settings.STRIPE_API_VERSION,
+        stripe_settings.STRIPE_MAX_NETWORK_RETRIES,
+        stripe_settings.STRIPE_HTTP_CLIENT,
+    )
+
+
+def api_version() -> str:
+    """The Stripe API version every request is pinned to."""
+    return stripe_settings.STRIPE_API_VERSION or stripe.api_version
+
+
+@lru_cache(maxsize=16)
+def _build_client(
+    api_key: str,
+    api_base: str | None,
+    version: str | None,
+    max_network_retries: int,
+    http_client: stripe.HTTPClient | None,
+) -> stripe.StripeClient:
+    base_addresses = {"api": api_base, "files": api_base} if api_base else None
+    return stripe.StripeClient(
+        api_key,
+        stripe_version=version or stripe.api_version,
+        base_addresses=base_addresses,
+        max_network_retries=max_network_retries,
+        http_client=http_client,
+    )

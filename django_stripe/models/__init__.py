@@ -1,0 +1,23 @@
+from .base import StripeObject
+from .billing import ActiveEntitlement, Customer, Invoice, PaymentMethod, Subscription, SubscriptionItem
+from .catalog import Price, Product
+from .events import SyncCursor, WebhookEvent
+from .user import StripeCustomerUser
+
+MIRRORED_MODELS = (Product, Price, Customer, PaymentMethod, Subscription, SubscriptionItem, Invoice, ActiveEntitlement)
+
+__all__ = [
+    "ActiveEntitlement",
+    "Customer",
+    "Invoice",
+    "MIRRORED_MODELS",
+    "PaymentMethod",
+    "Price",
+    "Product",
+    "StripeCustomerUser",
+    "StripeObject",
+    "Subscription",
+    "SubscriptionItem",
+    "SyncCursor",
+    "WebhookEvent",
+]

@@ -1,0 +1,107 @@
+"""What a customer has: subscriptions and their items, invoices, payment methods and entitlements."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from .base import StripeObject, stripe_relation
+
+
+class Customer(StripeObject):
+    stripe_object_name = "customer"
+
+    email = models.CharField(max_length=512, null=True, blank=True, db_index=True)
+    name = models.CharField(max_length=512, null=True, blank=True)
+    default_payment_method = stripe_relation("django_stripe.PaymentMethod", "+")
+
+    class Meta(StripeObject.Meta):
+        db_table = "django_stripe_customer"
+
+
+class Subscription(StripeObject):
+    stripe_object_name = "subscription"
+
+    customer = stripe_relation("django_stripe.Customer", "subscriptions")
+    status = models.CharField(max_length=32)
+    cancel_at_period_end = models.BooleanField(default=False)
+    cancel_at = models.DateTimeField(null=True, blank=True)
+    canceled_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    start_date = models.DateTimeField(null=True, blank=True)
+    trial_start = models.DateTimeField(null=True, blank=True)
+    trial_end = models.DateTimeField(null=True, blank=True)
+    # Since API 2025-03-31 the billing period lives on the items; these hold the earliest start and the
+    # latest end over the items (or the top-level fields of older API versions).
+    current_period_start = models.DateTimeField(null=True, blank=True)
+    current_period_end = models.DateTimeField(null=True, blank=True, db_index=True)
+    default_payment_method = stripe_relation("django_stripe.PaymentMethod", "+")
+    latest_invoice = stripe_relation("django_stripe.Invoice", "+")
+
+    class Meta(StripeObject.Meta):
+        db_table = "django_stripe_subscription"
+        indexes = [
+            models.Index(fields=["customer", "status"], name="djstripe_sub_customer_idx"),
+            models.Index(fields=["status", "cancel_at_period_end"], name="djstripe_sub_status_idx"),
+        ]
+
+
+class SubscriptionItem(StripeObject):
+    stripe_object_name = "subscription_item"
+
+    subscription = stripe_relation("django_stripe.Subscription", "items")
+    price = stripe_relation("django_stripe.Price", "subscription_items")
+    product = stripe_relation("django_stripe.Product", "subscription_items")
+    quantity = models.PositiveIntegerField(null=True, blank=True)
+    current_period_start = models.DateTimeField(null=True, blank=True)
+    current_period_end = models.DateTimeField(null=True, blank=True)
+
+    class Meta(StripeObject.Meta):
+        db_table = "django_stripe_subscription_item"
+        indexes = [models.Index(fields=["product", "subscription"], name="djstripe_item_product_idx")]
+
+
+class Invoice(StripeObject):
+    stripe_object_name = "invoice"
+
+    customer = stripe_relation("django_stripe.Customer", "invoices")
+    subscription = stripe_relation("django_stripe.Subscription", "invoices")
+    status = models.CharField(max_length=32, null=True, blank=True)
+    number = models.CharField(max_length=255, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    amount_due = models.BigIntegerField(null=True, blank=True)
+    amount_paid = models.BigIntegerField(null=True, blank=True)
+    billing_reason = models.CharField(max_length=64, null=True, blank=True)
+
+    class Meta(StripeObject.Meta):
+        db_table = "django_stripe_invoice"
+        indexes = [
+            models.Index(fields=["customer", "status"], name="djstripe_invoice_customer_idx"),
+            models.Index(fields=["subscription"], name="djstripe_invoice_sub_idx"),
+        ]
+
+
+class PaymentMethod(StripeObject):
+    stripe_object_name = "payment_method"
+
+    customer = stripe_relation("django_stripe.Customer", "payment_methods")
+    type = models.CharField(max_length=64)
+    card_brand = models.CharField(max_length=32, blank=True)
+    card_last4 = models.CharField(max_length=4, blank=True)
+
+    class Meta(StripeObject.Meta):
+        db_table = "django_stripe_payment_method"
+        indexes = [models.Index(fields=["customer", "type"], name="djstripe_pm_customer_idx")]
+
+
+class ActiveEntitlement(StripeObject):
+    """A feature a customer currently has, from the entitlement summary Stripe keeps per customer."""
+
+    stripe_object_name = "entitlements.active_entitlement"
+
+    customer = stripe_relation("django_stripe.Customer", "active_entitlements")
+    feature = models.CharField(max_length=255)
+    lookup_key = models.CharField(max_length=255)
+
+    class Meta(StripeObject.Meta):
+        db_table = "django_stripe_active_entitlement"
+        indexes = [models.Index(fields=["customer", "lookup_key"], name="djstripe_ent_customer_idx")]

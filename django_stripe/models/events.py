@@ -1,0 +1,54 @@
+"""The ledger of received webhook events and the cursors of the backfill."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class WebhookEvent(models.Model):
+    """A Stripe event as received. Stored before it is processed, so that none is ever lost."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        PROCESSING = "processing"
+        PROCESSED = "processed"
+        FAILED = "failed"
+        IGNORED = "ignored"
+
+    id = models.CharField(max_length=255, primary_key=True)
+    type = models.CharField(max_length=255, db_index=True)
+    api_version = models.CharField(max_length=64, null=True, blank=True)
+    livemode = models.BooleanField(default=False)
+    created = models.DateTimeField(help_text="When Stripe created the event.")
+    payload = models.JSONField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    traceback = models.TextField(blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "django_stripe_webhook_event"
+        ordering = ("-created",)
+        indexes = [models.Index(fields=["status", "received_at"], name="djstripe_event_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.id}"
+
+
+class SyncCursor(models.Model):
+    """How far the backfill of one object type got, written in the same transaction as each page."""
+
+    object_type = models.CharField(max_length=64, primary_key=True)
+    starting_after = models.CharField(max_length=255, blank=True)
+    synced_count = models.PositiveIntegerField(default=0)
+    pass_started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "django_stripe_sync_cursor"
+
+    def __str__(self) -> str:
+        return self.object_type

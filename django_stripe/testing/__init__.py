@@ -1,0 +1,1 @@
+"""Test support: Stripe-shaped payloads and factories, and (see `fake`) an offline, stateful Stripe."""

@@ -1,0 +1,3 @@
+"""The REST API and the webhook endpoint: `path("api/", include("django_stripe.urls"))`."""
+
+urlpatterns: list = []

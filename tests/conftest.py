@@ -1,0 +1,30 @@
+"""Shared test setup: which database the suite runs on, and skipping what needs a missing service."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+
+def uses_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def pytest_report_header(config):
+    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    name = settings.DATABASES["default"]["NAME"]
+    broker = os.environ.get("REDIS_URL") or "none (eager Celery)"
+    return [f"django-stripe test database: {engine} ({name}); broker: {broker}"]
+
+
+def pytest_collection_modifyitems(config, items):
+    no_postgres = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://... to run it")
+    no_broker = pytest.mark.skip(reason="needs a Redis broker: set REDIS_URL=redis://... to run it")
+    for item in items:
+        if "postgres" in item.keywords and not uses_postgres():
+            item.add_marker(no_postgres)
+        if "broker" in item.keywords and not os.environ.get("REDIS_URL"):
+            item.add_marker(no_broker)
