@@ -8,6 +8,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+pytest_plugins = ["django_stripe.testing.pytest_plugin"]
+
 
 def uses_postgres() -> bool:
     return connection.vendor == "postgresql"
