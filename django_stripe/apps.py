@@ -8,4 +8,6 @@ class DjangoStripeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (registers the system checks)
+        # Imported for their side effects: system checks, and the receiver that clears cached access checks.
+        from . import checks  # noqa: F401
+        from .payments import access  # noqa: F401

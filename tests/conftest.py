@@ -30,3 +30,13 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(no_postgres)
         if "broker" in item.keywords and not os.environ.get("REDIS_URL"):
             item.add_marker(no_broker)
+
+
+@pytest.fixture(autouse=True)
+def _empty_caches():
+    """Tests share one process: no cached answer may leak from one test into the next."""
+    from django.core.cache import caches
+
+    yield
+    for cache in caches.all(initialized_only=True):
+        cache.clear()

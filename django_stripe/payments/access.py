@@ -1,0 +1,173 @@
+"""Does this user have access? Answered from the mirror in one indexed query, or from the cache."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import wraps
+from typing import Any, TypedDict
+
+from django.core.cache import BaseCache, caches
+from django.dispatch import receiver
+from django.utils import timezone
+
+from ..conf import stripe_settings
+from ..models import ActiveEntitlement, SubscriptionItem
+from ..signals import customer_subscriptions_changed
+
+FREE = "FREE"
+
+
+class SubscriptionInfoWithEvaluation(TypedDict):
+    """What `is_subscribed_and_cancelled_time` answers. `sub_id` is None when there is no access,
+    `FREE` for free access through `allowed_access_until`; `evaluation` is True for free access."""
+
+    sub_id: str | None
+    product_id: str | None
+    price_id: str | None
+    cancel_at: int | None
+    current_period_end: int | None
+    evaluation: bool
+
+
+def customer_id_of(user: Any) -> str | None:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return getattr(user, "stripe_customer_id", None) or None
+
+
+def is_subscribed_and_cancelled_time(user: Any, product_id: str | None = None) -> SubscriptionInfoWithEvaluation:
+    """The subscription that gives `user` access to `product_id` (the default product when omitted).
+
+    Free access (`allowed_access_until` in the future) wins and needs no query. Otherwise one query finds
+    a subscription in one of STRIPE_ACCESS_STATUSES with an item for the product; when there are several,
+    the one that runs longest.
+    """
+    product_id = product_id or stripe_settings.STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID
+    free_until = _free_access_until(user)
+    if free_until:
+        return _info(FREE, product_id, stripe_settings.STRIPE_FREE_ACCESS_PRICE_ID, None, free_until, True)
+    customer_id = customer_id_of(user)
+    if not customer_id:
+        return _info(None, product_id, None, None, None, False)
+    item = (
+        access_items(customer_id, product_id)
+        .order_by("-subscription__current_period_end")
+        .values(
+            "subscription_id",
+            "price_id",
+            "subscription__cancel_at",
+            "subscription__cancel_at_period_end",
+            "subscription__current_period_end",
+        )
+        .first()
+    )
+    if item is None:
+        return _info(None, product_id, None, None, None, False)
+    period_end = item["subscription__current_period_end"]
+    cancel_at = item["subscription__cancel_at"] or (period_end if item["subscription__cancel_at_period_end"] else None)
+    return _info(item["subscription_id"], product_id, item["price_id"], cancel_at, period_end, False)
+
+
+def is_subscribed(user: Any, product_id: str | None = None) -> bool:
+    """True when the user has free access or a subscription granting access to the product."""
+    return is_subscribed_and_cancelled_time(user, product_id)["sub_id"] is not None
+
+
+def is_subscribed_with_cache(user: Any, product_id: str | None = None) -> bool:
+    """`is_subscribed`, cached per customer and product in STRIPE_SUBSCRIPTION_CACHE_NAME.
+
+    The entry lives STRIPE_SUBSCRIPTION_CHECK_CACHE_TIMEOUT_SECONDS at most and is dropped as soon as the
+    sync changes the customer's subscriptions, so it is never staler than the webhook lag.
+    """
+    product_id = product_id or stripe_settings.STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID
+    customer_id = customer_id_of(user)
+    if not customer_id or _free_access_until(user):
+        return is_subscribed(user, product_id)
+    cache, key = subscription_cache(), _cache_key(customer_id)
+    answers = cache.get(key) or {}
+    if product_id not in answers:
+        answers = {**answers, product_id: is_subscribed(user, product_id)}
+        cache.set(key, answers, timeout=stripe_settings.STRIPE_SUBSCRIPTION_CHECK_CACHE_TIMEOUT_SECONDS)
+    return answers[product_id]
+
+
+def has_entitlement(user: Any, lookup_key: str) -> bool:
+    """True when Stripe lists the feature `lookup_key` among the customer's active entitlements."""
+    customer_id = customer_id_of(user)
+    if not customer_id:
+        return False
+    return ActiveEntitlement.objects.live().filter(customer_id=customer_id, lookup_key=lookup_key).exists()
+
+
+def subscription_required(view=None, *, product_id: str | None = None, redirect_to: str | None = None):
+    """View decorator: anonymous users go to login; users without access get 403, or a redirect to
+    `redirect_to` (a URL or URL name) when given.
+
+        @subscription_required
+        def report(request): ...
+
+        @subscription_required(product_id="prod_pro", redirect_to="subscription-portal")
+        def pro_report(request): ...
+    """
+    from django.contrib.auth.views import redirect_to_login
+    from django.core.exceptions import PermissionDenied
+    from django.shortcuts import redirect
+
+    def decorate(view_func):
+        @wraps(view_func)
+        def wrapper(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if is_subscribed_with_cache(request.user, product_id):
+                return view_func(request, *args, **kwargs)
+            if redirect_to:
+                return redirect(redirect_to)
+            raise PermissionDenied("An active subscription is required.")
+
+        return wrapper
+
+    return decorate(view) if view is not None else decorate
+
+
+def access_items(customer_id: str, product_id: str | None = None):
+    """Items of the customer's subscriptions that grant access (optionally to one product)."""
+    items = SubscriptionItem.objects.filter(
+        deleted=False,
+        subscription__customer_id=customer_id,
+        subscription__status__in=list(stripe_settings.STRIPE_ACCESS_STATUSES),
+        subscription__deleted=False,
+    )
+    return items.filter(product_id=product_id) if product_id else items
+
+
+def subscription_cache() -> BaseCache:
+    return caches[stripe_settings.STRIPE_SUBSCRIPTION_CACHE_NAME]
+
+
+@receiver(customer_subscriptions_changed)
+def forget_cached_access(sender, customer_id: str, **kwargs) -> None:
+    subscription_cache().delete(_cache_key(customer_id))
+
+
+def _cache_key(customer_id: str) -> str:
+    return f"django_stripe:access:{customer_id}"
+
+
+def _free_access_until(user: Any) -> datetime | None:
+    until = getattr(user, "allowed_access_until", None)
+    return until if until and until >= timezone.now() else None
+
+
+def _info(sub_id, product_id, price_id, cancel_at, period_end, evaluation) -> SubscriptionInfoWithEvaluation:
+    return SubscriptionInfoWithEvaluation(
+        sub_id=sub_id,
+        product_id=product_id,
+        price_id=price_id,
+        cancel_at=_epoch(cancel_at),
+        current_period_end=_epoch(period_end),
+        evaluation=evaluation,
+    )
+
+
+def _epoch(moment: datetime | None) -> int | None:
+    return int(moment.timestamp()) if moment else None
