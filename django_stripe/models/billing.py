@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 
 from .base import StripeObject, stripe_relation
+
+ENDED_STATUSES = frozenset({"canceled", "incomplete_expired"})
 
 
 class Customer(StripeObject):
@@ -43,6 +46,29 @@ class Subscription(StripeObject):
             models.Index(fields=["customer", "status"], name="djstripe_sub_customer_idx"),
             models.Index(fields=["status", "cancel_at_period_end"], name="djstripe_sub_status_idx"),
         ]
+
+    @property
+    def on_trial(self) -> bool:
+        return self.status == "trialing" and (self.trial_end is None or self.trial_end > timezone.now())
+
+    @property
+    def on_grace_period(self) -> bool:
+        """Cancelled, but still running until the end of the period already paid for."""
+        ends_at = self.cancel_at or (self.current_period_end if self.cancel_at_period_end else None)
+        return not self.ended and ends_at is not None and ends_at > timezone.now()
+
+    @property
+    def past_due(self) -> bool:
+        return self.status == "past_due"
+
+    @property
+    def has_incomplete_payment(self) -> bool:
+        """The first payment or a renewal needs the customer's action (a declined card, 3-D Secure)."""
+        return self.status in {"incomplete", "past_due"}
+
+    @property
+    def ended(self) -> bool:
+        return self.status in ENDED_STATUSES or self.deleted
 
 
 class SubscriptionItem(StripeObject):

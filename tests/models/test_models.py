@@ -93,3 +93,17 @@ def test_filtered_columns_are_indexed_on_postgres():
         definitions = " ".join(row[0] for row in cursor.fetchall())
     assert "(customer_id, status)" in definitions
     assert "(current_period_end)" in definitions
+
+
+def test_subscription_status_helpers():
+    now = int(datetime.now(tz=UTC).timestamp())
+    trial = factories.SubscriptionFactory(payload__status="trialing", payload__trial_end=now + 3600)
+    assert trial.on_trial and not trial.ended and not trial.on_grace_period
+    grace = factories.SubscriptionFactory(payload__cancel_at_period_end=True, payload__period_end=now + 3600)
+    assert grace.on_grace_period and not grace.ended
+    due = factories.SubscriptionFactory(payload__status="past_due")
+    assert due.past_due and due.has_incomplete_payment
+    incomplete = factories.SubscriptionFactory(payload__status="incomplete")
+    assert incomplete.has_incomplete_payment and not incomplete.past_due
+    ended = factories.SubscriptionFactory(payload__status="canceled", payload__cancel_at=now - 10)
+    assert ended.ended and not ended.on_grace_period
