@@ -9,5 +9,11 @@ class DjangoStripeConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported for their side effects: system checks, and the receiver that clears cached access checks.
+        from django.conf import settings
+        from django.db.models.signals import post_save
+
         from . import checks  # noqa: F401
         from .payments import access  # noqa: F401
+        from .payments.customers import sync_customer_details
+
+        post_save.connect(sync_customer_details, sender=settings.AUTH_USER_MODEL, dispatch_uid="django_stripe_customer")

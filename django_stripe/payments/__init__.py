@@ -1,4 +1,8 @@
-"""The public function API: `from django_stripe.payments import is_subscribed, create_subscription, ...`."""
+"""The public function API: `from django_stripe.payments import is_subscribed, create_subscription, ...`.
+
+Reads answer from the mirror; writes go through the Stripe SDK after an ownership check and are mirrored
+before they return.
+"""
 
 from .access import (
     FREE,
@@ -10,17 +14,66 @@ from .access import (
     subscription_required,
 )
 from .catalog import get_prices, get_products, retrieve_price, retrieve_product
+from .checkout import (
+    create_billing_portal,
+    create_checkout,
+    create_setup_checkout,
+    create_setup_intent,
+    create_subscription_checkout,
+)
+from .customers import add_stripe_customer_if_not_existing, create_customer, modify_customer
+from .generic import delete, list_customer_resource, modify, retrieve
+from .payment_methods import (
+    detach_all_payment_methods,
+    detach_payment_method,
+    list_payment_methods,
+    modify_payment_method,
+)
+from .subscriptions import (
+    cancel_subscription,
+    cancel_subscription_at_period_end,
+    cancel_subscription_for_product,
+    change_subscription_quantity,
+    create_subscription,
+    modify_subscription,
+    resume_subscription,
+    swap_subscription_price,
+)
 
 __all__ = [
     "FREE",
     "SubscriptionInfoWithEvaluation",
+    "add_stripe_customer_if_not_existing",
+    "cancel_subscription",
+    "cancel_subscription_at_period_end",
+    "cancel_subscription_for_product",
+    "change_subscription_quantity",
+    "create_billing_portal",
+    "create_checkout",
+    "create_customer",
+    "create_setup_checkout",
+    "create_setup_intent",
+    "create_subscription",
+    "create_subscription_checkout",
+    "delete",
+    "detach_all_payment_methods",
+    "detach_payment_method",
     "get_prices",
     "get_products",
     "has_entitlement",
     "is_subscribed",
     "is_subscribed_and_cancelled_time",
     "is_subscribed_with_cache",
+    "list_customer_resource",
+    "list_payment_methods",
+    "modify",
+    "modify_customer",
+    "modify_payment_method",
+    "modify_subscription",
+    "resume_subscription",
+    "retrieve",
     "retrieve_price",
     "retrieve_product",
     "subscription_required",
+    "swap_subscription_price",
 ]

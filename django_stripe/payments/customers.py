@@ -1,0 +1,108 @@
+"""One Stripe customer per user, created on first need, safely under concurrent requests."""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any
+
+import stripe
+from django.db import transaction
+from django.utils.module_loading import import_string
+
+from .. import signals
+from ..client import get_client
+from ..conf import stripe_settings
+from ..exceptions import StripeCustomerMissing
+from ..models import Customer
+from .mirror import remember
+
+
+def create_customer(user: Any, **kwargs: Any) -> Any:
+    """Create the user's Stripe customer if they have none, save its id on the user and return the user.
+
+    The user row is locked while the customer is created and the request carries an idempotency key, so
+    concurrent first requests of one user create exactly one customer. The new_customer signal is sent.
+    """
+    if not getattr(user, "is_authenticated", False):
+        raise StripeCustomerMissing("A Stripe customer can only be created for a logged-in user.")
+    if user.stripe_customer_id:
+        return user
+    with transaction.atomic():
+        locked = type(user)._default_manager.select_for_update().get(pk=user.pk)
+        if locked.stripe_customer_id:
+            user.stripe_customer_id = locked.stripe_customer_id
+            return user
+        customer = get_client().v1.customers.create(
+            params=customer_params(user, **kwargs),
+            options={"idempotency_key": f"django-stripe-customer-{user.pk}-{_joined(user)}"},
+        )
+        remember(customer)
+        user.stripe_customer_id = customer.id
+        _save_customer_id(user)
+    signals.new_customer.send(sender=type(user), user=user, customer=customer)
+    return user
+
+
+def customer_params(user: Any, **kwargs: Any) -> dict[str, Any]:
+    """What a new customer is created with: the user's email, name and id, STRIPE_NEW_CUSTOMER_GET_KWARGS,
+    then `kwargs`."""
+    params: dict[str, Any] = {"email": user.email or None, "name": _name(user), "metadata": {"user_id": str(user.pk)}}
+    extra = stripe_settings.STRIPE_NEW_CUSTOMER_GET_KWARGS
+    if extra:
+        extra = import_string(extra) if isinstance(extra, str) else extra
+        params.update(extra(user, **kwargs) or {})
+    params.update(kwargs)
+    return {key: value for key, value in params.items() if value is not None}
+
+
+def modify_customer(user: Any, **kwargs: Any) -> stripe.Customer:
+    """Update the user's Stripe customer with `kwargs` (Stripe's parameters); customer_modified is sent."""
+    customer_id = require_customer_id(user)
+    customer = get_client().v1.customers.update(customer_id, params=kwargs)
+    remember(customer)
+    signals.customer_modified.send(sender=type(user), user=user, customer=customer)
+    return customer
+
+
+def add_stripe_customer_if_not_existing(function):
+    """Decorator for functions taking a user first: gives the user a Stripe customer before the call."""
+
+    @wraps(function)
+    def wrapper(user: Any, *args: Any, **kwargs: Any):
+        return function(create_customer(user), *args, **kwargs)
+
+    return wrapper
+
+
+def require_customer_id(user: Any) -> str:
+    customer_id = getattr(user, "stripe_customer_id", None) if getattr(user, "is_authenticated", False) else None
+    if not customer_id:
+        raise StripeCustomerMissing("This user has no Stripe customer yet.")
+    return customer_id
+
+
+def sync_customer_details(sender, instance: Any, created: bool = False, **kwargs: Any) -> None:
+    """post_save receiver: when a user's email or name no longer matches their customer, update Stripe."""
+    if not stripe_settings.STRIPE_KEEP_CUSTOMER_DETAILS_UPDATED or kwargs.get("raw"):
+        return
+    customer_id = getattr(instance, "stripe_customer_id", None)
+    if not customer_id:
+        return
+    wanted = {"email": instance.email or None, "name": _name(instance)}
+    held = Customer.objects.filter(id=customer_id).values("email", "name").first()
+    if held is not None and held != wanted:
+        transaction.on_commit(lambda: modify_customer(instance, **{k: v or "" for k, v in wanted.items()}))
+
+
+def _name(user: Any) -> str | None:
+    return (user.get_full_name() if hasattr(user, "get_full_name") else "") or user.get_username() or None
+
+
+def _joined(user: Any) -> str:
+    joined = getattr(user, "date_joined", None)
+    return str(int(joined.timestamp())) if joined else "0"
+
+
+def _save_customer_id(user: Any) -> None:
+    concrete = {field.attname for field in user._meta.concrete_fields}
+    user.save(update_fields=["stripe_customer_id"] if "stripe_customer_id" in concrete else None)

@@ -1,0 +1,85 @@
+"""Retrieve, modify, delete and list any of the user's mirrored Stripe objects, with the ownership check.
+
+`obj_cls` is the SDK's class (`stripe.Subscription`, `stripe.PaymentMethod`, `stripe.Invoice`, ...) or
+the mirror model itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import stripe
+
+from .. import signals
+from ..models import Customer, Invoice, PaymentMethod, StripeObject, Subscription
+from .access import customer_id_of
+from .mirror import owned, remember, service
+
+MODELS: dict[Any, type[StripeObject]] = {
+    stripe.Subscription: Subscription,
+    stripe.PaymentMethod: PaymentMethod,
+    stripe.Invoice: Invoice,
+    stripe.Customer: Customer,
+}
+LIST_FILTERS = {"status", "subscription", "type"}
+DELETE_SIGNALS = {Subscription: signals.subscription_cancelled, PaymentMethod: signals.payment_method_detached}
+MODIFY_SIGNALS = {
+    Subscription: signals.subscription_modified,
+    PaymentMethod: signals.payment_method_modified,
+    Customer: signals.customer_modified,
+}
+
+
+def list_customer_resource(user: Any, obj_cls: Any, **kwargs: Any) -> list[dict[str, Any]]:
+    """The user's objects of that type from the mirror, newest first (filters: status, subscription, type)."""
+    model = model_for(obj_cls)
+    customer_id = customer_id_of(user)
+    unknown = set(kwargs) - LIST_FILTERS
+    if unknown:
+        raise TypeError(f"Unsupported filters: {', '.join(sorted(unknown))}")
+    if not customer_id:
+        return []
+    filters = {f"{name}_id" if name == "subscription" else name: value for name, value in kwargs.items()}
+    rows = model.objects.live().filter(**_owner_filter(model, customer_id), **filters).order_by("-created", "-id")
+    return [row.stripe_data for row in rows]
+
+
+def retrieve(user: Any, obj_cls: Any, obj_id: str) -> dict[str, Any]:
+    """The user's object as last mirrored; StripeWrongCustomer when missing or someone else's."""
+    return owned(user, model_for(obj_cls), obj_id).stripe_data
+
+
+def modify(user: Any, obj_cls: Any, obj_id: str, **kwargs: Any) -> dict[str, Any]:
+    """Update the user's object at Stripe with `kwargs` and mirror the result."""
+    model = model_for(obj_cls)
+    owned(user, model, obj_id)
+    payload = remember(service(model).update(obj_id, params=kwargs))
+    if model in MODIFY_SIGNALS:
+        MODIFY_SIGNALS[model].send(sender=type(user), user=user, obj=payload)
+    return payload
+
+
+def delete(user: Any, obj_cls: Any, obj_id: str) -> dict[str, Any]:
+    """Delete the user's object the way Stripe does for its type: a subscription is cancelled, a payment
+    method detached, anything else deleted."""
+    model = model_for(obj_cls)
+    owned(user, model, obj_id)
+    sdk = service(model)
+    remove = {Subscription: "cancel", PaymentMethod: "detach"}.get(model, "delete")
+    payload = remember(getattr(sdk, remove)(obj_id))
+    if model in DELETE_SIGNALS:
+        DELETE_SIGNALS[model].send(sender=type(user), user=user, obj=payload)
+    return payload
+
+
+def model_for(obj_cls: Any) -> type[StripeObject]:
+    if isinstance(obj_cls, type) and issubclass(obj_cls, StripeObject):
+        return obj_cls
+    try:
+        return MODELS[obj_cls]
+    except KeyError:
+        raise TypeError(f"{obj_cls!r} is not a customer resource django-stripe mirrors") from None
+
+
+def _owner_filter(model: type[StripeObject], customer_id: str) -> dict[str, str]:
+    return {"id": customer_id} if model is Customer else {"customer_id": customer_id}

@@ -1,0 +1,71 @@
+"""The two things every write shares: finding the user's own object, and remembering what Stripe returned."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import stripe
+from django.utils import timezone
+
+from ..client import get_client
+from ..exceptions import StripeWrongCustomer
+from ..models import StripeObject
+from ..sync.fetch import response_time
+from ..sync.upsert import MODELS_BY_OBJECT, upsert
+from .access import customer_id_of
+
+
+def remember(stripe_object: stripe.StripeObject | dict[str, Any]) -> dict[str, Any]:
+    """Write an object Stripe just returned into the mirror, so the user reads their own write at once."""
+    payload = stripe_object.to_dict() if isinstance(stripe_object, stripe.StripeObject) else stripe_object
+    model = MODELS_BY_OBJECT.get(payload.get("object"))
+    if model is not None:
+        response = getattr(stripe_object, "last_response", None)
+        # Stamped with Stripe's clock (the response's Date) like events are; `fresh` wins a same-second tie.
+        fetched_at = response_time(response.headers if response else None) or timezone.now()
+        upsert(model, payload, fetched_at, deleted=bool(payload.get("deleted")), fresh=True)
+    return payload
+
+
+def owned(user: Any, model: type[StripeObject], obj_id: str) -> StripeObject:
+    """The mirrored object `obj_id` if it belongs to the user's customer.
+
+    An object not mirrored yet is fetched once from Stripe (and remembered). A missing object and another
+    customer's raise the same StripeWrongCustomer with the same message, so ids cannot be probed.
+    """
+    customer_id = customer_id_of(user)
+    row = model.objects.filter(id=obj_id, deleted=False).first() if obj_id else None
+    if row is None and customer_id and obj_id:
+        row = _fetch(model, obj_id)
+    if row is None or not customer_id or _owner(row) != customer_id:
+        raise StripeWrongCustomer(f"No such {model.stripe_object_name}: '{obj_id}'")
+    return row
+
+
+def service(model: type[StripeObject]) -> Any:
+    """The SDK service of a mirrored model, e.g. `client.v1.subscriptions` for Subscription."""
+    return getattr(get_client().v1, SERVICES[model.stripe_object_name])
+
+
+SERVICES = {
+    "customer": "customers",
+    "subscription": "subscriptions",
+    "payment_method": "payment_methods",
+    "invoice": "invoices",
+    "product": "products",
+    "price": "prices",
+}
+
+
+def _owner(row: StripeObject) -> str | None:
+    return row.id if row.stripe_object_name == "customer" else getattr(row, "customer_id", None)
+
+
+def _fetch(model: type[StripeObject], obj_id: str) -> StripeObject | None:
+    try:
+        remember(service(model).retrieve(obj_id))
+    except stripe.InvalidRequestError as error:
+        if error.http_status == 404:
+            return None
+        raise
+    return model.objects.filter(id=obj_id, deleted=False).first()

@@ -1,0 +1,73 @@
+"""The user's payment methods: listed from the mirror, detached and changed through Stripe."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import stripe
+
+from .. import signals
+from ..client import get_client
+from ..conf import stripe_settings
+from ..models import Customer, PaymentMethod
+from .access import customer_id_of
+from .customers import modify_customer
+from .mirror import owned, remember
+
+
+def list_payment_methods(user: Any, types: list[str] | None = None) -> list[dict[str, Any]]:
+    """The user's payment methods of `types` (default STRIPE_PAYMENT_METHOD_TYPES), newest first, as
+    Stripe's objects with a `default` flag for the customer's default. Two queries, no API call."""
+    customer_id = customer_id_of(user)
+    if not customer_id:
+        return []
+    default = Customer.objects.filter(id=customer_id).values_list("default_payment_method_id", flat=True).first()
+    rows = _owned_methods(customer_id, types).order_by("-created", "-id")
+    return [{**row.stripe_data, "default": row.id == default} for row in rows]
+
+
+def detach_payment_method(user: Any, pm_id: str) -> stripe.PaymentMethod:
+    """Detach one of the user's payment methods. Another customer's or a missing one raises
+    StripeWrongCustomer. payment_method_detached is sent."""
+    owned(user, PaymentMethod, pm_id)
+    payment_method = _detach(pm_id)
+    signals.payment_method_detached.send(sender=type(user), user=user, payment_methods=[payment_method])
+    return payment_method
+
+
+def detach_all_payment_methods(user: Any, types: list[str] | None = None) -> list[stripe.PaymentMethod]:
+    """Detach all the user's payment methods of `types`; payment_method_detached is sent once."""
+    customer_id = customer_id_of(user)
+    if not customer_id:
+        return []
+    ids = list(_owned_methods(customer_id, types).values_list("id", flat=True))
+    detached = [_detach(pm_id) for pm_id in ids]
+    if detached:
+        signals.payment_method_detached.send(sender=type(user), user=user, payment_methods=detached)
+    return detached
+
+
+def modify_payment_method(user: Any, obj_id: str, set_as_default: bool = False, **kwargs: Any) -> stripe.PaymentMethod:
+    """Change one of the user's payment methods (`kwargs`: Stripe's parameters such as `billing_details`)
+    and, with `set_as_default`, make it the customer's default for invoices and subscriptions."""
+    owned(user, PaymentMethod, obj_id)
+    if set_as_default:
+        modify_customer(user, invoice_settings={"default_payment_method": obj_id})
+    if kwargs:
+        payment_method = get_client().v1.payment_methods.update(obj_id, params=kwargs)
+        remember(payment_method)
+    else:
+        payment_method = get_client().v1.payment_methods.retrieve(obj_id)
+    signals.payment_method_modified.send(sender=type(user), user=user, payment_method=payment_method)
+    return payment_method
+
+
+def _owned_methods(customer_id: str, types: list[str] | None):
+    types = list(types or stripe_settings.STRIPE_PAYMENT_METHOD_TYPES)
+    return PaymentMethod.objects.live().filter(customer_id=customer_id, type__in=types)
+
+
+def _detach(pm_id: str) -> stripe.PaymentMethod:
+    payment_method = get_client().v1.payment_methods.detach(pm_id)
+    remember(payment_method)
+    return payment_method
