@@ -1,0 +1,71 @@
+"""Read one object from Stripe, as a plain dict, with the time on Stripe's clock when it was read.
+
+The sync fetches only to settle a tie (two states stamped with the same second) or when an event names an
+object without carrying it (a checkout session's subscription); it never walks relations recursively.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import stripe
+
+from ..client import get_client
+from .mappers import Payload
+
+Retriever = Callable[[stripe.StripeClient, str], stripe.StripeObject]
+
+RETRIEVERS: dict[str, Retriever] = {
+    "product": lambda client, id: client.v1.products.retrieve(id),
+    "price": lambda client, id: client.v1.prices.retrieve(id),
+    "customer": lambda client, id: client.v1.customers.retrieve(id),
+    "payment_method": lambda client, id: client.v1.payment_methods.retrieve(id),
+    "subscription": lambda client, id: client.v1.subscriptions.retrieve(id),
+    "invoice": lambda client, id: client.v1.invoices.retrieve(id),
+}
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """What Stripe answered: `payload` is None when the object no longer exists there."""
+
+    payload: Payload | None
+    stripe_time: datetime | None
+
+
+def fetch_object(object_name: str, object_id: str) -> Fetched:
+    """Retrieve `object_id`; a missing object (404) comes back as `Fetched(None, ...)`."""
+    try:
+        obj = RETRIEVERS[object_name](get_client(), object_id)
+    except stripe.InvalidRequestError as error:
+        if error.http_status == 404 or error.code == "resource_missing":
+            return Fetched(None, response_time(error.headers))
+        raise
+    return Fetched(obj.to_dict(), response_time(_headers(obj)))
+
+
+def fetch_active_entitlements(customer_id: str) -> tuple[list[Payload], datetime | None]:
+    """Every active entitlement of a customer (all pages), and Stripe's time of the first page."""
+    page = get_client().v1.entitlements.active_entitlements.list({"customer": customer_id, "limit": 100})
+    items = [entitlement.to_dict() for entitlement in page.auto_paging_iter()]
+    return items, response_time(_headers(page))
+
+
+def _headers(obj: Any) -> Any:
+    response = getattr(obj, "last_response", None)
+    return response.headers if response is not None else None
+
+
+def response_time(headers: Any) -> datetime | None:
+    """The `Date` header of a Stripe response: the fetch time on Stripe's clock, not ours."""
+    if not headers:
+        return None
+    value = next((v for k, v in dict(headers).items() if k.lower() == "date"), None)
+    try:
+        return parsedate_to_datetime(value) if value else None
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,269 @@
+"""The guarded upsert: Stripe states -> mirror rows, so that the mirror converges whatever the order.
+
+Rules, applied under a row lock (PostgreSQL) so that concurrent workers see one another's writes:
+
+* a row only moves forward: a state stamped before the row's `synced_at` changes nothing (stale);
+* a tombstone is final: once deleted, no later state brings the object back; a deletion always lands,
+  because at Stripe nothing follows it;
+* two different states stamped with the same second are not guessed between: the object is fetched from
+  Stripe once, and what Stripe holds now is written.
+
+Every write happens in the caller's transaction (or its own), with no savepoint: inserts use
+ON CONFLICT DO NOTHING, so no IntegrityError can abort it. Lock order is always the object, then its
+children (subscription items), so two workers cannot deadlock on one subscription.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from functools import partial
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Model
+
+from .. import models
+from ..signals import customer_subscriptions_changed
+from . import mappers
+from .fetch import fetch_active_entitlements, fetch_object
+from .mappers import Payload
+from .sql import advisory_lock, insert_ignore
+
+logger = logging.getLogger(__name__)
+
+# A subscription in one of these statuses has ended for good at Stripe; the mirror keeps it as a
+# tombstone (status still readable), so that a late `updated` cannot reopen it.
+FINAL_SUBSCRIPTION_STATUSES = frozenset({"canceled", "incomplete_expired"})
+
+
+class Outcome(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    STALE = "stale"
+
+    @property
+    def changed(self) -> bool:
+        return self in (Outcome.CREATED, Outcome.UPDATED)
+
+
+@dataclass(frozen=True)
+class Change:
+    """What was just written for one object; `payload` is None when only the tombstone flag moved."""
+
+    row_id: str
+    columns: dict[str, Any]
+    payload: Payload | None
+    synced_at: datetime
+
+
+@dataclass(frozen=True)
+class MirrorSpec:
+    object_name: str
+    mapper: Callable[[Payload], dict[str, Any]]
+    is_final: Callable[[dict[str, Any]], bool] = lambda columns: False
+    after_write: Callable[[Change], None] = lambda change: None
+
+
+def columns_for(spec: MirrorSpec, payload: Payload, deleted: bool) -> dict[str, Any]:
+    columns = spec.mapper(payload)
+    columns["deleted"] = bool(deleted or columns["deleted"] or spec.is_final(columns))
+    return columns
+
+
+def upsert(
+    model: type[Model], payload: Payload, synced_at: datetime, *, deleted: bool = False, fresh: bool = False
+) -> Outcome:
+    """Write `payload` (the state of a `model` object at `synced_at`) unless the mirror holds a newer one.
+
+    `deleted` marks the state as a deletion (a `*.deleted` event). `fresh` says the payload was just read
+    from Stripe, so it wins a same-second tie without another fetch.
+    """
+    spec = MIRRORS[model]
+    row_id = payload["id"]
+    columns = columns_for(spec, payload, deleted)
+    with transaction.atomic(savepoint=False):
+        row = _locked_row(model, row_id)
+        if row is None:
+            if insert_ignore(model(id=row_id, synced_at=synced_at, **columns)):
+                spec.after_write(Change(row_id, columns, payload, synced_at))
+                return Outcome.CREATED
+            row = _locked_row(model, row_id)  # another worker inserted it first: judge against theirs
+        return _update(spec, row, payload, columns, synced_at, fresh)
+
+
+def _locked_row(model: type[Model], row_id: str) -> Any:
+    return model.objects.select_for_update().filter(pk=row_id).first()
+
+
+def _update(
+    spec: MirrorSpec, row: Any, payload: Payload, columns: dict[str, Any], synced_at: datetime, fresh: bool
+) -> Outcome:
+    if row.deleted:
+        return Outcome.STALE
+    if columns["deleted"] and row.synced_at and synced_at < row.synced_at:
+        # A deletion is final even when an update was stamped later (clock granularity): flip the flag
+        # but keep the newer data.
+        return _write(spec, row, {"deleted": True}, None, row.synced_at)
+    if not columns["deleted"] and row.synced_at:
+        if synced_at < row.synced_at:
+            return Outcome.STALE
+        if synced_at == row.synced_at:
+            if row.stripe_data == payload:
+                return Outcome.UNCHANGED
+            if not fresh:
+                return _settle_tie(spec, row, synced_at)
+    return _write(spec, row, columns, payload, synced_at)
+
+
+def _settle_tie(spec: MirrorSpec, row: Any, synced_at: datetime) -> Outcome:
+    """Two states of the same second: ask Stripe which one is current instead of guessing."""
+    fetched = fetch_object(spec.object_name, row.id)
+    when = max(synced_at, fetched.stripe_time or synced_at)
+    logger.debug("same-second states of %s: fetched from Stripe", row.id)
+    if fetched.payload is None or fetched.payload.get("deleted"):
+        return _write(spec, row, {"deleted": True}, None, when)
+    if fetched.payload == row.stripe_data and when == row.synced_at:
+        return Outcome.UNCHANGED
+    return _write(spec, row, columns_for(spec, fetched.payload, False), fetched.payload, when)
+
+
+def _write(spec: MirrorSpec, row: Any, columns: dict[str, Any], payload: Payload | None, when: datetime) -> Outcome:
+    type(row).objects.filter(pk=row.id).update(synced_at=when, **columns)
+    spec.after_write(Change(row.id, {"customer_id": getattr(row, "customer_id", None), **columns}, payload, when))
+    return Outcome.UPDATED
+
+
+def upsert_from_stripe(model: type[Model], object_id: str, not_before: datetime) -> Outcome:
+    """Fetch one object from Stripe and upsert it: for events that name an object without carrying it."""
+    spec = MIRRORS[model]
+    fetched = fetch_object(spec.object_name, object_id)
+    when = max(not_before, fetched.stripe_time or not_before)
+    if fetched.payload is None:
+        return tombstone(model, object_id, when)
+    return upsert(model, fetched.payload, when, fresh=True)
+
+
+def tombstone(model: type[Model], object_id: str, when: datetime) -> Outcome:
+    """Mark an object deleted when only its id is known (Stripe answered 404)."""
+    spec = MIRRORS[model]
+    with transaction.atomic(savepoint=False):
+        row = _locked_row(model, object_id)
+        if row is None or row.deleted:
+            return Outcome.UNCHANGED
+        return _write(spec, row, {"deleted": True}, None, max(when, row.synced_at or when))
+
+
+# Subscription items follow their subscription: written under its lock, from its payload.
+
+ITEM_COLUMNS = [field.name for field in models.SubscriptionItem._meta.concrete_fields if not field.primary_key]
+
+
+def write_subscription_items(change: Change) -> None:
+    """Upsert the items of the subscription just written, and tombstone the ones no longer in it."""
+    items = models.SubscriptionItem.objects.filter(subscription_id=change.row_id, deleted=False)
+    if change.payload is None:
+        items.update(deleted=True, synced_at=change.synced_at)
+    else:
+        _upsert_items(change)
+    _subscriptions_changed(change.columns.get("customer_id"))
+
+
+def _upsert_items(change: Change) -> None:
+    payload = change.payload or {}
+    ended = change.columns["deleted"]
+    rows = []
+    # Sorted by id so that PostgreSQL takes the row locks of an INSERT ... ON CONFLICT in a stable order.
+    for item in sorted(mappers.subscription_items(payload), key=lambda item: item["id"]):
+        columns = mappers.map_subscription_item(item, payload)
+        columns["deleted"] = bool(ended or columns["deleted"])
+        rows.append(models.SubscriptionItem(id=item["id"], synced_at=change.synced_at, **columns))
+    if rows:
+        models.SubscriptionItem.objects.bulk_create(
+            rows, update_conflicts=True, unique_fields=["id"], update_fields=ITEM_COLUMNS
+        )
+    if not (payload.get("items") or {}).get("has_more"):  # a partial list cannot say what was removed
+        models.SubscriptionItem.objects.filter(subscription_id=change.row_id, deleted=False).exclude(
+            pk__in=[row.id for row in rows]
+        ).update(deleted=True, synced_at=change.synced_at)
+
+
+def _subscriptions_changed(customer_id: str | None) -> None:
+    if customer_id:
+        transaction.on_commit(
+            partial(customer_subscriptions_changed.send, sender=models.Subscription, customer_id=customer_id)
+        )
+
+
+# The entitlement summary is the whole set of a customer's active entitlements: it replaces the set.
+
+
+def replace_entitlements(
+    customer_id: str, entitlements: list[Payload], synced_at: datetime, *, complete: bool = True
+) -> Outcome:
+    """Make the customer's live entitlements exactly `entitlements`, unless a newer summary was applied.
+
+    `complete` is False when Stripe's list was cut (`has_more`): then nothing is removed.
+    """
+    with transaction.atomic(savepoint=False):
+        # The rows may not exist yet, so the customer's set is locked by key rather than by row.
+        advisory_lock(f"django_stripe.entitlements:{customer_id}")
+        current = list(
+            models.ActiveEntitlement.objects.filter(customer_id=customer_id).values_list(
+                "id", "synced_at", "deleted", "stripe_data"
+            )
+        )
+        newest = max((row[1] for row in current if row[1]), default=None)
+        if newest and synced_at < newest:
+            return Outcome.STALE
+        if newest and synced_at == newest:
+            live = {row[0]: row[3] for row in current if not row[2]}
+            if live == {entitlement["id"]: entitlement for entitlement in entitlements}:
+                return Outcome.UNCHANGED
+            entitlements, stripe_time = fetch_active_entitlements(customer_id)
+            synced_at, complete = max(synced_at, stripe_time or synced_at), True
+        _write_entitlements(customer_id, entitlements, synced_at, complete)
+        return Outcome.UPDATED if current else Outcome.CREATED
+
+
+def _write_entitlements(customer_id: str, entitlements: list[Payload], synced_at: datetime, complete: bool) -> None:
+    rows = [
+        models.ActiveEntitlement(
+            id=payload["id"], synced_at=synced_at, **mappers.map_active_entitlement(payload, customer_id)
+        )
+        for payload in sorted(entitlements, key=lambda payload: payload["id"])
+    ]
+    if rows:
+        models.ActiveEntitlement.objects.bulk_create(
+            rows, update_conflicts=True, unique_fields=["id"], update_fields=ENTITLEMENT_COLUMNS
+        )
+    if complete:
+        models.ActiveEntitlement.objects.filter(customer_id=customer_id, deleted=False).exclude(
+            pk__in=[row.id for row in rows]
+        ).update(deleted=True, synced_at=synced_at)
+
+
+ENTITLEMENT_COLUMNS = [field.name for field in models.ActiveEntitlement._meta.concrete_fields if not field.primary_key]
+
+
+def _is_final_subscription(columns: dict[str, Any]) -> bool:
+    return columns["status"] in FINAL_SUBSCRIPTION_STATUSES
+
+
+MIRRORS: dict[type[Model], MirrorSpec] = {
+    models.Product: MirrorSpec("product", mappers.map_product),
+    models.Price: MirrorSpec("price", mappers.map_price),
+    models.Customer: MirrorSpec("customer", mappers.map_customer),
+    models.PaymentMethod: MirrorSpec("payment_method", mappers.map_payment_method),
+    models.Subscription: MirrorSpec(
+        "subscription", mappers.map_subscription, _is_final_subscription, write_subscription_items
+    ),
+    models.Invoice: MirrorSpec("invoice", mappers.map_invoice),
+}
+
+# Stripe's `object` field -> model, for payloads that say what they are.
+MODELS_BY_OBJECT: dict[str, type[Model]] = {spec.object_name: model for model, spec in MIRRORS.items()}

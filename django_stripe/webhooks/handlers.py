@@ -1,0 +1,106 @@
+"""The built-in handlers: each event type -> the sync action that mirrors it.
+
+Events carry the object's state at the event's `created` second, which is what the guarded upsert
+compares; only events that name an object without carrying it (a checkout session's subscription, a
+setup intent's payment method) cost one fetch from Stripe.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db.models import Exists, Q
+
+from ..models import PaymentMethod, Subscription, WebhookEvent
+from ..sync.mappers import ref_id
+from ..sync.upsert import MODELS_BY_OBJECT, replace_entitlements, upsert, upsert_from_stripe
+from .registry import webhook_handler
+
+logger = logging.getLogger(__name__)
+
+
+def event_object(event: WebhookEvent) -> dict[str, Any]:
+    """The object an event is about (`data.object`)."""
+    return event.payload["data"]["object"]
+
+
+@webhook_handler(
+    "product.*",
+    "price.*",
+    "customer.created",
+    "customer.updated",
+    "customer.deleted",
+    "customer.subscription.*",
+    "invoice.*",
+    "payment_method.*",
+)
+def sync_event_object(event: WebhookEvent) -> None:
+    """Mirror the object the event carries; `*.deleted` leaves a tombstone, a detached card no customer."""
+    obj = event_object(event)
+    model = MODELS_BY_OBJECT.get(obj.get("object", ""))
+    if model is None or not obj.get("id"):
+        return  # e.g. invoice.upcoming: a preview with no id, nothing to mirror
+    upsert(model, obj, event.created, deleted=event.type.endswith(".deleted"))
+
+
+@webhook_handler("checkout.session.completed")
+def checkout_completed(event: WebhookEvent) -> None:
+    """Link the customer to the user who checked out, and mirror the subscription it started."""
+    session = event_object(event)
+    customer_id = ref_id(session.get("customer"))
+    if customer_id and session.get("client_reference_id"):
+        link_customer_to_user(session["client_reference_id"], customer_id)
+    subscription = session.get("subscription")
+    if isinstance(subscription, dict):
+        upsert(Subscription, subscription, event.created)
+    elif subscription:
+        upsert_from_stripe(Subscription, subscription, not_before=event.created)
+
+
+@webhook_handler("setup_intent.succeeded")
+def setup_intent_succeeded(event: WebhookEvent) -> None:
+    """Mirror the payment method the setup intent saved."""
+    payment_method = event_object(event).get("payment_method")
+    if isinstance(payment_method, dict):
+        upsert(PaymentMethod, payment_method, event.created)
+    elif payment_method:
+        upsert_from_stripe(PaymentMethod, payment_method, not_before=event.created)
+
+
+@webhook_handler("entitlements.active_entitlement_summary.updated")
+def entitlements_updated(event: WebhookEvent) -> None:
+    """The summary lists all of a customer's active entitlements: it replaces their set."""
+    summary = event_object(event)
+    entitlements = summary.get("entitlements") or {}
+    replace_entitlements(
+        ref_id(summary["customer"]),
+        entitlements.get("data") or [],
+        event.created,
+        complete=not entitlements.get("has_more"),
+    )
+
+
+def link_customer_to_user(user_pk: Any, customer_id: str) -> bool:
+    """Set the user's `stripe_customer_id` unless they already have one or another user holds this one.
+
+    One conditional UPDATE, so two deliveries racing cannot link twice. Returns whether it linked.
+    """
+    user_model = get_user_model()
+    try:
+        user_model._meta.get_field("stripe_customer_id")
+        pk = user_model._meta.pk.to_python(user_pk)
+    except FieldDoesNotExist:
+        logger.warning("%s has no stripe_customer_id column: checkout not linked", user_model.__name__)
+        return False
+    except ValidationError:
+        return False  # not a user id of ours: nothing to link
+    taken = user_model.objects.filter(stripe_customer_id=customer_id)
+    linked = (
+        user_model.objects.filter(Q(stripe_customer_id__isnull=True) | Q(stripe_customer_id=""), pk=pk)
+        .filter(~Exists(taken))
+        .update(stripe_customer_id=customer_id)
+    )
+    return linked == 1

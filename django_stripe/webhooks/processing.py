@@ -1,0 +1,78 @@
+"""Process one stored event: idempotent, one transaction, status and error kept on the event.
+
+The event row is locked with SKIP LOCKED for the whole transaction, so two workers handed the same event
+(a redelivery, the sweeper) never apply it at once: the second one skips. If the worker dies, PostgreSQL
+rolls back and releases the lock; the event is still pending and the sweeper enqueues it again.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from functools import partial
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from ..models import WebhookEvent
+from ..signals import webhook_event_processed
+from . import handlers as _builtin_handlers  # noqa: F401  (registers the built-in handlers)
+from .registry import handlers_for
+
+logger = logging.getLogger(__name__)
+
+Status = WebhookEvent.Status
+DONE = (Status.PROCESSED, Status.IGNORED)
+SKIPPED = "skipped"
+MAX_ERROR_CHARS = 2000
+
+
+def process_event(event_id: str, *, force: bool = False) -> str:
+    """Apply the stored event `event_id`; returns its new status, or "skipped".
+
+    An event already processed or ignored is left alone unless `force` (a deliberate replay; the guarded
+    upsert makes re-applying an old state harmless). Skipped: unknown id, or another worker holds it.
+    """
+    try:
+        with transaction.atomic():
+            event = WebhookEvent.objects.select_for_update(skip_locked=True).filter(pk=event_id).first()
+            if event is None:
+                return SKIPPED
+            if event.status in DONE and not force:
+                return event.status
+            status = _apply(event)
+            _mark(event, status)
+    except Exception as error:
+        _record_failure(event_id, error)
+        return Status.FAILED
+    return status
+
+
+def _apply(event: WebhookEvent) -> str:
+    handlers = handlers_for(event.type)
+    for handler in handlers:
+        handler(event)
+    return Status.PROCESSED if handlers else Status.IGNORED
+
+
+def _mark(event: WebhookEvent, status: str) -> None:
+    now = timezone.now()
+    WebhookEvent.objects.filter(pk=event.pk).update(
+        status=status, attempts=F("attempts") + 1, error="", traceback="", processed_at=now
+    )
+    event.status, event.attempts, event.processed_at = status, event.attempts + 1, now
+    event.error = event.traceback = ""
+    if status == Status.PROCESSED:
+        transaction.on_commit(partial(webhook_event_processed.send, sender=WebhookEvent, event=event))
+
+
+def _record_failure(event_id: str, error: Exception) -> None:
+    """Keep the error and traceback on the event (in a new transaction: the failed one rolled back)."""
+    logger.warning("Stripe event %s failed: %s", event_id, error.__class__.__name__, exc_info=True)
+    WebhookEvent.objects.filter(pk=event_id).update(
+        status=Status.FAILED,
+        attempts=F("attempts") + 1,
+        error=f"{error.__class__.__name__}: {error}"[:MAX_ERROR_CHARS],
+        traceback=traceback.format_exc(),
+    )

@@ -1,0 +1,163 @@
+"""The guarded upsert: ordering, tombstones, subscription items, entitlement sets (SQLite or PostgreSQL)."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from django_stripe.models import ActiveEntitlement, Customer, Invoice, Product, Subscription, SubscriptionItem
+from django_stripe.signals import customer_subscriptions_changed
+from django_stripe.sync.sql import insert_ignore
+from django_stripe.sync.upsert import Outcome, replace_entitlements, upsert
+from django_stripe.testing.factories import (
+    ActiveEntitlementPayloadFactory,
+    CustomerPayloadFactory,
+    InvoicePayloadFactory,
+    PricePayloadFactory,
+    ProductPayloadFactory,
+    SubscriptionItemPayloadFactory,
+    SubscriptionPayloadFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def at(seconds: int) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def test_newer_state_moves_the_row_forward_and_older_changes_nothing():
+    product = ProductPayloadFactory(name="Old")
+    assert upsert(Product, product, at(10)) is Outcome.CREATED
+    assert upsert(Product, {**product, "name": "New"}, at(20)) is Outcome.UPDATED
+    assert upsert(Product, {**product, "name": "Stale"}, at(15)) is Outcome.STALE
+    row = Product.objects.get()
+    assert (row.name, row.synced_at, row.stripe_data["name"]) == ("New", at(20), "New")
+
+
+def test_same_state_in_the_same_second_is_unchanged_without_asking_stripe():
+    # No STRIPE_SECRET_KEY in the test settings: a fetch would raise, so none happened.
+    customer = CustomerPayloadFactory()
+    upsert(Customer, customer, at(5))
+    assert upsert(Customer, dict(customer), at(5)) is Outcome.UNCHANGED
+
+
+def test_deletion_leaves_a_tombstone_that_a_late_update_cannot_resurrect():
+    customer = CustomerPayloadFactory(email="a@example.com")
+    upsert(Customer, customer, at(10))
+    assert upsert(Customer, customer, at(20), deleted=True) is Outcome.UPDATED
+    assert upsert(Customer, {**customer, "email": "b@example.com"}, at(30)) is Outcome.STALE
+    row = Customer.objects.get()
+    assert row.deleted and row.email == "a@example.com" and row.synced_at == at(20)
+    assert not Customer.objects.live().exists()
+
+
+def test_deletion_arriving_first_still_wins_over_earlier_updates():
+    product = ProductPayloadFactory()
+    upsert(Product, product, at(20), deleted=True)
+    assert upsert(Product, {**product, "name": "Renamed"}, at(10)) is Outcome.STALE
+    assert Product.objects.get().deleted
+
+
+def test_deletion_stamped_before_the_last_update_flips_the_flag_and_keeps_the_newer_data():
+    product = ProductPayloadFactory(name="Old")
+    upsert(Product, {**product, "name": "Newest"}, at(20))
+    assert upsert(Product, product, at(19), deleted=True) is Outcome.UPDATED
+    row = Product.objects.get()
+    assert row.deleted and row.name == "Newest" and row.synced_at == at(20)
+
+
+def test_fresh_payload_wins_a_same_second_tie():
+    product = ProductPayloadFactory(name="Event")
+    upsert(Product, product, at(5))
+    assert upsert(Product, {**product, "name": "Fetched"}, at(5), fresh=True) is Outcome.UPDATED
+    assert Product.objects.get().name == "Fetched"
+
+
+def two_items_subscription(**kwargs):
+    subscription = SubscriptionPayloadFactory(**kwargs)
+    extra = SubscriptionItemPayloadFactory(subscription=subscription["id"], price=PricePayloadFactory(product="prod_x"))
+    subscription["items"]["data"].append(extra)
+    return subscription
+
+
+def test_subscription_upsert_writes_its_items_and_tombstones_removed_ones():
+    subscription = two_items_subscription(customer="cus_items")
+    first, second = subscription["items"]["data"]
+    upsert(Subscription, subscription, at(10))
+    assert set(SubscriptionItem.objects.live().values_list("id", flat=True)) == {first["id"], second["id"]}
+
+    swapped = {**subscription, "items": {**subscription["items"], "data": [first]}}
+    assert upsert(Subscription, swapped, at(20)) is Outcome.UPDATED
+    assert list(SubscriptionItem.objects.live().values_list("id", flat=True)) == [first["id"]]
+    removed = SubscriptionItem.objects.get(id=second["id"])
+    assert removed.deleted and removed.synced_at == at(20)
+
+    # The older state with both items is stale: the removed item stays removed.
+    assert upsert(Subscription, subscription, at(15)) is Outcome.STALE
+    assert SubscriptionItem.objects.get(id=second["id"]).deleted
+
+
+def test_item_period_and_product_come_from_the_current_api_shape():
+    subscription = SubscriptionPayloadFactory(
+        price=PricePayloadFactory(product="prod_gold"), period_start=1_767_225_600, period_end=1_769_904_000
+    )
+    upsert(Subscription, subscription, at(1))
+    item = SubscriptionItem.objects.get()
+    row = Subscription.objects.get()
+    assert item.product_id == "prod_gold" and item.subscription_id == subscription["id"]
+    assert row.current_period_end == item.current_period_end == datetime.fromtimestamp(1_769_904_000, tz=UTC)
+
+
+def test_a_canceled_subscription_is_a_tombstone_with_its_status_and_items_ended():
+    subscription = SubscriptionPayloadFactory(status="active")
+    upsert(Subscription, subscription, at(10))
+    assert upsert(Subscription, {**subscription, "status": "canceled"}, at(30), deleted=True) is Outcome.UPDATED
+    assert upsert(Subscription, {**subscription, "status": "active"}, at(40)) is Outcome.STALE
+    row = Subscription.objects.get()
+    assert row.deleted and row.status == "canceled"
+    assert not SubscriptionItem.objects.live().exists()
+
+
+def test_subscription_changes_signal_the_customer_after_commit(django_capture_on_commit_callbacks):
+    received = []
+
+    def listener(sender, customer_id, **kwargs):
+        received.append(customer_id)
+
+    customer_subscriptions_changed.connect(listener)
+    try:
+        subscription = SubscriptionPayloadFactory(customer="cus_signal")
+        with django_capture_on_commit_callbacks(execute=True):
+            upsert(Subscription, subscription, at(1))
+            upsert(Subscription, subscription, at(0))  # stale: no signal
+            assert received == []
+        assert received == ["cus_signal"]
+    finally:
+        customer_subscriptions_changed.disconnect(listener)
+
+
+def test_invoice_of_the_old_api_shape_links_its_subscription():
+    invoice = InvoicePayloadFactory(parent=None, subscription="sub_legacy")
+    upsert(Invoice, invoice, at(1))
+    assert Invoice.objects.get().subscription_id == "sub_legacy"
+
+
+def test_entitlement_summary_replaces_the_customers_set():
+    a, b, c = (ActiveEntitlementPayloadFactory() for _ in range(3))
+    assert replace_entitlements("cus_ent", [a, b], at(10)) is Outcome.CREATED
+    assert replace_entitlements("cus_ent", [b, c], at(20)) is Outcome.UPDATED
+    live = ActiveEntitlement.objects.live().filter(customer_id="cus_ent")
+    assert set(live.values_list("id", flat=True)) == {b["id"], c["id"]}
+    assert replace_entitlements("cus_ent", [a], at(15)) is Outcome.STALE
+    assert replace_entitlements("cus_ent", [c, b], at(20)) is Outcome.UNCHANGED
+    assert replace_entitlements("cus_ent", [], at(30)) is Outcome.UPDATED
+    assert not ActiveEntitlement.objects.live().exists()
+
+
+def test_insert_ignore_reports_whether_it_inserted():
+    product = ProductPayloadFactory()
+    assert insert_ignore(Product(id=product["id"], name="first")) is True
+    assert insert_ignore(Product(id=product["id"], name="second")) is False
+    assert Product.objects.get().name == "first"
