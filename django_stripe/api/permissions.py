@@ -1,10 +1,10 @@
 """DRF permissions that gate your own API views on a subscription or an entitlement.
 
-    class ReportView(APIView):
-        permission_classes = [IsAuthenticated, IsSubscribed]
+class ReportView(APIView):
+    permission_classes = [IsAuthenticated, IsSubscribed]
 
-    class ExportView(APIView):
-        permission_classes = [IsAuthenticated, HasEntitlement.for_feature("exports")]
+class ExportView(APIView):
+    permission_classes = [IsAuthenticated, HasEntitlement.for_feature("exports")]
 """
 
 from __future__ import annotations

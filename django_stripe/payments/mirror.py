@@ -28,16 +28,17 @@ def remember(stripe_object: stripe.StripeObject | dict[str, Any]) -> dict[str, A
 
 
 def owned(user: Any, model: type[StripeObject], obj_id: str) -> StripeObject:
-    """The mirrored object `obj_id` if it belongs to the user's customer.
+    """The mirrored object `obj_id` if it belongs to the user's customer (tombstones included: a cancelled
+    subscription is still the user's to read).
 
     An object not mirrored yet is fetched once from Stripe (and remembered). A missing object and another
     customer's raise the same StripeWrongCustomer with the same message, so ids cannot be probed.
     """
     customer_id = customer_id_of(user)
-    row = model.objects.filter(id=obj_id, deleted=False).first() if obj_id else None
-    if row is None and customer_id and obj_id:
-        row = _fetch(model, obj_id)
-    if row is None or not customer_id or _owner(row) != customer_id:
+    row = None
+    if customer_id and obj_id:
+        row = model.objects.filter(id=obj_id).first() or _fetch(model, obj_id)
+    if row is None or _owner(row) != customer_id:
         raise StripeWrongCustomer(f"No such {model.stripe_object_name}: '{obj_id}'")
     return row
 
@@ -68,4 +69,4 @@ def _fetch(model: type[StripeObject], obj_id: str) -> StripeObject | None:
         if error.http_status == 404:
             return None
         raise
-    return model.objects.filter(id=obj_id, deleted=False).first()
+    return model.objects.filter(id=obj_id).first()

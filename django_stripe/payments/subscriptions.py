@@ -87,20 +87,21 @@ def resume_subscription(user: Any, sub_id: str) -> stripe.Subscription:
 
 def swap_subscription_price(user: Any, sub_id: str, price_id: str, **kwargs: Any) -> stripe.Subscription:
     """Move a single-item subscription to another price (`kwargs`: e.g. `proration_behavior`)."""
-    retrieve_price(user, price_id)
-    item_id = _only_item_id(user, sub_id)
-    return modify_subscription(user, sub_id, items=[{"id": item_id, "price": price_id}], **kwargs)
+    return modify_subscription(user, sub_id, items=[item_change(user, sub_id, price=price_id)], **kwargs)
 
 
 def change_subscription_quantity(user: Any, sub_id: str, quantity: int, **kwargs: Any) -> stripe.Subscription:
     """Change the quantity (seats) of a single-item subscription."""
-    item_id = _only_item_id(user, sub_id)
-    return modify_subscription(user, sub_id, items=[{"id": item_id, "quantity": quantity}], **kwargs)
+    return modify_subscription(user, sub_id, items=[item_change(user, sub_id, quantity=quantity)], **kwargs)
 
 
-def _only_item_id(user: Any, sub_id: str) -> str:
+def item_change(user: Any, sub_id: str, price: str | None = None, quantity: int | None = None) -> dict[str, Any]:
+    """The `items` entry that changes the price and/or quantity of a single-item subscription."""
+    if price:
+        retrieve_price(user, price)
     subscription = owned(user, Subscription, sub_id)
     items = list(subscription.items.filter(deleted=False).values_list("id", flat=True))
     if len(items) != 1:
         raise ValueError(f"Subscription {sub_id} has {len(items)} items; change them with modify_subscription.")
-    return items[0]
+    change = {"id": items[0], "price": price, "quantity": quantity}
+    return {key: value for key, value in change.items() if value is not None}

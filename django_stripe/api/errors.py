@@ -1,0 +1,48 @@
+"""Stripe's errors as HTTP answers: the user gets Stripe's message and a fitting status, never a 500."""
+
+from __future__ import annotations
+
+import logging
+
+import stripe
+from rest_framework import status
+from rest_framework.exceptions import APIException, NotFound
+
+from ..exceptions import StripeCustomerMissing, StripeNotConfigured, StripeWrongCustomer
+
+logger = logging.getLogger("django_stripe.api")
+
+
+class StripeUnavailable(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "Stripe could not be reached. Nothing was changed; please try again shortly."
+    default_code = "stripe_unavailable"
+
+
+class StripeRequestFailed(APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "stripe_error"
+
+
+class PaymentFailed(APIException):
+    status_code = status.HTTP_402_PAYMENT_REQUIRED
+    default_code = "card_declined"
+
+
+def as_api_exception(error: Exception) -> Exception:
+    """The DRF exception to answer for a Stripe or ownership error; other errors are returned unchanged."""
+    if isinstance(error, StripeWrongCustomer | StripeCustomerMissing):
+        return NotFound(str(error))
+    if isinstance(error, stripe.CardError):
+        return PaymentFailed(error.user_message or "Your card was declined.", code=error.code or "card_declined")
+    if isinstance(error, stripe.RateLimitError | stripe.APIConnectionError | stripe.APIError):
+        logger.warning("Stripe unavailable: %s", type(error).__name__)
+        return StripeUnavailable()
+    if isinstance(error, stripe.AuthenticationError | stripe.PermissionError | StripeNotConfigured):
+        logger.error("Stripe rejected the configured API key: %s", type(error).__name__)
+        return StripeUnavailable()
+    if isinstance(error, stripe.StripeError):
+        return StripeRequestFailed(error.user_message or "Stripe refused the request.", code=error.code)
+    if isinstance(error, ValueError):
+        return StripeRequestFailed(str(error))
+    return error

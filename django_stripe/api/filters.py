@@ -1,0 +1,52 @@
+"""Query filters of the list endpoints (django-filter). The seed's clients send them as a JSON body on
+GET; `FilterParams` accepts that form as well as query parameters."""
+
+from __future__ import annotations
+
+import django_filters
+from django.http import QueryDict
+from rest_framework.request import Request
+
+from ..models import Invoice, Price, Product
+
+INVOICE_STATUSES = ("draft", "open", "paid", "uncollectible", "void")
+
+
+class CommaSeparatedField(django_filters.BaseInFilter, django_filters.CharFilter):
+    """`?ids=a,b` or `?ids=a&ids=b`."""
+
+
+class ProductFilter(django_filters.FilterSet):
+    ids = CommaSeparatedField(field_name="id", max_length=5000)
+
+    class Meta:
+        model = Product
+        fields = ["ids"]
+
+
+class PriceFilter(django_filters.FilterSet):
+    currency = django_filters.CharFilter(max_length=3)
+    product = django_filters.CharFilter(field_name="product_id", max_length=255)
+
+    class Meta:
+        model = Price
+        fields = ["currency", "product"]
+
+
+class InvoiceFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=[(status, status) for status in INVOICE_STATUSES])
+    subscription = django_filters.CharFilter(field_name="subscription_id", max_length=255)
+
+    class Meta:
+        model = Invoice
+        fields = ["status", "subscription"]
+
+
+def filter_params(request: Request) -> QueryDict:
+    """Query parameters, plus the fields of a JSON body sent with GET (lists become repeated keys)."""
+    params = request.query_params.copy()
+    body = request.data if isinstance(request.data, dict) else {}
+    for name, value in body.items():
+        if name not in params:
+            params.setlist(name, [str(v) for v in value] if isinstance(value, list) else [str(value)])
+    return params

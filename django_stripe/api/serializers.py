@@ -1,0 +1,189 @@
+"""Response shapes of the REST API. Every serializer reads a Stripe payload (a mirrored `stripe_data`
+or an object Stripe just returned), so reads and writes answer in the same shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from ..sync import mappers
+
+
+class PayloadSerializer(serializers.Serializer):
+    """Fields missing from a payload (older API versions) read as null instead of failing."""
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        if hasattr(instance, "stripe_data"):
+            instance = instance.stripe_data
+        return super().to_representation(instance)
+
+
+def nullable(field_class: type[serializers.Field], **kwargs: Any) -> serializers.Field:
+    """An output field that reads a missing key as null."""
+    return field_class(allow_null=True, required=False, default=None, **kwargs)
+
+
+class SubscriptionInfoSerializer(serializers.Serializer):
+    subscribed = serializers.BooleanField()
+    cancel_at = serializers.IntegerField(allow_null=True)
+    current_period_end = serializers.IntegerField(allow_null=True)
+
+
+class PriceSerializer(PayloadSerializer):
+    id = serializers.CharField()
+    product = serializers.CharField()
+    type = serializers.CharField()
+    recurring = nullable(serializers.JSONField)
+    currency = serializers.CharField()
+    unit_amount = nullable(serializers.IntegerField)
+    unit_amount_decimal = nullable(serializers.CharField)
+    nickname = nullable(serializers.CharField)
+    lookup_key = nullable(serializers.CharField)
+    metadata = serializers.DictField(child=serializers.CharField())
+    subscription_info = SubscriptionInfoSerializer()
+
+
+class ProductSerializer(PayloadSerializer):
+    id = serializers.CharField()
+    name = serializers.CharField()
+    description = nullable(serializers.CharField)
+    images = serializers.ListField(child=serializers.CharField())
+    metadata = serializers.DictField(child=serializers.CharField())
+    shippable = nullable(serializers.BooleanField)
+    type = nullable(serializers.CharField)
+    unit_label = nullable(serializers.CharField)
+    url = nullable(serializers.CharField)
+    prices = PriceSerializer(many=True)
+    subscription_info = SubscriptionInfoSerializer()
+
+
+class InvoiceSerializer(PayloadSerializer):
+    id = serializers.CharField()
+    number = nullable(serializers.CharField)
+    status = nullable(serializers.CharField)
+    currency = nullable(serializers.CharField)
+    amount_due = nullable(serializers.IntegerField)
+    amount_paid = nullable(serializers.IntegerField)
+    amount_remaining = nullable(serializers.IntegerField)
+    billing_reason = nullable(serializers.CharField)
+    created = nullable(serializers.IntegerField)
+    hosted_invoice_url = nullable(serializers.CharField)
+    invoice_pdf = nullable(serializers.CharField)
+    next_payment_attempt = nullable(serializers.IntegerField)
+    subscription = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_subscription(self, payload: dict[str, Any]) -> str | None:
+        return mappers.invoice_subscription_id(payload)
+
+
+class PaymentMethodSerializer(PayloadSerializer):
+    id = serializers.CharField()
+    type = serializers.CharField()
+    billing_details = nullable(serializers.JSONField)
+    card = nullable(serializers.JSONField)
+    created = nullable(serializers.IntegerField)
+    default = nullable(serializers.BooleanField)
+
+
+class SubscriptionSerializer(PayloadSerializer):
+    """The seed's subscription shape: product, price and period of its (first) item, as epoch seconds."""
+
+    id = serializers.CharField()
+    created = nullable(serializers.IntegerField)
+    status = serializers.CharField()
+    product = serializers.SerializerMethodField()
+    price = serializers.SerializerMethodField()
+    quantity = serializers.SerializerMethodField()
+    cancel_at = nullable(serializers.IntegerField)
+    cancel_at_period_end = nullable(serializers.BooleanField)
+    canceled_at = nullable(serializers.IntegerField)
+    current_period_start = serializers.SerializerMethodField()
+    current_period_end = serializers.SerializerMethodField()
+    days_until_due = nullable(serializers.IntegerField)
+    default_payment_method = serializers.SerializerMethodField()
+    latest_invoice = serializers.SerializerMethodField()
+    start_date = nullable(serializers.IntegerField)
+    trial_start = nullable(serializers.IntegerField)
+    trial_end = nullable(serializers.IntegerField)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_product(self, payload: dict[str, Any]) -> str | None:
+        return self._first_item(payload).get("product_id")
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_price(self, payload: dict[str, Any]) -> str | None:
+        return self._first_item(payload).get("price_id")
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_quantity(self, payload: dict[str, Any]) -> int | None:
+        return self._first_item(payload).get("quantity")
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_current_period_start(self, payload: dict[str, Any]) -> int | None:
+        return _epoch(mappers.map_subscription(payload)["current_period_start"])
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_current_period_end(self, payload: dict[str, Any]) -> int | None:
+        return _epoch(mappers.map_subscription(payload)["current_period_end"])
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_default_payment_method(self, payload: dict[str, Any]) -> str | None:
+        return mappers.ref_id(payload.get("default_payment_method"))
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_latest_invoice(self, payload: dict[str, Any]) -> str | None:
+        return mappers.ref_id(payload.get("latest_invoice"))
+
+    @staticmethod
+    def _first_item(payload: dict[str, Any]) -> dict[str, Any]:
+        items = mappers.subscription_items(payload)
+        return mappers.map_subscription_item(items[0], payload) if items else {}
+
+
+class CheckoutSessionSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    url = nullable(serializers.CharField)
+
+
+class BillingPortalSerializer(serializers.Serializer):
+    url = serializers.CharField()
+
+
+class SetupIntentSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    client_secret = serializers.CharField()
+    payment_method_types = serializers.ListField(child=serializers.CharField())
+
+
+# Request bodies
+
+
+class SubscriptionCreateSerializer(serializers.Serializer):
+    price_id = serializers.CharField(max_length=255)
+    default_payment_method = serializers.CharField(max_length=255, required=False)
+    set_as_default_payment_method = serializers.BooleanField(default=False)
+    trial_period_days = serializers.IntegerField(min_value=1, max_value=730, required=False)
+
+
+class SubscriptionUpdateSerializer(serializers.Serializer):
+    default_payment_method = serializers.CharField(max_length=255, required=False)
+    set_as_default_payment_method = serializers.BooleanField(default=False)
+    cancel_at_period_end = serializers.BooleanField(required=False)
+    price_id = serializers.CharField(max_length=255, required=False)
+    quantity = serializers.IntegerField(min_value=1, max_value=10_000, required=False)
+
+
+class PaymentMethodUpdateSerializer(serializers.Serializer):
+    set_as_default = serializers.BooleanField(default=False)
+    billing_details = serializers.DictField(required=False)
+
+
+class SetupCheckoutSerializer(serializers.Serializer):
+    subscription_id = serializers.CharField(max_length=255, required=False)
+
+
+def _epoch(moment) -> int | None:
+    return int(moment.timestamp()) if moment else None

@@ -1,0 +1,231 @@
+"""The REST API. Reads answer from the mirror; writes call `django_stripe.payments`, which checks that the
+user owns every object they name. Another user's object answers 404, exactly like a missing one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from .. import payments
+from ..models import Invoice, PaymentMethod, Price, Product, Subscription
+from ..payments.access import customer_id_of
+from ..payments.mirror import owned
+from . import filters, serializers
+from .errors import as_api_exception
+from .throttling import StripeWriteThrottle
+
+ALL = "*"
+
+
+class StripeAPIView(GenericAPIView):
+    """Authenticated, write-throttled, and Stripe's errors answered as 400/402/404/503."""
+
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [StripeWriteThrottle]
+    throttle_scope = "django_stripe"
+    pagination_class = None
+    filter_backends: list = []
+
+    def handle_exception(self, exc: Exception) -> Response:
+        return super().handle_exception(as_api_exception(exc))
+
+    def validated(self, serializer_class: type, data: Any) -> dict[str, Any]:
+        serializer = serializer_class(data=data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def filters(self, filterset_class: type) -> dict[str, Any]:
+        filterset = filterset_class(data=filters.filter_params(self.request), request=self.request)
+        if not filterset.is_valid():
+            raise ValidationError(filterset.errors)
+        return {name: value for name, value in filterset.form.cleaned_data.items() if value not in (None, "", [])}
+
+
+OBJ_ID = OpenApiParameter("obj_id", str, OpenApiParameter.PATH, required=False)
+
+
+class StripeProductsView(StripeAPIView):
+    """Active products with their prices and whether you are subscribed. Filter: `ids`."""
+
+    serializer_class = serializers.ProductSerializer
+    queryset = Product.objects.none()
+
+    def get(self, request: Request, obj_id: str | None = None) -> Response:
+        if obj_id:
+            return Response(self.get_serializer(payments.retrieve_product(request.user, obj_id, rest=True)).data)
+        products = payments.get_products(request.user, rest=True, **self.filters(filters.ProductFilter))
+        return Response(self.get_serializer(products, many=True).data)
+
+
+class StripePricesView(StripeAPIView):
+    """Active prices with whether you are subscribed. Filters: `currency`, `product`."""
+
+    serializer_class = serializers.PriceSerializer
+    queryset = Price.objects.none()
+
+    def get(self, request: Request, obj_id: str | None = None) -> Response:
+        if obj_id:
+            return Response(self.get_serializer(payments.retrieve_price(request.user, obj_id, rest=True)).data)
+        prices = payments.get_prices(request.user, rest=True, **self.filters(filters.PriceFilter))
+        return Response(self.get_serializer(prices, many=True).data)
+
+
+class StripePriceCheckoutView(StripeAPIView):
+    """Start a Stripe Checkout subscribing you to the price; redirect with Stripe.js `redirectToCheckout`."""
+
+    serializer_class = serializers.CheckoutSessionSerializer
+
+    @extend_schema(request=None, responses={201: serializers.CheckoutSessionSerializer})
+    def post(self, request: Request, price_id: str) -> Response:
+        session = payments.create_subscription_checkout(request.user, price_id, rest=True)
+        return Response({"id": session.id, "url": session.url}, status=status.HTTP_201_CREATED)
+
+
+class StripeSetupCheckoutView(StripeAPIView):
+    """Start a Stripe Checkout in setup mode to save a payment method (optionally for one subscription)."""
+
+    serializer_class = serializers.CheckoutSessionSerializer
+
+    @extend_schema(request=serializers.SetupCheckoutSerializer, responses={201: serializers.CheckoutSessionSerializer})
+    def post(self, request: Request, subscription_id: str | None = None) -> Response:
+        subscription_id = subscription_id or self.validated(serializers.SetupCheckoutSerializer, request.data).get(
+            "subscription_id"
+        )
+        extra = {}
+        if subscription_id:
+            owned(request.user, Subscription, subscription_id)
+            extra["setup_intent_data"] = {"metadata": {"subscription_id": subscription_id}}
+        session = payments.create_setup_checkout(request.user, rest=True, **extra)
+        return Response({"id": session.id, "url": session.url}, status=status.HTTP_201_CREATED)
+
+
+class StripeBillingPortalView(StripeAPIView):
+    """Open a Stripe Billing Portal session and get its URL."""
+
+    serializer_class = serializers.BillingPortalSerializer
+
+    @extend_schema(request=None, responses={201: serializers.BillingPortalSerializer})
+    def post(self, request: Request) -> Response:
+        session = payments.create_billing_portal(request.user)
+        return Response({"url": session.url}, status=status.HTTP_201_CREATED)
+
+
+class StripeSetupIntentView(StripeAPIView):
+    """Create a SetupIntent; confirm it in the browser with Stripe.js `confirmCardSetup(client_secret)`."""
+
+    serializer_class = serializers.SetupIntentSerializer
+
+    @extend_schema(request=None, responses={201: serializers.SetupIntentSerializer})
+    def post(self, request: Request) -> Response:
+        setup_intent = payments.create_setup_intent(request.user)
+        return Response(self.get_serializer(setup_intent.to_dict()).data, status=status.HTTP_201_CREATED)
+
+
+class StripeInvoiceView(StripeAPIView):
+    """Your invoices, newest first. Filters: `status`, `subscription`."""
+
+    serializer_class = serializers.InvoiceSerializer
+    queryset = Invoice.objects.none()
+
+    @extend_schema(parameters=[OBJ_ID])
+    def get(self, request: Request, obj_id: str | None = None) -> Response:
+        if obj_id:
+            return Response(self.get_serializer(owned(request.user, Invoice, obj_id)).data)
+        invoices = Invoice.objects.live().filter(
+            customer_id=customer_id_of(request.user) or "", **_columns(self.filters(filters.InvoiceFilter))
+        )
+        return Response(self.get_serializer(invoices.order_by("-created", "-id"), many=True).data)
+
+
+class StripePaymentMethodView(StripeAPIView):
+    """Your payment methods (`default` marks the customer's default). PUT changes one; DELETE detaches one,
+    or all with the id `*`."""
+
+    serializer_class = serializers.PaymentMethodSerializer
+
+    def get(self, request: Request, obj_id: str | None = None) -> Response:
+        if obj_id:
+            return Response(self.get_serializer(owned(request.user, PaymentMethod, obj_id)).data)
+        return Response(self.get_serializer(payments.list_payment_methods(request.user), many=True).data)
+
+    @extend_schema(request=serializers.PaymentMethodUpdateSerializer)
+    def put(self, request: Request, obj_id: str | None = None) -> Response:
+        changes = self.validated(serializers.PaymentMethodUpdateSerializer, request.data)
+        payment_method = payments.modify_payment_method(request.user, _required(obj_id), **changes)
+        return Response(self.get_serializer(payment_method.to_dict()).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, obj_id: str | None = None) -> Response:
+        if _required(obj_id) == ALL:
+            payments.detach_all_payment_methods(request.user)
+        else:
+            payments.detach_payment_method(request.user, obj_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class StripeSubscriptionView(StripeAPIView):
+    """Your subscriptions. POST subscribes (`price_id`, `default_payment_method`,
+    `set_as_default_payment_method`); PUT changes one; DELETE cancels it now and answers the result.
+    Lists leave out cancelled subscriptions unless `?status=canceled` (or `all`) asks for them."""
+
+    serializer_class = serializers.SubscriptionSerializer
+    queryset = Subscription.objects.none()
+
+    @extend_schema(parameters=[OpenApiParameter("status", str, required=False)])
+    def get(self, request: Request, obj_id: str | None = None) -> Response:
+        if obj_id:
+            return Response(self.get_serializer(owned(request.user, Subscription, obj_id)).data)
+        subscriptions = Subscription.objects.filter(customer_id=customer_id_of(request.user) or "")
+        wanted = filters.filter_params(request).get("status")
+        if wanted and wanted != "all":
+            subscriptions = subscriptions.filter(status=wanted)
+        elif not wanted:
+            subscriptions = subscriptions.filter(deleted=False)
+        return Response(self.get_serializer(subscriptions.order_by("-created", "-id"), many=True).data)
+
+    @extend_schema(
+        request=serializers.SubscriptionCreateSerializer, responses={201: serializers.SubscriptionSerializer}
+    )
+    def post(self, request: Request, obj_id: str | None = None) -> Response:
+        fields = self.validated(serializers.SubscriptionCreateSerializer, request.data)
+        # A declined card fails the request (402 with Stripe's message) instead of leaving an incomplete
+        # subscription behind; the self-hosted checkout confirmed the card with a SetupIntent already.
+        subscription = payments.create_subscription(
+            request.user, fields.pop("price_id"), payment_behavior="error_if_incomplete", **fields
+        )
+        return Response(self.get_serializer(subscription.to_dict()).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=serializers.SubscriptionUpdateSerializer)
+    def put(self, request: Request, obj_id: str | None = None) -> Response:
+        changes = self.validated(serializers.SubscriptionUpdateSerializer, request.data)
+        sub_id = _required(obj_id)
+        item = {
+            name: changes.pop(field)
+            for field, name in (("price_id", "price"), ("quantity", "quantity"))
+            if field in changes
+        }
+        if item:
+            changes["items"] = [payments.subscriptions.item_change(request.user, sub_id, **item)]
+        subscription = payments.modify_subscription(request.user, sub_id, **changes)
+        return Response(self.get_serializer(subscription.to_dict()).data)
+
+    def delete(self, request: Request, obj_id: str | None = None) -> Response:
+        subscription = payments.cancel_subscription(request.user, _required(obj_id))
+        return Response(self.get_serializer(subscription.to_dict()).data)
+
+
+def _required(obj_id: str | None) -> str:
+    if not obj_id:
+        raise ValidationError({"obj_id": "This method needs an object id in the URL."})
+    return obj_id
+
+
+def _columns(cleaned: dict[str, Any]) -> dict[str, Any]:
+    return {"subscription_id" if name == "subscription" else name: value for name, value in cleaned.items()}
