@@ -40,3 +40,18 @@ def _empty_caches():
     yield
     for cache in caches.all(initialized_only=True):
         cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery(request):
+    """Tasks run in the test's process, even when REDIS_URL makes the example project's Celery use a broker;
+    only tests marked `broker` talk to a real worker."""
+    from celery import current_app
+
+    if "broker" in request.keywords:
+        yield
+        return
+    previous = current_app.conf.task_always_eager
+    current_app.conf.task_always_eager = True
+    yield
+    current_app.conf.task_always_eager = previous
