@@ -1,0 +1,305 @@
+"""`FakeStripe`: the state, the request pipeline (`handle`), events and their delivery, faults and the clock."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import urlsplit
+
+import stripe
+
+from . import pages
+from .clock import Clock
+from .errors import StripeError, authentication_error, unrecognized_url
+from .lists import expand
+from .params import as_list, parse_form
+from .routing import Request, routes
+from .store import Store, StripeObject, random_id
+from .webhooks import Delivery, Receiver, Webhooks, sign
+
+API_VERSION: str = stripe.api_version
+JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+def _load_resources() -> None:
+    from . import resources  # noqa: F401  (registers the routes)
+
+
+class FakeStripe:
+    """An in-memory, stateful Stripe that answers the official SDK in-process or over HTTP.
+
+    All state sits behind one lock, so one instance can serve a threaded HTTP server and test code at once.
+    """
+
+    def __init__(self) -> None:
+        _load_resources()
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._http_client: stripe.HTTPClient | None = None
+        self.public_url: str | None = None
+        """Where the fake is reachable over HTTP; hosted Checkout and portal URLs point there when set."""
+        self.clock = Clock()
+        self.webhooks = Webhooks()
+        self.reset()
+
+    # -- state -------------------------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Forget every object, event, endpoint, fault and clock advance."""
+        with self._lock:
+            self.store = Store()
+            self._events: list[StripeObject] = []
+            self._queue: list[StripeObject] = []
+            self._outbox: list[StripeObject] = []
+            self._faults: list[tuple[int | None, float | None]] = []
+            self._idempotent: dict[tuple[str, str], tuple[str, int, str]] = {}
+            self._request: dict[str, str | None] | None = None
+            self.delivery_mode = "immediate"
+            self.features: dict[str, list[str]] = {}
+            self.entitlement_summaries: dict[str, list[str]] = {}
+            self.clock.reset()
+            self.webhooks.reset()
+
+    @property
+    def events(self) -> list[StripeObject]:
+        """Every event so far, oldest first."""
+        with self._lock:
+            return list(self._events)
+
+    def get(self, object_id: str) -> StripeObject | None:
+        """A copy of any stored object by id (for assertions in tests)."""
+        with self._lock:
+            obj = self.store.get(object_id)
+            return copy.deepcopy(obj) if obj is not None else None
+
+    def now(self) -> int:
+        return self.clock.now()
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the lock; when the outermost holder leaves, deliver the events it produced (outside the lock,
+        so an endpoint may call back into the fake)."""
+        with self._lock:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                outbox: list[StripeObject] = []
+                if self._depth == 0:
+                    outbox, self._outbox = self._outbox, []
+        for event in outbox:
+            self.webhooks.deliver(event)
+
+    # -- the request pipeline ----------------------------------------------------------------------------
+
+    def http_client(self) -> stripe.HTTPClient:
+        """A `stripe.HTTPClient` that calls this fake in-process (one per fake, so clients built on it are cached)."""
+        from .http_client import InProcessHTTPClient
+
+        if self._http_client is None:
+            self._http_client = InProcessHTTPClient(self)
+        return self._http_client
+
+    def handle(
+        self, method: str, path: str, headers: dict[str, str] | None = None, body: bytes | str | None = None
+    ) -> tuple[int, dict[str, str], str]:
+        """Answer one HTTP request: `(status, headers, body)`. Both transports go through here."""
+        method = method.upper()
+        request_id = random_id("req_")
+        response_headers = {**JSON_HEADERS, "Request-Id": request_id, "Stripe-Version": API_VERSION}
+        lowered = {key.lower(): value for key, value in (headers or {}).items()}
+        url = urlsplit(path)
+        if isinstance(body, bytes):
+            body = body.decode()
+
+        if not url.path.startswith("/v1/"):
+            status, page_headers, text = pages.handle(self, method, url.path, parse_form(url.query, body or ""))
+            return status, {**page_headers, "Request-Id": request_id}, text
+
+        fault = self._take_fault()
+        if fault is not None:
+            status, delay = fault
+            if delay:
+                time.sleep(delay)
+            if status is not None:
+                return status, response_headers, json.dumps(_fault_error(status).body(request_id))
+
+        idempotency_key = lowered.get("idempotency-key") if method == "POST" else None
+        api_key = ""
+        try:
+            api_key = self._authenticate(lowered.get("authorization"))
+            if idempotency_key:
+                replay = self._replay(api_key, idempotency_key, method + path + (body or ""))
+                if replay is not None:
+                    response_headers.update({"Idempotency-Key": idempotency_key, "Idempotent-Replayed": "true"})
+                    return replay[0], response_headers, replay[1]
+            params = parse_form(url.query, body or "") if body else parse_form(url.query)
+            status, text = 200, self._dispatch(method, url.path, params, request_id, idempotency_key)
+        except StripeError as error:
+            status, text = error.status, json.dumps(error.body(request_id))
+        if idempotency_key:
+            response_headers["Idempotency-Key"] = idempotency_key
+            if status < 500 and api_key:
+                with self._lock:
+                    self._idempotent[(api_key, idempotency_key)] = (method + path + (body or ""), status, text)
+        return status, response_headers, text
+
+    def _dispatch(self, method: str, path: str, params: dict[str, Any], request_id: str, key: str | None) -> str:
+        found = routes.match(method, path)
+        if found is None:
+            raise unrecognized_url(method, path)
+        handler, args = found
+        with self.locked():
+            self._request = {"id": request_id, "idempotency_key": key}
+            try:
+                result = handler(Request(self, method, path, params, args))
+                return json.dumps(expand(self.store, result, [str(p) for p in as_list(params, "expand")]))
+            finally:
+                self._request = None
+
+    def _authenticate(self, authorization: str | None) -> str:
+        if not authorization:
+            raise authentication_error(
+                "You did not provide an API key. You need to provide your API key in the Authorization header, "
+                "using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY')."
+            )
+        scheme, _, credentials = authorization.partition(" ")
+        if scheme.lower() == "basic":
+            credentials = base64.b64decode(credentials).decode(errors="replace").partition(":")[0]
+        key = credentials.strip()
+        if not (key.startswith("sk_test_") or key.startswith("rk_test_")) or len(key) <= len("sk_test_"):
+            shown = key[:8] + "*" * max(len(key) - 12, 0) + key[-4:] if len(key) > 12 else key
+            raise authentication_error(f"Invalid API Key provided: {shown}")
+        return key
+
+    def _replay(self, api_key: str, key: str, fingerprint: str) -> tuple[int, str] | None:
+        with self._lock:
+            saved = self._idempotent.get((api_key, key))
+        if saved is None:
+            return None
+        if saved[0] != fingerprint:
+            raise StripeError(
+                400,
+                "Keys for idempotent requests can only be used with the same parameters they were first used "
+                f"with. Try using a key other than '{key}' if you meant to execute a different request.",
+                type="idempotency_error",
+            )
+        return saved[1], saved[2]
+
+    # -- fault injection ---------------------------------------------------------------------------------
+
+    def fail_next(self, n: int = 1, status: int | None = 500, delay: float | None = None) -> None:
+        """The next `n` API requests answer `status` (429 or 5xx) in Stripe's error JSON, after `delay` seconds.
+
+        With `status=None` they are only delayed, then answered normally.
+        """
+        with self._lock:
+            self._faults.extend([(status, delay)] * n)
+
+    def _take_fault(self) -> tuple[int | None, float | None] | None:
+        with self._lock:
+            return self._faults.pop(0) if self._faults else None
+
+    # -- events and webhooks -----------------------------------------------------------------------------
+
+    def emit(
+        self, event_type: str, obj: StripeObject, previous_attributes: dict[str, Any] | None = None
+    ) -> StripeObject:
+        """Record an event with a snapshot of `obj`, and deliver or queue it."""
+        data: dict[str, Any] = {"object": copy.deepcopy(obj)}
+        if previous_attributes is not None:
+            data["previous_attributes"] = copy.deepcopy(previous_attributes)
+        request = self._request or {"id": None, "idempotency_key": None}
+        event = {
+            "api_version": API_VERSION,
+            "created": self.now(),
+            "data": data,
+            "id": self.store.new_id("evt_", 24),
+            "livemode": False,
+            "object": "event",
+            "pending_webhooks": len(self.webhooks.endpoints),
+            "request": dict(request),
+            "type": event_type,
+        }
+        self.store.add(event)
+        self._events.append(event)
+        if self.delivery_mode == "queued":
+            self._queue.append(event)
+        elif self.webhooks.endpoints:
+            self._outbox.append(event)
+        return event
+
+    def add_webhook_endpoint(self, url: str | Receiver, secret: str) -> None:
+        """Deliver events to `url` by HTTP POST, signed with `secret` (a callable `f(body, headers) -> status`
+        receives them in-process instead)."""
+        with self._lock:
+            self.webhooks.add(url, secret)
+
+    def queued_events(self) -> list[StripeObject]:
+        """Events held in queued delivery mode and not delivered yet, oldest first."""
+        with self._lock:
+            return list(self._queue)
+
+    def deliver(self, event: StripeObject, url: str | Receiver | None = None) -> list[Delivery]:
+        """Deliver `event` now, to `url` or every endpoint; it leaves the queue. Any event, any number of times."""
+        with self._lock:
+            for index, queued in enumerate(self._queue):
+                if queued["id"] == event["id"]:
+                    del self._queue[index]
+                    break
+        return self.webhooks.deliver(event, url)
+
+    def deliver_queued(self) -> list[Delivery]:
+        """Deliver every queued event, oldest first."""
+        with self._lock:
+            queue, self._queue = self._queue, []
+        return [delivery for event in queue for delivery in self.webhooks.deliver(event)]
+
+    @property
+    def deliveries(self) -> list[Delivery]:
+        return list(self.webhooks.deliveries)
+
+    @staticmethod
+    def sign(payload: bytes, secret: str, timestamp: int | None = None) -> str:
+        """A `Stripe-Signature` header value for `payload`."""
+        return sign(payload, secret, timestamp)
+
+    # -- scenario helpers --------------------------------------------------------------------------------
+
+    def advance_clock(self, seconds: int) -> None:
+        """Move time forward: trials end, subscriptions renew and cancel at period end, each with its events."""
+        from .resources.billing import run_clock
+
+        with self.locked():
+            run_clock(self, self.now() + int(seconds))
+
+    def complete_checkout_session(self, session_id: str, payment_method: str = "pm_card_visa") -> StripeObject:
+        """Complete a Checkout Session as a customer paying on the hosted page would, with its events."""
+        from .resources.checkout import complete_session
+
+        with self.locked():
+            return copy.deepcopy(complete_session(self, session_id, payment_method))
+
+    def add_product_feature(self, product_id: str, lookup_key: str, name: str | None = None) -> StripeObject:
+        """Give a product an entitlement feature (created on first use of `lookup_key`)."""
+        from .resources.entitlements import attach_feature
+
+        with self.locked():
+            return copy.deepcopy(attach_feature(self, product_id, lookup_key, name))
+
+
+def _fault_error(status: int) -> StripeError:
+    if status == 429:
+        return StripeError(
+            429,
+            "Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.",
+            code="rate_limit",
+        )
+    return StripeError(status, "An unknown error occurred (injected by the fake Stripe).", type="api_error")

@@ -1,0 +1,94 @@
+"""Stripe's list objects and `expand[]`."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+from .errors import parameter_invalid
+from .params import as_int
+from .routing import Request
+from .store import Store, StripeObject
+
+
+def list_page(
+    request: Request,
+    object_type: str,
+    match: Callable[[StripeObject], bool] | None = None,
+    url: str | None = None,
+) -> dict[str, Any]:
+    """A page of `object_type`, newest first: `limit` (1..100, default 10), `starting_after`, `ending_before`."""
+    params = request.params
+    limit = as_int(params, "limit", 10)
+    if not 1 <= limit <= 100:
+        raise parameter_invalid(
+            "limit",
+            f"This value must be between 1 and 100 (it currently is '{limit}').",
+            "parameter_invalid_integer",
+        )
+    data, has_more = request.fake.store.page(
+        object_type, limit, match, params.get("starting_after") or None, params.get("ending_before") or None
+    )
+    return {"object": "list", "data": data, "has_more": has_more, "url": url or request.path}
+
+
+def all_of(*checks: Callable[[StripeObject], bool] | None) -> Callable[[StripeObject], bool] | None:
+    active = [check for check in checks if check is not None]
+    if not active:
+        return None
+    if len(active) == 1:
+        return active[0]
+    return lambda obj: all(check(obj) for check in active)
+
+
+def field_is(name: str, value: Any) -> Callable[[StripeObject], bool] | None:
+    """A filter on `obj[name] == value`, or None when the parameter was not given."""
+    if value is None or value == "":
+        return None
+    return lambda obj: obj.get(name) == value
+
+
+def expand(store: Store, obj: dict[str, Any], paths: list[str]) -> dict[str, Any]:
+    """A copy of `obj` with each dotted path's ids replaced by the objects (`data.customer` for lists)."""
+    if not paths:
+        return obj
+    result = copy.deepcopy(obj)
+    for path in paths:
+        _expand(store, result, path.split("."))
+    return result
+
+
+def _expand(store: Store, node: Any, parts: list[str]) -> None:
+    if isinstance(node, list):
+        for item in node:
+            _expand(store, item, parts)
+        return
+    if not isinstance(node, dict) or parts[0] not in node:
+        return
+    value = node[parts[0]]
+    if isinstance(value, str) and (target := store.get(value)) is not None:
+        value = node[parts[0]] = copy.deepcopy(target)
+    if len(parts) > 1 and value is not None:
+        _expand(store, value, parts[1:])
+
+
+def list_of(request: Request, items: list[StripeObject], url: str) -> dict[str, Any]:
+    """A Stripe list over a small in-memory sequence (already newest first), with the same paging rules."""
+    params = request.params
+    limit = as_int(params, "limit", 10)
+    if not 1 <= limit <= 100:
+        raise parameter_invalid(
+            "limit",
+            f"This value must be between 1 and 100 (it currently is '{limit}').",
+            "parameter_invalid_integer",
+        )
+    ids = [item["id"] for item in items]
+    start, end = 0, len(items)
+    if params.get("starting_after") in ids:
+        start = ids.index(params["starting_after"]) + 1
+    elif params.get("ending_before") in ids:
+        end = ids.index(params["ending_before"])
+        start = max(0, end - limit)
+        return {"object": "list", "data": items[start:end], "has_more": start > 0, "url": url}
+    return {"object": "list", "data": items[start : start + limit], "has_more": start + limit < end, "url": url}

@@ -1,0 +1,239 @@
+"""Products and prices."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import invalid_request, parameter_invalid
+from ..lists import all_of, field_is, list_page
+from ..params import Params, as_bool, as_dict, as_int, as_list, created_filter, merge_metadata, one_of, require
+from ..routing import Request, routes
+from ..shapes import build, deleted
+from ..store import StripeObject
+from .common import emit_update, set_fields, snapshot
+
+PRODUCT_FIELDS = ("name", "description", "statement_descriptor", "tax_code", "unit_label", "url")
+INTERVALS = ("day", "week", "month", "year")
+
+
+# -- products ------------------------------------------------------------------------------------------------
+
+
+def create_product(fake: Any, params: Params) -> StripeObject:
+    now = fake.now()
+    product_id = params.get("id") or fake.store.new_id("prod_")
+    if fake.store.get(product_id) is not None:
+        raise invalid_request(f"Product already exists: {product_id}", "id", "resource_already_exists")
+    product = build(
+        "product",
+        id=product_id,
+        active=as_bool(params, "active", True),
+        created=now,
+        updated=now,
+        default_price=None,
+        description=None,
+        images=as_list(params, "images"),
+        livemode=False,
+        marketing_features=[{"name": f.get("name")} for f in as_list(params, "marketing_features")],
+        metadata=merge_metadata({}, params),
+        name=require(params, "name"),
+        package_dimensions=None,
+        shippable=as_bool(params, "shippable"),
+        statement_descriptor=None,
+        tax_code=None,
+        type="service",
+        unit_label=None,
+        url=None,
+    )
+    set_fields(product, params, PRODUCT_FIELDS)
+    fake.store.add(product)
+    fake.emit("product.created", product)
+    if "default_price_data" in params:
+        price = create_price(fake, {**as_dict(params, "default_price_data"), "product": product_id})
+        before = snapshot(product)
+        product["default_price"] = price["id"]
+        emit_update(fake, "product.updated", product, before)
+    return product
+
+
+@routes.post("/v1/products")
+def post_products(request: Request) -> StripeObject:
+    return create_product(request.fake, request.params)
+
+
+@routes.get("/v1/products/{id}")
+def get_product(request: Request) -> StripeObject:
+    return request.fake.store.require(request.args["id"], "product")
+
+
+@routes.post("/v1/products/{id}")
+def update_product(request: Request) -> StripeObject:
+    fake, params = request.fake, request.params
+    product = fake.store.require(request.args["id"], "product")
+    before = snapshot(product)
+    set_fields(product, params, PRODUCT_FIELDS)
+    product["active"] = as_bool(params, "active", product["active"])
+    product["shippable"] = as_bool(params, "shippable", product["shippable"])
+    product["metadata"] = merge_metadata(product["metadata"], params)
+    if "images" in params:
+        product["images"] = as_list(params, "images")
+    if "marketing_features" in params:
+        product["marketing_features"] = [{"name": f.get("name")} for f in as_list(params, "marketing_features")]
+    if params.get("default_price"):
+        price = fake.store.require(params["default_price"], "price", "default_price")
+        if price["product"] != product["id"]:
+            raise parameter_invalid("default_price", "The price must belong to this product.")
+        product["default_price"] = price["id"]
+    if product != before:
+        product["updated"] = fake.now()
+    emit_update(fake, "product.updated", product, before)
+    return product
+
+
+@routes.delete("/v1/products/{id}")
+def delete_product(request: Request) -> StripeObject:
+    fake = request.fake
+    product = fake.store.require(request.args["id"], "product")
+    if any(price["product"] == product["id"] for price in fake.store.newest_first("price")):
+        raise invalid_request("This product cannot be deleted because it has one or more user-created prices.")
+    fake.store.remove(product["id"])
+    fake.emit("product.deleted", product)
+    return deleted(product)
+
+
+@routes.get("/v1/products")
+def list_products(request: Request) -> dict[str, Any]:
+    params = request.params
+    active = as_bool(params, "active")
+    ids = set(as_list(params, "ids"))
+    created = created_filter(params)
+    return list_page(
+        request,
+        "product",
+        all_of(
+            field_is("active", active),
+            (lambda p: p["id"] in ids) if ids else None,
+            (lambda p: created(p["created"])) if created else None,
+        ),
+    )
+
+
+# -- prices --------------------------------------------------------------------------------------------------
+
+
+def create_price(fake: Any, params: Params) -> StripeObject:
+    store = fake.store
+    if params.get("product"):
+        product_id = store.require(params["product"], "product", "product")["id"]
+    elif "product_data" in params:
+        product_data = as_dict(params, "product_data")
+        product_id = create_product(fake, {**product_data, "name": require(product_data, "name")})["id"]
+    else:
+        raise invalid_request("You must specify either `product` or `product_data`.", "product", "parameter_missing")
+    currency = str(require(params, "currency")).lower()
+    unit_amount = as_int(params, "unit_amount")
+    if unit_amount is None and params.get("unit_amount_decimal"):
+        unit_amount = int(float(params["unit_amount_decimal"]))
+    if unit_amount is None:
+        raise invalid_request("Missing required param: unit_amount.", "unit_amount", "parameter_missing")
+    if unit_amount < 0:
+        raise parameter_invalid("unit_amount", "Invalid non-negative integer", "parameter_invalid_integer")
+    recurring = None
+    if "recurring" in params:
+        given = as_dict(params, "recurring")
+        recurring = {
+            "interval": one_of(given, "interval", INTERVALS) or require(given, "interval"),
+            "interval_count": as_int(given, "interval_count", 1),
+            "meter": None,
+            "trial_period_days": as_int(given, "trial_period_days"),
+            "usage_type": one_of(given, "usage_type", ("licensed", "metered"), "licensed"),
+        }
+    lookup_key = params.get("lookup_key") or None
+    if lookup_key:
+        _claim_lookup_key(fake, lookup_key, as_bool(params, "transfer_lookup_key", False))
+    price = build(
+        "price",
+        id=store.new_id("price_", 24),
+        active=as_bool(params, "active", True),
+        billing_scheme=one_of(params, "billing_scheme", ("per_unit", "tiered"), "per_unit"),
+        created=fake.now(),
+        currency=currency,
+        custom_unit_amount=None,
+        livemode=False,
+        lookup_key=lookup_key,
+        metadata=merge_metadata({}, params),
+        nickname=params.get("nickname") or None,
+        product=product_id,
+        recurring=recurring,
+        tax_behavior=one_of(params, "tax_behavior", ("exclusive", "inclusive", "unspecified"), "unspecified"),
+        tiers_mode=None,
+        transform_quantity=None,
+        type="recurring" if recurring else "one_time",
+        unit_amount=unit_amount,
+        unit_amount_decimal=str(unit_amount),
+    )
+    store.add(price)
+    fake.emit("price.created", price)
+    return price
+
+
+def _claim_lookup_key(fake: Any, lookup_key: str, transfer: bool) -> None:
+    for other in fake.store.newest_first("price"):
+        if other["lookup_key"] == lookup_key:
+            if not transfer:
+                raise invalid_request(
+                    f"A price (`{other['id']}`) already uses that lookup key.", "lookup_key", "lookup_key_exists"
+                )
+            before = snapshot(other)
+            other["lookup_key"] = None
+            emit_update(fake, "price.updated", other, before)
+
+
+@routes.post("/v1/prices")
+def post_prices(request: Request) -> StripeObject:
+    return create_price(request.fake, request.params)
+
+
+@routes.get("/v1/prices/{id}")
+def get_price(request: Request) -> StripeObject:
+    return request.fake.store.require(request.args["id"], "price")
+
+
+@routes.post("/v1/prices/{id}")
+def update_price(request: Request) -> StripeObject:
+    fake, params = request.fake, request.params
+    price = fake.store.require(request.args["id"], "price")
+    before = snapshot(price)
+    price["active"] = as_bool(params, "active", price["active"])
+    set_fields(price, params, ("nickname",))
+    price["metadata"] = merge_metadata(price["metadata"], params)
+    price["tax_behavior"] = one_of(
+        params, "tax_behavior", ("exclusive", "inclusive", "unspecified"), price["tax_behavior"]
+    )
+    if "lookup_key" in params and params["lookup_key"] != price["lookup_key"]:
+        if params["lookup_key"]:
+            _claim_lookup_key(fake, params["lookup_key"], as_bool(params, "transfer_lookup_key", False))
+        price["lookup_key"] = params["lookup_key"] or None
+    emit_update(fake, "price.updated", price, before)
+    return price
+
+
+@routes.get("/v1/prices")
+def list_prices(request: Request) -> dict[str, Any]:
+    params = request.params
+    lookup_keys = set(as_list(params, "lookup_keys"))
+    interval = as_dict(params, "recurring").get("interval")
+    created = created_filter(params)
+    return list_page(
+        request,
+        "price",
+        all_of(
+            field_is("active", as_bool(params, "active")),
+            field_is("product", params.get("product")),
+            field_is("currency", (params.get("currency") or "").lower()),
+            field_is("type", one_of(params, "type", ("one_time", "recurring"))),
+            (lambda p: p["lookup_key"] in lookup_keys) if lookup_keys else None,
+            (lambda p: (p["recurring"] or {}).get("interval") == interval) if interval else None,
+            (lambda p: created(p["created"])) if created else None,
+        ),
+    )

@@ -1,0 +1,42 @@
+"""Small helpers the resource modules share: field updates and `previous_attributes`."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from ..params import Params
+from ..store import StripeObject
+
+
+def diff(before: Any, after: Any) -> dict[str, Any]:
+    """Stripe's `previous_attributes`: the old value of every changed field, recursing into hashes."""
+    previous: dict[str, Any] = {}
+    for key in before.keys() | after.keys():
+        old, new = before.get(key), after.get(key)
+        if old == new:
+            continue
+        if isinstance(old, dict) and isinstance(new, dict) and "object" not in old:
+            previous[key] = diff(old, new)
+        else:
+            previous[key] = old
+    return previous
+
+
+def emit_update(fake: Any, event_type: str, obj: StripeObject, before: StripeObject) -> None:
+    """Emit `event_type` with `previous_attributes` if `obj` changed since the `before` snapshot."""
+    previous = diff(before, obj)
+    if previous:
+        fake.emit(event_type, obj, previous)
+
+
+def snapshot(obj: StripeObject) -> StripeObject:
+    return copy.deepcopy(obj)
+
+
+def set_fields(obj: StripeObject, params: Params, names: tuple[str, ...]) -> None:
+    """Copy plain string fields from the params; an empty string unsets (null), as in Stripe."""
+    for name in names:
+        if name in params:
+            value = params[name]
+            obj[name] = None if value == "" else value
