@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from django_stripe.client import get_client
 from django_stripe.models import ActiveEntitlement, Customer, Invoice, Product, Subscription, SubscriptionItem
 from django_stripe.signals import customer_subscriptions_changed
 from django_stripe.sync.sql import insert_ignore
@@ -161,3 +162,27 @@ def test_insert_ignore_reports_whether_it_inserted():
     assert insert_ignore(Product(id=product["id"], name="first")) is True
     assert insert_ignore(Product(id=product["id"], name="second")) is False
     assert Product.objects.get().name == "first"
+
+
+def test_a_same_second_tie_is_settled_by_one_fetch_from_stripe(stripe_fake):
+    client = get_client().v1
+    product = client.products.create({"name": "First"})
+    first = product.to_dict(for_json=True)
+    client.products.update(product.id, {"name": "Second"})
+    client.products.update(product.id, {"name": "Current"})
+    second = {**first, "name": "Second"}
+    upsert(Product, first, at(5))
+    assert upsert(Product, second, at(5)) is Outcome.UPDATED
+    row = Product.objects.get()
+    assert row.name == "Current" and row.stripe_data == stripe_fake.get(product.id)
+    assert row.synced_at >= at(5)
+
+
+def test_a_tie_with_an_object_gone_at_stripe_leaves_a_tombstone(stripe_fake):
+    client = get_client().v1
+    product = client.products.create({"name": "Doomed"})
+    payload = product.to_dict(for_json=True)
+    client.products.delete(product.id)
+    upsert(Product, payload, at(5))
+    assert upsert(Product, {**payload, "name": "Renamed"}, at(5)) is Outcome.UPDATED
+    assert Product.objects.get().deleted
