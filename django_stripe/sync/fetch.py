@@ -15,7 +15,7 @@ from typing import Any
 import stripe
 
 from ..client import get_client
-from .mappers import Payload
+from .mappers import Payload, as_payload
 
 Retriever = Callable[[stripe.StripeClient, str], stripe.StripeObject]
 
@@ -45,13 +45,13 @@ def fetch_object(object_name: str, object_id: str) -> Fetched:
         if error.http_status == 404 or error.code == "resource_missing":
             return Fetched(None, response_time(error.headers))
         raise
-    return Fetched(obj.to_dict(), response_time(_headers(obj)))
+    return Fetched(as_payload(obj), response_time(_headers(obj)))
 
 
 def fetch_active_entitlements(customer_id: str) -> tuple[list[Payload], datetime | None]:
     """Every active entitlement of a customer (all pages), and Stripe's time of the first page."""
     page = get_client().v1.entitlements.active_entitlements.list({"customer": customer_id, "limit": 100})
-    items = [entitlement.to_dict() for entitlement in page.auto_paging_iter()]
+    items = [as_payload(entitlement) for entitlement in page.auto_paging_iter()]
     return items, response_time(_headers(page))
 
 

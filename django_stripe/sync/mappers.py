@@ -14,6 +14,11 @@ from typing import Any
 Payload = dict[str, Any]
 
 
+def as_payload(obj: Any) -> Payload:
+    """A Stripe object as the plain JSON dict Stripe sent (the SDK turns decimals into Decimal)."""
+    return obj.to_dict(for_json=True) if hasattr(obj, "to_dict") else obj
+
+
 def ref_id(value: Any) -> str | None:
     """The id behind a reference that may be a plain id or an expanded object."""
     if isinstance(value, dict):
