@@ -12,12 +12,11 @@ from ..sync import mappers
 
 
 class PayloadSerializer(serializers.Serializer):
-    """Fields missing from a payload (older API versions) read as null instead of failing."""
+    """Reads a mirror row's `stripe_data`, an SDK object or a payload dict alike."""
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
-        if hasattr(instance, "stripe_data"):
-            instance = instance.stripe_data
-        return super().to_representation(instance)
+        payload = instance.stripe_data if hasattr(instance, "stripe_data") else mappers.as_payload(instance)
+        return super().to_representation(payload)
 
 
 def nullable(field_class: type[serializers.Field], **kwargs: Any) -> serializers.Field:

@@ -125,7 +125,7 @@ class StripeSetupIntentView(StripeAPIView):
     @extend_schema(request=None, responses={201: serializers.SetupIntentSerializer})
     def post(self, request: Request) -> Response:
         setup_intent = payments.create_setup_intent(request.user)
-        return Response(self.get_serializer(setup_intent.to_dict()).data, status=status.HTTP_201_CREATED)
+        return Response(self.get_serializer(setup_intent).data, status=status.HTTP_201_CREATED)
 
 
 class StripeInvoiceView(StripeAPIView):
@@ -159,7 +159,7 @@ class StripePaymentMethodView(StripeAPIView):
     def put(self, request: Request, obj_id: str | None = None) -> Response:
         changes = self.validated(serializers.PaymentMethodUpdateSerializer, request.data)
         payment_method = payments.modify_payment_method(request.user, _required(obj_id), **changes)
-        return Response(self.get_serializer(payment_method.to_dict()).data)
+        return Response(self.get_serializer(payment_method).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, obj_id: str | None = None) -> Response:
@@ -200,7 +200,7 @@ class StripeSubscriptionView(StripeAPIView):
         subscription = payments.create_subscription(
             request.user, fields.pop("price_id"), payment_behavior="error_if_incomplete", **fields
         )
-        return Response(self.get_serializer(subscription.to_dict()).data, status=status.HTTP_201_CREATED)
+        return Response(self.get_serializer(subscription).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=serializers.SubscriptionUpdateSerializer)
     def put(self, request: Request, obj_id: str | None = None) -> Response:
@@ -214,11 +214,11 @@ class StripeSubscriptionView(StripeAPIView):
         if item:
             changes["items"] = [payments.subscriptions.item_change(request.user, sub_id, **item)]
         subscription = payments.modify_subscription(request.user, sub_id, **changes)
-        return Response(self.get_serializer(subscription.to_dict()).data)
+        return Response(self.get_serializer(subscription).data)
 
     def delete(self, request: Request, obj_id: str | None = None) -> Response:
         subscription = payments.cancel_subscription(request.user, _required(obj_id))
-        return Response(self.get_serializer(subscription.to_dict()).data)
+        return Response(self.get_serializer(subscription).data)
 
 
 def _required(obj_id: str | None) -> str:

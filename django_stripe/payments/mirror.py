@@ -11,13 +11,14 @@ from ..client import get_client
 from ..exceptions import StripeWrongCustomer
 from ..models import StripeObject
 from ..sync.fetch import response_time
+from ..sync.mappers import as_payload
 from ..sync.upsert import MODELS_BY_OBJECT, upsert
 from .access import customer_id_of
 
 
 def remember(stripe_object: stripe.StripeObject | dict[str, Any]) -> dict[str, Any]:
     """Write an object Stripe just returned into the mirror, so the user reads their own write at once."""
-    payload = stripe_object.to_dict() if isinstance(stripe_object, stripe.StripeObject) else stripe_object
+    payload = as_payload(stripe_object)
     model = MODELS_BY_OBJECT.get(payload.get("object"))
     if model is not None:
         response = getattr(stripe_object, "last_response", None)

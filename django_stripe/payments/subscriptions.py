@@ -97,9 +97,9 @@ def change_subscription_quantity(user: Any, sub_id: str, quantity: int, **kwargs
 
 def item_change(user: Any, sub_id: str, price: str | None = None, quantity: int | None = None) -> dict[str, Any]:
     """The `items` entry that changes the price and/or quantity of a single-item subscription."""
+    subscription = owned(user, Subscription, sub_id)
     if price:
         retrieve_price(user, price)
-    subscription = owned(user, Subscription, sub_id)
     items = list(subscription.items.filter(deleted=False).values_list("id", flat=True))
     if len(items) != 1:
         raise ValueError(f"Subscription {sub_id} has {len(items)} items; change them with modify_subscription.")

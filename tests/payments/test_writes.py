@@ -1,0 +1,218 @@
+"""Writes go to Stripe (the fake, through the real SDK) and are mirrored before the function returns."""
+
+import threading
+
+import pytest
+import stripe
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.http import Http404
+
+from django_stripe import payments, signals
+from django_stripe.client import get_client
+from django_stripe.exceptions import StripeWrongCustomer
+from django_stripe.models import Customer, PaymentMethod, Subscription
+
+pytestmark = pytest.mark.django_db
+
+
+def add_card(user, card="pm_card_visa"):
+    """Save a card the way the checkout page does: a SetupIntent confirmed with a test card."""
+    setup_intent = payments.create_setup_intent(user)
+    confirmed = get_client().v1.setup_intents.confirm(setup_intent.id, params={"payment_method": card})
+    return confirmed.payment_method
+
+
+def test_create_customer_once_and_mirrored(stripe_fake, make_user):
+    user = make_user(email="alice@example.com", first_name="Alice", last_name="Smith")
+    received = []
+    signals.new_customer.connect(lambda sender, **kw: received.append(kw["customer"].id), weak=False)
+    payments.create_customer(user)
+    user.refresh_from_db()
+    customer = stripe_fake.get(user.stripe_customer_id)
+    assert (customer["email"], customer["name"]) == ("alice@example.com", "Alice Smith")
+    assert customer["metadata"]["user_id"] == str(user.pk)
+    assert Customer.objects.get(id=user.stripe_customer_id).email == "alice@example.com"
+    payments.create_customer(user)
+    assert len(get_client().v1.customers.list().data) == 1
+    assert received[-1] == user.stripe_customer_id
+
+
+def test_new_customer_kwargs_setting(stripe_fake, make_user, settings):
+    settings.STRIPE_NEW_CUSTOMER_GET_KWARGS = lambda user, **kwargs: {"metadata": {"plan": "trial"}}
+    user = payments.create_customer(make_user())
+    assert stripe_fake.get(user.stripe_customer_id)["metadata"]["plan"] == "trial"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_first_requests_create_one_customer(stripe_fake, settings):
+    user = get_user_model().objects.create_user("racer", "racer@example.com", "pw")
+    start = threading.Barrier(8)
+    errors = []
+
+    def first_request():
+        try:
+            start.wait()
+            payments.create_customer(get_user_model().objects.get(pk=user.pk))
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=first_request) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(get_client().v1.customers.list().data) == 1
+    user.refresh_from_db()
+    assert user.stripe_customer_id == get_client().v1.customers.list().data[0].id
+
+
+def test_keep_customer_details_updated(synced_fake, make_user, django_capture_on_commit_callbacks):
+    user = payments.create_customer(make_user(email="old@example.com"))
+    user.email = "new@example.com"
+    with django_capture_on_commit_callbacks(execute=True):
+        user.save()
+    assert synced_fake.get(user.stripe_customer_id)["email"] == "new@example.com"
+
+
+def test_subscription_is_readable_at_once(synced_fake, catalogue, make_user):
+    user = make_user()
+    card = add_card(user)
+    received = []
+    signals.subscription_created.connect(lambda sender, **kw: received.append(kw["subscription"].id), weak=False)
+    synced_fake.webhooks.endpoints.clear()  # no webhook at all: the write itself must fill the mirror
+    subscription = payments.create_subscription(user, catalogue["monthly"], default_payment_method=card)
+    assert subscription.status == "active"
+    assert payments.is_subscribed(user, catalogue["product"]) is True
+    assert Subscription.objects.get(id=subscription.id).items.get().price_id == catalogue["monthly"]
+    assert received == [subscription.id]
+
+
+def test_set_as_default_payment_method(synced_fake, catalogue, make_user):
+    user = make_user()
+    card = add_card(user)
+    payments.create_subscription(
+        user, catalogue["monthly"], default_payment_method=card, set_as_default_payment_method=True
+    )
+    customer = synced_fake.get(user.stripe_customer_id)
+    assert customer["invoice_settings"]["default_payment_method"] == card
+    assert [pm["default"] for pm in payments.list_payment_methods(user)] == [True]
+
+
+def test_declined_card_leaves_an_incomplete_subscription_or_an_error(synced_fake, catalogue, make_user):
+    user = make_user()
+    payments.create_customer(user)
+    declined = get_client().v1.payment_methods.attach(
+        "pm_card_chargeDeclined", params={"customer": user.stripe_customer_id}
+    ).id
+    with pytest.raises(stripe.CardError):
+        payments.create_subscription(
+            user, catalogue["monthly"], default_payment_method=declined, payment_behavior="error_if_incomplete"
+        )
+    assert payments.is_subscribed(user) is False
+
+
+def test_cancel_at_period_end_resume_swap_and_cancel(synced_fake, catalogue, make_user):
+    user = make_user()
+    sub = payments.create_subscription(user, catalogue["monthly"], default_payment_method=add_card(user))
+    payments.cancel_subscription_at_period_end(user, sub.id)
+    assert Subscription.objects.get(id=sub.id).on_grace_period
+    assert payments.is_subscribed_and_cancelled_time(user, catalogue["product"])["cancel_at"] is not None
+    payments.resume_subscription(user, sub.id)
+    assert not Subscription.objects.get(id=sub.id).on_grace_period
+    payments.swap_subscription_price(user, sub.id, catalogue["yearly"])
+    assert Subscription.objects.get(id=sub.id).items.get(deleted=False).price_id == catalogue["yearly"]
+    payments.change_subscription_quantity(user, sub.id, 3)
+    assert synced_fake.get(sub.id)["items"]["data"][0]["quantity"] == 3
+    assert payments.cancel_subscription_for_product(user, catalogue["product"]) is True
+    assert payments.is_subscribed(user, catalogue["product"]) is False
+    assert synced_fake.get(sub.id)["status"] == "canceled"
+    assert payments.cancel_subscription_for_product(user, catalogue["product"]) is False
+
+
+def test_payment_methods_modify_and_detach(synced_fake, make_user):
+    user = make_user()
+    first, second = add_card(user), add_card(user, "pm_card_mastercard")
+    assert {pm["id"] for pm in payments.list_payment_methods(user)} == {first, second}
+    payments.modify_payment_method(user, first, set_as_default=True, billing_details={"name": "Jane Doe"})
+    assert synced_fake.get(first)["billing_details"]["name"] == "Jane Doe"
+    assert synced_fake.get(user.stripe_customer_id)["invoice_settings"]["default_payment_method"] == first
+    payments.detach_payment_method(user, second)
+    assert [pm["id"] for pm in payments.list_payment_methods(user)] == [first]
+    assert payments.detach_all_payment_methods(user)[0].id == first
+    assert payments.list_payment_methods(user) == []
+    assert PaymentMethod.objects.get(id=first).customer_id is None
+
+
+def test_checkout_and_portal_sessions(synced_fake, catalogue, make_user, settings):
+    settings.STRIPE_CHECKOUT_SUCCESS_URL = "https://shop.example/thanks"
+    user = make_user()
+    session = payments.create_subscription_checkout(user, catalogue["monthly"])
+    held = synced_fake.get(session.id)
+    assert held["client_reference_id"] == str(user.pk)
+    assert held["customer"] == user.stripe_customer_id
+    assert held["success_url"] == "https://shop.example/thanks"
+    assert held["mode"] == "subscription"
+    with pytest.raises(Http404):
+        payments.create_subscription_checkout(user, "price_missing")
+    assert payments.create_setup_checkout(user).mode == "setup"
+    assert payments.create_billing_portal(user).url
+    setup_intent = payments.create_setup_intent(user)
+    assert setup_intent.client_secret and setup_intent.payment_method_types == ["card"]
+
+
+def test_generic_functions(synced_fake, catalogue, make_user):
+    user = make_user()
+    sub = payments.create_subscription(user, catalogue["monthly"], default_payment_method=add_card(user))
+    assert payments.retrieve(user, stripe.Subscription, sub.id)["id"] == sub.id
+    assert [s["id"] for s in payments.list_customer_resource(user, stripe.Subscription)] == [sub.id]
+    assert payments.list_customer_resource(user, stripe.Invoice, status="paid")[0]["status"] == "paid"
+    payments.modify(user, stripe.Subscription, sub.id, metadata={"seat": "1"})
+    assert synced_fake.get(sub.id)["metadata"] == {"seat": "1"}
+    assert payments.delete(user, stripe.Subscription, sub.id)["status"] == "canceled"
+
+
+def owner_and_intruder(synced_fake, catalogue, make_user):
+    owner = make_user("owner")
+    card = add_card(owner)
+    sub = payments.create_subscription(owner, catalogue["monthly"], default_payment_method=card)
+    intruder = make_user("intruder")
+    payments.create_customer(intruder)
+    return owner, intruder, sub.id, card
+
+
+CALLS = {
+    "detach_payment_method": lambda user, sub, pm, price: payments.detach_payment_method(user, pm),
+    "modify_payment_method": lambda user, sub, pm, price: payments.modify_payment_method(
+        user, pm, set_as_default=True
+    ),
+    "modify_subscription": lambda user, sub, pm, price: payments.modify_subscription(user, sub, metadata={"x": "1"}),
+    "cancel_subscription": lambda user, sub, pm, price: payments.cancel_subscription(user, sub),
+    "cancel_at_period_end": lambda user, sub, pm, price: payments.cancel_subscription_at_period_end(user, sub),
+    "swap_price": lambda user, sub, pm, price: payments.swap_subscription_price(user, sub, price),
+    "change_quantity": lambda user, sub, pm, price: payments.change_subscription_quantity(user, sub, 5),
+    "retrieve": lambda user, sub, pm, price: payments.retrieve(user, stripe.Subscription, sub),
+    "modify": lambda user, sub, pm, price: payments.modify(user, stripe.Subscription, sub, metadata={"x": "1"}),
+    "delete": lambda user, sub, pm, price: payments.delete(user, stripe.PaymentMethod, pm),
+    "create_with_foreign_card": lambda user, sub, pm, price: payments.create_subscription(
+        user, price, default_payment_method=pm
+    ),
+}
+
+
+@pytest.mark.parametrize("call", CALLS)
+def test_foreign_and_missing_ids_fail_alike_and_change_nothing(synced_fake, catalogue, make_user, call):
+    owner, intruder, sub_id, pm_id = owner_and_intruder(synced_fake, catalogue, make_user)
+    before = (synced_fake.get(sub_id), synced_fake.get(pm_id), synced_fake.get(owner.stripe_customer_id))
+    with pytest.raises(StripeWrongCustomer) as foreign:
+        CALLS[call](intruder, sub_id, pm_id, catalogue["yearly"])
+    with pytest.raises(StripeWrongCustomer) as missing:
+        CALLS[call](intruder, "sub_missing000", "pm_missing000", catalogue["yearly"])
+    anonymous = str(foreign.value).replace(sub_id, "ID").replace(pm_id, "ID")
+    assert anonymous == str(missing.value).replace("sub_missing000", "ID").replace("pm_missing000", "ID")
+    after = (synced_fake.get(sub_id), synced_fake.get(pm_id), synced_fake.get(owner.stripe_customer_id))
+    assert after == before
