@@ -22,8 +22,9 @@ def remember(stripe_object: stripe.StripeObject | dict[str, Any]) -> dict[str, A
     model = MODELS_BY_OBJECT.get(payload.get("object"))
     if model is not None:
         response = getattr(stripe_object, "last_response", None)
-        # Stamped with Stripe's clock (the response's Date) like events are; `fresh` wins a same-second tie.
-        fetched_at = response_time(response.headers if response else None) or timezone.now()
+        # Stamped with Stripe's clock (the response's Date), in whole seconds like events are; `fresh` wins a
+        # same-second tie, and a later event of the same second is not mistaken for an older state.
+        fetched_at = response_time(response.headers if response else None) or timezone.now().replace(microsecond=0)
         upsert(model, payload, fetched_at, deleted=bool(payload.get("deleted")), fresh=True)
     return payload
 

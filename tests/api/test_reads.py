@@ -18,13 +18,33 @@ from django_stripe.testing.factories import (
 pytestmark = pytest.mark.django_db
 
 SUBSCRIPTION_FIELDS = {
-    "id", "created", "product", "price", "cancel_at", "current_period_end", "current_period_start",
-    "days_until_due", "default_payment_method", "latest_invoice", "start_date", "status", "trial_end",
+    "id",
+    "created",
+    "product",
+    "price",
+    "cancel_at",
+    "current_period_end",
+    "current_period_start",
+    "days_until_due",
+    "default_payment_method",
+    "latest_invoice",
+    "start_date",
+    "status",
+    "trial_end",
     "trial_start",
 }
 INVOICE_FIELDS = {
-    "id", "amount_due", "amount_paid", "amount_remaining", "billing_reason", "created", "hosted_invoice_url",
-    "invoice_pdf", "next_payment_attempt", "status", "subscription",
+    "id",
+    "amount_due",
+    "amount_paid",
+    "amount_remaining",
+    "billing_reason",
+    "created",
+    "hosted_invoice_url",
+    "invoice_pdf",
+    "next_payment_attempt",
+    "status",
+    "subscription",
 }
 
 
@@ -55,7 +75,8 @@ def test_product_and_price_filters_as_query_or_json_body(make_client):
     client = make_client()
     assert [p["id"] for p in client.get(f"/api/products/?ids={second.id}").json()] == [second.id]
     assert [p["id"] for p in client.get("/api/products/", {"ids": f"{first.id},{second.id}"}).json()] == [
-        first.id, second.id,
+        first.id,
+        second.id,
     ]
     body = client.generic("GET", "/api/products/", f'{{"ids": ["{first.id}"]}}', content_type="application/json")
     assert [p["id"] for p in body.json()] == [first.id]
@@ -132,8 +153,9 @@ def list_queries(client, path):
     return len(queries)
 
 
-@pytest.mark.parametrize("path", ["/api/subscriptions/", "/api/invoices/", "/api/payment-methods/", "/api/products/",
-                                  "/api/prices/"])
+@pytest.mark.parametrize(
+    "path", ["/api/subscriptions/", "/api/invoices/", "/api/payment-methods/", "/api/products/", "/api/prices/"]
+)
 def test_list_queries_do_not_grow_with_objects(make_client, path):
     client = make_client(customer_id="cus_1")
 
