@@ -21,6 +21,8 @@ from .fake import FakeStripe
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    wbufsize = 64 * 1024  # headers and body leave in one write (flushed after each request)
     server: _Server
 
     def _answer(self) -> None:
