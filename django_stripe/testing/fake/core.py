@@ -275,7 +275,7 @@ class FakeStripe:
 
     def advance_clock(self, seconds: int) -> None:
         """Move time forward: trials end, subscriptions renew and cancel at period end, each with its events."""
-        from .resources.billing import run_clock
+        from .resources.renewals import run_clock
 
         with self.locked():
             run_clock(self, self.now() + int(seconds))

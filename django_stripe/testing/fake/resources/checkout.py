@@ -11,15 +11,10 @@ from ..params import Params, as_bool, as_dict, as_int, as_list, merge_metadata, 
 from ..routing import Request, routes
 from ..shapes import build
 from ..store import StripeObject
-from .billing import create_subscription, recurring_price
-from .customers import (
-    attach_payment_method,
-    card_behaviour,
-    confirm_setup_intent,
-    create_customer,
-    create_setup_intent,
-    resolve_payment_method,
-)
+from .customers import create_customer
+from .payment_methods import attach_payment_method, card_behaviour, resolve_payment_method
+from .setup_intents import confirm_setup_intent, create_setup_intent
+from .subscriptions import create_subscription, recurring_price
 
 SESSION_LIFETIME = 24 * 3600
 

@@ -1,4 +1,4 @@
-"""Subscriptions, subscription items and invoices, and what the passing of time does to them."""
+"""Subscriptions and their items: create (trials, payment behaviours, declines), update, cancel, list."""
 
 from __future__ import annotations
 
@@ -13,12 +13,11 @@ from ..shapes import build, deleted
 from ..store import StripeObject
 from . import entitlements
 from .common import emit_update, set_fields, snapshot
-from .customers import _owned_payment_method, card_behaviour
+from .invoices import bill, create_invoice, finalize_invoice
+from .payment_methods import card_behaviour, owned_payment_method
 
 ENDED = ("canceled", "incomplete_expired")
 PAYMENT_BEHAVIORS = ("allow_incomplete", "default_incomplete", "error_if_incomplete", "pending_if_incomplete")
-INCOMPLETE_EXPIRES_AFTER = 23 * 3600
-TRIAL_WILL_END_BEFORE = 3 * DAY
 
 
 # -- shapes --------------------------------------------------------------------------------------------------
@@ -97,285 +96,6 @@ def interval_of(subscription: StripeObject) -> tuple[str, int]:
     return recurring["interval"], recurring["interval_count"]
 
 
-# -- invoices ------------------------------------------------------------------------------------------------
-
-
-def create_invoice(
-    fake: Any,
-    subscription: StripeObject,
-    billing_reason: str,
-    period: tuple[int, int],
-    lines_period: tuple[int, int],
-    free: bool = False,
-) -> StripeObject:
-    """A draft invoice billing the subscription's items for `lines_period` (free during a trial)."""
-    store = fake.store
-    customer = store.get(subscription["customer"])
-    invoice_id = store.new_id("in_", 24)
-    lines = []
-    for item in items_of(subscription):
-        price = item["price"]
-        unit_amount = 0 if free else price["unit_amount"]
-        amount = unit_amount * item["quantity"]
-        product = store.get(price["product"]) or {"name": price["product"]}
-        description = f"{item['quantity']} × {product['name']}" + (" (trial)" if free else "")
-        lines.append(
-            build(
-                "line_item",
-                amount=amount,
-                currency=price["currency"],
-                description=description,
-                discount_amounts=[],
-                discountable=True,
-                discounts=[],
-                id=store.new_id("il_", 24),
-                invoice=invoice_id,
-                livemode=False,
-                metadata={},
-                parent={
-                    "invoice_item_details": None,
-                    "subscription_item_details": {
-                        "invoice_item": None,
-                        "proration": False,
-                        "proration_details": {"credited_items": None},
-                        "subscription": subscription["id"],
-                        "subscription_item": item["id"],
-                    },
-                    "type": "subscription_item_details",
-                },
-                period={"end": lines_period[1], "start": lines_period[0]},
-                pretax_credit_amounts=[],
-                pricing={
-                    "price_details": {"price": price["id"], "product": price["product"]},
-                    "type": "price_details",
-                    "unit_amount_decimal": str(unit_amount),
-                },
-                quantity=item["quantity"],
-                quantity_decimal=str(item["quantity"]),
-                subscription=subscription["id"],
-                subtotal=amount,
-                taxes=[],
-            )
-        )
-    total = sum(line["amount"] for line in lines)
-    invoice = build(
-        "invoice",
-        account_country="US",
-        account_name="Fake Stripe",
-        account_tax_ids=None,
-        amount_due=total,
-        amount_overpaid=0,
-        amount_paid=0,
-        amount_remaining=total,
-        amount_shipping=0,
-        application=None,
-        attempt_count=0,
-        attempted=False,
-        auto_advance=True,
-        automatic_tax={"disabled_reason": None, "enabled": False, "liability": None, "provider": None, "status": None},
-        automatically_finalizes_at=None,
-        billing_reason=billing_reason,
-        collection_method=subscription["collection_method"],
-        created=fake.now(),
-        currency=subscription["currency"],
-        custom_fields=None,
-        customer=subscription["customer"],
-        customer_account=None,
-        customer_address=customer.get("address") if customer else None,
-        customer_email=customer.get("email") if customer else None,
-        customer_name=customer.get("name") if customer else None,
-        customer_phone=customer.get("phone") if customer else None,
-        customer_shipping=customer.get("shipping") if customer else None,
-        customer_tax_exempt=customer.get("tax_exempt", "none") if customer else "none",
-        customer_tax_ids=[],
-        default_payment_method=None,
-        default_source=None,
-        default_tax_rates=[],
-        description=None,
-        discounts=[],
-        due_date=None,
-        effective_at=None,
-        ending_balance=None,
-        footer=None,
-        from_invoice=None,
-        hosted_invoice_url=None,
-        id=invoice_id,
-        invoice_pdf=None,
-        issuer={"type": "self"},
-        last_finalization_error=None,
-        latest_revision=None,
-        lines={"data": lines, "has_more": False, "object": "list", "url": f"/v1/invoices/{invoice_id}/lines"},
-        livemode=False,
-        metadata={},
-        next_payment_attempt=None,
-        number=None,
-        on_behalf_of=None,
-        parent={
-            "quote_details": None,
-            "subscription_details": {"metadata": dict(subscription["metadata"]), "subscription": subscription["id"]},
-            "type": "subscription_details",
-        },
-        payment_settings={"default_mandate": None, "payment_method_options": None, "payment_method_types": None},
-        period_end=period[1],
-        period_start=period[0],
-        post_payment_credit_notes_amount=0,
-        pre_payment_credit_notes_amount=0,
-        receipt_number=None,
-        rendering=None,
-        shipping_cost=None,
-        shipping_details=None,
-        starting_balance=0,
-        statement_descriptor=None,
-        status="draft",
-        status_transitions={"finalized_at": None, "marked_uncollectible_at": None, "paid_at": None, "voided_at": None},
-        subscription=None,
-        subtotal=total,
-        subtotal_excluding_tax=total,
-        test_clock=None,
-        total=total,
-        total_discount_amounts=[],
-        total_excluding_tax=total,
-        total_pretax_credit_amounts=[],
-        total_taxes=[],
-        webhooks_delivered_at=None,
-    )
-    store.add(invoice)
-    subscription["latest_invoice"] = invoice_id
-    return invoice
-
-
-def finalize_invoice(fake: Any, invoice: StripeObject) -> None:
-    now = fake.now()
-    customer = fake.store.get(invoice["customer"])
-    sequence = 1
-    if customer and not customer.get("deleted"):
-        sequence = customer["next_invoice_sequence"]
-        customer["next_invoice_sequence"] = sequence + 1
-    prefix = customer.get("invoice_prefix", "FAKE") if customer else "FAKE"
-    invoice.update(
-        status="open",
-        number=f"{prefix}-{sequence:04d}",
-        effective_at=now,
-        ending_balance=0,
-        hosted_invoice_url=f"https://invoice.stripe.com/i/{invoice['id']}",
-        invoice_pdf=f"https://pay.stripe.com/invoice/{invoice['id']}/pdf",
-        webhooks_delivered_at=now,
-    )
-    invoice["status_transitions"]["finalized_at"] = now
-    if invoice["collection_method"] == "send_invoice":
-        invoice["due_date"] = now + 30 * DAY
-    fake.emit("invoice.finalized", invoice)
-
-
-def payment_method_for(fake: Any, invoice: StripeObject, subscription: StripeObject | None) -> str | None:
-    if invoice["default_payment_method"]:
-        return invoice["default_payment_method"]
-    if subscription and subscription["default_payment_method"]:
-        return subscription["default_payment_method"]
-    customer = fake.store.get(invoice["customer"])
-    if customer and not customer.get("deleted"):
-        return customer["invoice_settings"]["default_payment_method"]
-    return None
-
-
-def charge_outcome(fake: Any, invoice: StripeObject, payment_method_id: str | None) -> str | None:
-    """None when the charge succeeds, else the decline code."""
-    if invoice["amount_due"] == 0:
-        return None
-    if payment_method_id is None:
-        return "no_payment_method"
-    behaviour, decline_code = card_behaviour(fake, payment_method_id)
-    return None if behaviour == "ok" else decline_code
-
-
-def pay_invoice(fake: Any, invoice: StripeObject, payment_method_id: str | None = None) -> bool:
-    """Attempt payment of an open invoice, with its events; True when it is paid."""
-    subscription = fake.store.get(invoice["parent"]["subscription_details"]["subscription"])
-    payment_method_id = payment_method_id or payment_method_for(fake, invoice, subscription)
-    failure = charge_outcome(fake, invoice, payment_method_id)
-    if invoice["amount_due"] > 0:
-        invoice["attempted"] = True
-        invoice["attempt_count"] += 1
-    if failure is not None:
-        invoice["next_payment_attempt"] = fake.now() + 3 * DAY if invoice["attempt_count"] < 4 else None
-        fake.emit("invoice.payment_failed", invoice)
-        return False
-    now = fake.now()
-    invoice.update(status="paid", amount_paid=invoice["amount_due"], amount_remaining=0, next_payment_attempt=None)
-    invoice["status_transitions"]["paid_at"] = now
-    fake.emit("invoice.paid", invoice)
-    fake.emit("invoice.payment_succeeded", invoice)
-    return True
-
-
-def bill(fake: Any, invoice: StripeObject) -> bool:
-    """Announce a new draft invoice, finalize it and (when charged automatically) attempt payment."""
-    fake.emit("invoice.created", invoice)
-    finalize_invoice(fake, invoice)
-    if invoice["collection_method"] == "send_invoice" and invoice["amount_due"] > 0:
-        return False
-    return pay_invoice(fake, invoice)
-
-
-@routes.get("/v1/invoices/{id}")
-def get_invoice(request: Request) -> StripeObject:
-    return request.fake.store.require(request.args["id"], "invoice")
-
-
-@routes.get("/v1/invoices/{id}/lines")
-def get_invoice_lines(request: Request) -> dict[str, Any]:
-    invoice = request.fake.store.require(request.args["id"], "invoice")
-    return list_of(request, invoice["lines"]["data"], invoice["lines"]["url"])
-
-
-@routes.get("/v1/invoices")
-def list_invoices(request: Request) -> dict[str, Any]:
-    params = request.params
-    subscription_id = params.get("subscription")
-    created = created_filter(params)
-    return list_page(
-        request,
-        "invoice",
-        all_of(
-            field_is("customer", params.get("customer")),
-            field_is("status", one_of(params, "status", ("draft", "open", "paid", "uncollectible", "void"))),
-            (lambda i: i["parent"]["subscription_details"]["subscription"] == subscription_id)
-            if subscription_id
-            else None,
-            (lambda i: created(i["created"])) if created else None,
-        ),
-    )
-
-
-@routes.post("/v1/invoices/{id}/pay")
-def post_pay_invoice(request: Request) -> StripeObject:
-    fake, params = request.fake, request.params
-    invoice = fake.store.require(request.args["id"], "invoice")
-    if invoice["status"] != "open":
-        raise invalid_request(f"Invoice is already {invoice['status']}", code="invoice_not_open")
-    payment_method_id = None
-    if params.get("payment_method"):
-        payment_method_id = _owned_payment_method(fake, params["payment_method"], invoice["customer"], "payment_method")
-    paid = pay_invoice(fake, invoice, payment_method_id)
-    subscription = fake.store.get(invoice["parent"]["subscription_details"]["subscription"])
-    if subscription is not None and paid and subscription["status"] in ("incomplete", "past_due", "unpaid"):
-        set_status(fake, subscription, "active")
-    if not paid:
-        raise card_declined(charge_outcome(fake, invoice, payment_method_id) or "generic_decline")
-    return invoice
-
-
-@routes.post("/v1/invoices/{id}/void")
-def post_void_invoice(request: Request) -> StripeObject:
-    invoice = request.fake.store.require(request.args["id"], "invoice")
-    if invoice["status"] != "open":
-        raise invalid_request("You can only void an open invoice.", code="invoice_not_open")
-    invoice["status"] = "void"
-    invoice["status_transitions"]["voided_at"] = request.fake.now()
-    request.fake.emit("invoice.voided", invoice)
-    return invoice
-
-
 # -- subscriptions -------------------------------------------------------------------------------------------
 
 
@@ -401,7 +121,7 @@ def create_subscription(fake: Any, params: Params) -> StripeObject:
     collection = one_of(params, "collection_method", ("charge_automatically", "send_invoice"), "charge_automatically")
     payment_method_id = None
     if params.get("default_payment_method"):
-        payment_method_id = _owned_payment_method(
+        payment_method_id = owned_payment_method(
             fake, params["default_payment_method"], customer["id"], "default_payment_method"
         )
 
@@ -566,7 +286,7 @@ def update_subscription(fake: Any, subscription: StripeObject, params: Params) -
     if "default_payment_method" in params:
         reference = params["default_payment_method"]
         subscription["default_payment_method"] = (
-            _owned_payment_method(fake, reference, subscription["customer"], "default_payment_method")
+            owned_payment_method(fake, reference, subscription["customer"], "default_payment_method")
             if reference
             else None
         )
@@ -578,6 +298,8 @@ def update_subscription(fake: Any, subscription: StripeObject, params: Params) -
             subscription["cancellation_details"][name] = details[name] or None
     trial_end = params.get("trial_end")
     if trial_end == "now" and subscription["status"] == "trialing":
+        from .renewals import end_trial  # renewals builds on this module
+
         emit_update(fake, "customer.subscription.updated", subscription, before)
         end_trial(fake, subscription)
         return subscription
@@ -748,104 +470,3 @@ def delete_subscription_item(request: Request) -> StripeObject:
     item, subscription = _item_and_subscription(request)
     update_subscription(request.fake, subscription, {"items": [{"id": item["id"], "deleted": "true"}]})
     return deleted(item)
-
-
-# -- the passing of time -------------------------------------------------------------------------------------
-
-
-def run_clock(fake: Any, target: int) -> None:
-    """Process, in time order, everything that falls due up to `target`, then leave the clock at `target`."""
-    while (due := _next_due(fake, target)) is not None:
-        moment, subscription, action = due
-        fake.clock.move_to(moment)
-        fake.clock.pin(moment)
-        try:
-            action(fake, subscription)
-        finally:
-            fake.clock.pin(None)
-    fake.clock.move_to(target)
-
-
-def _next_due(fake: Any, target: int) -> tuple[int, StripeObject, Any] | None:
-    earliest = None
-    for subscription in fake.store.newest_first("subscription"):
-        due = _due_for(fake, subscription)
-        if due is not None and due[0] <= target and (earliest is None or due[0] < earliest[0]):
-            earliest = (due[0], subscription, due[1])
-    return earliest
-
-
-def _due_for(fake: Any, subscription: StripeObject) -> tuple[int, Any] | None:
-    status = subscription["status"]
-    if status in ENDED:
-        return None
-    if status == "incomplete":
-        return subscription["created"] + INCOMPLETE_EXPIRES_AFTER, expire_incomplete
-    candidates = []
-    if subscription["cancel_at"]:
-        candidates.append((subscription["cancel_at"], 0, cancel_subscription))
-    if status == "trialing":
-        reminded = fake.store.private.get(subscription["id"], {}).get("trial_will_end_sent")
-        reminder_at = subscription["trial_end"] - TRIAL_WILL_END_BEFORE
-        if not reminded and reminder_at > subscription["trial_start"]:
-            candidates.append((reminder_at, 1, trial_will_end))
-        candidates.append((subscription["trial_end"], 2, end_trial))
-    else:
-        candidates.append((period_of(subscription)[1], 2, renew))
-    moment, _, action = min(candidates, key=lambda c: (c[0], c[1]))
-    return moment, action
-
-
-def expire_incomplete(fake: Any, subscription: StripeObject) -> None:
-    before = snapshot(subscription)
-    subscription.update(status="incomplete_expired", ended_at=fake.now())
-    invoice = fake.store.get(subscription["latest_invoice"] or "")
-    if invoice and invoice["status"] == "open":
-        invoice["status"] = "void"
-        invoice["status_transitions"]["voided_at"] = fake.now()
-        fake.emit("invoice.voided", invoice)
-    emit_update(fake, "customer.subscription.updated", subscription, before)
-
-
-def trial_will_end(fake: Any, subscription: StripeObject) -> None:
-    fake.store.private.setdefault(subscription["id"], {})["trial_will_end_sent"] = True
-    fake.emit("customer.subscription.trial_will_end", subscription)
-
-
-def end_trial(fake: Any, subscription: StripeObject) -> None:
-    """The trial is over: a new billing period starts now and its invoice is charged."""
-    now = fake.now()
-    before = snapshot(subscription)
-    old_period = period_of(subscription)
-    interval, count = interval_of(subscription)
-    new_end = period_end_after(now, now, interval, count)
-    subscription.update(status="active", trial_end=min(subscription["trial_end"] or now, now), billing_cycle_anchor=now)
-    for item in items_of(subscription):
-        item.update(current_period_start=now, current_period_end=new_end)
-    _bill_new_period(fake, subscription, before, old_period)
-
-
-def renew(fake: Any, subscription: StripeObject) -> None:
-    """The period ended: the items move to the next period and its invoice is charged."""
-    before = snapshot(subscription)
-    old_period = period_of(subscription)
-    interval, count = interval_of(subscription)
-    start = old_period[1]
-    new_end = period_end_after(subscription["billing_cycle_anchor"], start, interval, count)
-    for item in items_of(subscription):
-        item.update(current_period_start=start, current_period_end=new_end)
-    _bill_new_period(fake, subscription, before, old_period)
-
-
-def _bill_new_period(fake: Any, subscription: StripeObject, before: StripeObject, old_period: tuple[int, int]) -> None:
-    invoice = create_invoice(fake, subscription, "subscription_cycle", old_period, period_of(subscription))
-    emit_update(fake, "customer.subscription.updated", subscription, before)
-    paid = bill(fake, invoice)
-    if paid and subscription["status"] == "past_due":
-        set_status(fake, subscription, "active")
-    elif (
-        not paid and subscription["status"] == "active" and subscription["collection_method"] == "charge_automatically"
-    ):
-        set_status(fake, subscription, "past_due")
-    else:
-        entitlements.refresh(fake, subscription["customer"])

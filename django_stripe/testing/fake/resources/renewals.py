@@ -1,0 +1,114 @@
+"""What the passing of time does to subscriptions (`FakeStripe.advance_clock`): incomplete ones expire,
+trials warn and end, periods renew with a new invoice, cancellations at period end happen."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..clock import DAY, period_end_after
+from ..store import StripeObject
+from . import entitlements
+from .common import emit_update, snapshot
+from .invoices import bill, create_invoice
+from .subscriptions import ENDED, cancel_subscription, interval_of, items_of, period_of, set_status
+
+INCOMPLETE_EXPIRES_AFTER = 23 * 3600
+TRIAL_WILL_END_BEFORE = 3 * DAY
+
+
+def run_clock(fake: Any, target: int) -> None:
+    """Process, in time order, everything that falls due up to `target`, then leave the clock at `target`."""
+    while (due := _next_due(fake, target)) is not None:
+        moment, subscription, action = due
+        fake.clock.move_to(moment)
+        fake.clock.pin(moment)
+        try:
+            action(fake, subscription)
+        finally:
+            fake.clock.pin(None)
+    fake.clock.move_to(target)
+
+
+def _next_due(fake: Any, target: int) -> tuple[int, StripeObject, Any] | None:
+    earliest = None
+    for subscription in fake.store.newest_first("subscription"):
+        due = _due_for(fake, subscription)
+        if due is not None and due[0] <= target and (earliest is None or due[0] < earliest[0]):
+            earliest = (due[0], subscription, due[1])
+    return earliest
+
+
+def _due_for(fake: Any, subscription: StripeObject) -> tuple[int, Any] | None:
+    status = subscription["status"]
+    if status in ENDED:
+        return None
+    if status == "incomplete":
+        return subscription["created"] + INCOMPLETE_EXPIRES_AFTER, expire_incomplete
+    candidates = []
+    if subscription["cancel_at"]:
+        candidates.append((subscription["cancel_at"], 0, cancel_subscription))
+    if status == "trialing":
+        reminded = fake.store.private.get(subscription["id"], {}).get("trial_will_end_sent")
+        reminder_at = subscription["trial_end"] - TRIAL_WILL_END_BEFORE
+        if not reminded and reminder_at > subscription["trial_start"]:
+            candidates.append((reminder_at, 1, trial_will_end))
+        candidates.append((subscription["trial_end"], 2, end_trial))
+    else:
+        candidates.append((period_of(subscription)[1], 2, renew))
+    moment, _, action = min(candidates, key=lambda c: (c[0], c[1]))
+    return moment, action
+
+
+def expire_incomplete(fake: Any, subscription: StripeObject) -> None:
+    before = snapshot(subscription)
+    subscription.update(status="incomplete_expired", ended_at=fake.now())
+    invoice = fake.store.get(subscription["latest_invoice"] or "")
+    if invoice and invoice["status"] == "open":
+        invoice["status"] = "void"
+        invoice["status_transitions"]["voided_at"] = fake.now()
+        fake.emit("invoice.voided", invoice)
+    emit_update(fake, "customer.subscription.updated", subscription, before)
+
+
+def trial_will_end(fake: Any, subscription: StripeObject) -> None:
+    fake.store.private.setdefault(subscription["id"], {})["trial_will_end_sent"] = True
+    fake.emit("customer.subscription.trial_will_end", subscription)
+
+
+def end_trial(fake: Any, subscription: StripeObject) -> None:
+    """The trial is over: a new billing period starts now and its invoice is charged."""
+    now = fake.now()
+    before = snapshot(subscription)
+    old_period = period_of(subscription)
+    interval, count = interval_of(subscription)
+    new_end = period_end_after(now, now, interval, count)
+    subscription.update(status="active", trial_end=min(subscription["trial_end"] or now, now), billing_cycle_anchor=now)
+    for item in items_of(subscription):
+        item.update(current_period_start=now, current_period_end=new_end)
+    _bill_new_period(fake, subscription, before, old_period)
+
+
+def renew(fake: Any, subscription: StripeObject) -> None:
+    """The period ended: the items move to the next period and its invoice is charged."""
+    before = snapshot(subscription)
+    old_period = period_of(subscription)
+    interval, count = interval_of(subscription)
+    start = old_period[1]
+    new_end = period_end_after(subscription["billing_cycle_anchor"], start, interval, count)
+    for item in items_of(subscription):
+        item.update(current_period_start=start, current_period_end=new_end)
+    _bill_new_period(fake, subscription, before, old_period)
+
+
+def _bill_new_period(fake: Any, subscription: StripeObject, before: StripeObject, old_period: tuple[int, int]) -> None:
+    invoice = create_invoice(fake, subscription, "subscription_cycle", old_period, period_of(subscription))
+    emit_update(fake, "customer.subscription.updated", subscription, before)
+    paid = bill(fake, invoice)
+    if paid and subscription["status"] == "past_due":
+        set_status(fake, subscription, "active")
+    elif (
+        not paid and subscription["status"] == "active" and subscription["collection_method"] == "charge_automatically"
+    ):
+        set_status(fake, subscription, "past_due")
+    else:
+        entitlements.refresh(fake, subscription["customer"])
