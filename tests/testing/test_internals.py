@@ -99,3 +99,24 @@ def test_hosted_checkout_page_over_http(stripe_fake_server):
     assert client.v1.checkout.sessions.retrieve(session.id).status == "complete"
     time.sleep(0)
     assert isinstance(stripe.api_key, type(None))  # the module globals are never touched
+
+
+def test_concurrent_requests_over_http(stripe_fake_server):
+    from concurrent.futures import ThreadPoolExecutor
+
+    import stripe
+
+    from django_stripe.client import get_client
+
+    client = get_client()
+
+    def create(n):
+        return client.v1.customers.create({"email": f"c{n}@example.com"}).id
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        ids = list(pool.map(create, range(80)))
+    assert len(set(ids)) == 80
+    listed = [c.id for c in client.v1.customers.list({"limit": 100}).auto_paging_iter()]
+    assert sorted(listed) == sorted(ids)
+    assert len([e for e in stripe_fake_server.events if e["type"] == "customer.created"]) == 80
+    assert stripe.api_key is None

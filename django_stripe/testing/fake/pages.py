@@ -70,11 +70,12 @@ def checkout_page(fake: FakeStripe, method: str, session_id: str, params: dict[s
             error = f"<p class='error'>{html.escape(exc.message)}</p>"
     if session["status"] != "open":
         return _page("This checkout session is no longer open", f"<p>Status: {html.escape(session['status'])}</p>")
-    rows = "".join(
-        f"<tr><td>{html.escape(item['description'])} × {item['quantity']}</td>"
-        f"<td>{item['amount_total'] / 100:.2f} {item['currency'].upper()}</td></tr>"
-        for item in fake.store.private.get(session_id, {}).get("line_items", [])
-    )
+    with fake.locked():
+        rows = "".join(
+            f"<tr><td>{html.escape(item['description'])} × {item['quantity']}</td>"
+            f"<td>{item['amount_total'] / 100:.2f} {item['currency'].upper()}</td></tr>"
+            for item in fake.store.private.get(session_id, {}).get("line_items", [])
+        )
     options = "".join(f"<option value='{value}'>{html.escape(label)}</option>" for value, label in CARDS.items())
     action = "Save card" if session["mode"] == "setup" else "Subscribe"
     cancel = f"<p><a href='{html.escape(session['cancel_url'])}'>Cancel</a></p>" if session["cancel_url"] else ""
@@ -99,10 +100,10 @@ def portal_page(fake: FakeStripe, method: str, session_id: str, params: dict[str
                 {"Authorization": "Bearer sk_test_portal"},
                 f"cancel_at_period_end={cancel}",
             )
+    with fake.locked():
+        subscriptions = [s for s in fake.store.newest_first("subscription") if s["customer"] == session["customer"]]
     rows = ""
-    for subscription in fake.store.newest_first("subscription"):
-        if subscription["customer"] != session["customer"]:
-            continue
+    for subscription in subscriptions:
         action = "renew" if subscription["cancel_at_period_end"] else "cancel"
         button = (
             f"<form method='post'><input type='hidden' name='subscription' value='{subscription['id']}'>"
