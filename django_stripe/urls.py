@@ -1,27 +1,28 @@
 """The REST API, its OpenAPI schema and the webhook endpoint: `path("api/", include("django_stripe.urls"))`."""
 
-from django.urls import path, re_path
+from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
 from .api import views
 from .webhooks.views import webhook
 
-OBJ_ID = r"(?:(?P<obj_id>[^/]+)/)?$"
+
+def resource(prefix: str, view, name: str) -> list:
+    """A list URL and an instance URL served by one view, under one name."""
+    return [path(f"{prefix}/", view, name=name), path(f"{prefix}/<str:obj_id>/", view, name=name)]
+
 
 urlpatterns = [
-    re_path(rf"^products/{OBJ_ID}", views.StripeProductsView.as_view(), name="products"),
-    re_path(rf"^prices/{OBJ_ID}", views.StripePricesView.as_view(), name="prices"),
-    re_path(r"^checkout/(?P<price_id>[^/]+)/$", views.StripePriceCheckoutView.as_view(), name="checkout"),
-    re_path(
-        r"^setup-checkout/(?:(?P<subscription_id>[^/]+)/)?$",
-        views.StripeSetupCheckoutView.as_view(),
-        name="setup-checkout",
-    ),
+    *resource("products", views.StripeProductsView.as_view(), "products"),
+    *resource("prices", views.StripePricesView.as_view(), "prices"),
+    path("checkout/<str:price_id>/", views.StripePriceCheckoutView.as_view(), name="checkout"),
+    path("setup-checkout/", views.StripeSetupCheckoutView.as_view(), name="setup-checkout"),
+    path("setup-checkout/<str:subscription_id>/", views.StripeSetupCheckoutView.as_view(), name="setup-checkout"),
     path("billing/", views.StripeBillingPortalView.as_view(), name="billing"),
     path("setup-intents/", views.StripeSetupIntentView.as_view(), name="setup-intents"),
-    re_path(rf"^invoices/{OBJ_ID}", views.StripeInvoiceView.as_view(), name="invoices"),
-    re_path(rf"^payment-methods/{OBJ_ID}", views.StripePaymentMethodView.as_view(), name="payment-methods"),
-    re_path(rf"^subscriptions/{OBJ_ID}", views.StripeSubscriptionView.as_view(), name="subscriptions"),
+    *resource("invoices", views.StripeInvoiceView.as_view(), "invoices"),
+    *resource("payment-methods", views.StripePaymentMethodView.as_view(), "payment-methods"),
+    *resource("subscriptions", views.StripeSubscriptionView.as_view(), "subscriptions"),
     path("schema/", SpectacularAPIView.as_view(), name="stripe-api-schema"),
     path("webhook/", webhook, name="stripe-webhook"),
 ]

@@ -7,7 +7,7 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -19,6 +19,7 @@ from ..payments.access import customer_id_of
 from ..payments.mirror import owned
 from . import filters, serializers
 from .errors import as_api_exception
+from .schema import StripeAutoSchema
 from .throttling import StripeWriteThrottle
 
 ALL = "*"
@@ -32,6 +33,13 @@ class StripeAPIView(GenericAPIView):
     throttle_scope = "django_stripe"
     pagination_class = None
     filter_backends: list = []
+    schema = StripeAutoSchema()
+    lookup_url_kwarg = "obj_id"
+
+    def get_object(self):
+        # Objects are found through the ownership check of django_stripe.payments, never DRF's lookup; DRF's
+        # OPTIONS metadata asks for one anyway.
+        raise NotFound()
 
     def handle_exception(self, exc: Exception) -> Response:
         return super().handle_exception(as_api_exception(exc))
