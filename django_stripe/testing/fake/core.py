@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from email.utils import formatdate
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -144,6 +145,9 @@ class FakeStripe:
             status, text = 200, self._dispatch(method, url.path, params, request_id, idempotency_key)
         except StripeError as error:
             status, text = error.status, json.dumps(error.body(request_id))
+        # Like Stripe's, the Date header is taken when the answer is ready: the state in the body is at least
+        # as new as every event the request emitted (on the fake's clock, which a test may advance).
+        response_headers["Date"] = formatdate(self.now(), usegmt=True)
         if idempotency_key:
             response_headers["Idempotency-Key"] = idempotency_key
             if status < 500 and api_key:
