@@ -69,8 +69,13 @@ def is_subscribed_and_cancelled_time(user: Any, product_id: str | None = None) -
 
 
 def is_subscribed(user: Any, product_id: str | None = None) -> bool:
-    """True when the user has free access or a subscription granting access to the product."""
-    return is_subscribed_and_cancelled_time(user, product_id)["sub_id"] is not None
+    """True when the user has free access or a subscription granting access to the product: one EXISTS
+    query, none for free access or a user without customer."""
+    if _free_access_until(user):
+        return True
+    customer_id = customer_id_of(user)
+    product_id = product_id or stripe_settings.STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID
+    return bool(customer_id) and access_items(customer_id, product_id).exists()
 
 
 def is_subscribed_with_cache(user: Any, product_id: str | None = None) -> bool:
