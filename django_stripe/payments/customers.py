@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from functools import wraps
 from typing import Any
 
@@ -12,9 +13,11 @@ from django.utils.module_loading import import_string
 from .. import signals
 from ..client import get_client
 from ..conf import stripe_settings
-from ..exceptions import StripeCustomerMissing
+from ..exceptions import StripeCustomerMissing, StripeNotConfigured
 from ..models import Customer
 from .mirror import remember
+
+logger = logging.getLogger(__name__)
 
 
 def create_customer(user: Any, **kwargs: Any) -> Any:
@@ -82,8 +85,12 @@ def require_customer_id(user: Any) -> str:
 
 
 def sync_customer_details(sender, instance: Any, created: bool = False, **kwargs: Any) -> None:
-    """post_save receiver: when a user's email or name no longer matches their customer, update Stripe."""
-    if not stripe_settings.STRIPE_KEEP_CUSTOMER_DETAILS_UPDATED or kwargs.get("raw"):
+    """post_save receiver: when a user's email or name no longer matches their customer, update Stripe.
+
+    New users are left alone (their customer is created from them), and a Stripe outage never breaks the
+    save: the push is logged and the next save tries again.
+    """
+    if created or kwargs.get("raw") or not stripe_settings.STRIPE_KEEP_CUSTOMER_DETAILS_UPDATED:
         return
     customer_id = getattr(instance, "stripe_customer_id", None)
     if not customer_id:
@@ -91,7 +98,14 @@ def sync_customer_details(sender, instance: Any, created: bool = False, **kwargs
     wanted = {"email": instance.email or None, "name": _name(instance)}
     held = Customer.objects.filter(id=customer_id).values("email", "name").first()
     if held is not None and held != wanted:
-        transaction.on_commit(lambda: modify_customer(instance, **{k: v or "" for k, v in wanted.items()}))
+        transaction.on_commit(lambda: _push_details(instance, wanted))
+
+
+def _push_details(user: Any, details: dict[str, Any]) -> None:
+    try:
+        modify_customer(user, **{name: value or "" for name, value in details.items()})
+    except (stripe.StripeError, StripeNotConfigured) as error:
+        logger.warning("Could not update Stripe customer %s: %s", user.stripe_customer_id, type(error).__name__)
 
 
 def _name(user: Any) -> str | None:

@@ -216,3 +216,15 @@ def test_foreign_and_missing_ids_fail_alike_and_change_nothing(synced_fake, cata
     assert anonymous == str(missing.value).replace("sub_missing000", "ID").replace("pm_missing000", "ID")
     after = (synced_fake.get(sub_id), synced_fake.get(pm_id), synced_fake.get(owner.stripe_customer_id))
     assert after == before
+
+
+def test_customer_details_push_never_breaks_a_save(
+    synced_fake, make_user, django_capture_on_commit_callbacks, settings
+):
+    settings.STRIPE_MAX_NETWORK_RETRIES = 0
+    user = payments.create_customer(make_user(email="old@example.com"))
+    synced_fake.fail_next(1, status=500)
+    user.email = "new@example.com"
+    with django_capture_on_commit_callbacks(execute=True):
+        user.save()  # Stripe is down: the save still succeeds
+    assert get_user_model().objects.get(pk=user.pk).email == "new@example.com"
