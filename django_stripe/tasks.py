@@ -82,3 +82,25 @@ def sweep_webhook_events(older_than_seconds: int = 60, limit: int = 1000) -> int
     if event_ids:
         logger.info("Stripe webhook sweeper: %d of %d unfinished events enqueued", sent, len(event_ids))
     return sent
+
+
+# The backfill and the Events-API catch-up (sync/backfill.py, sync/catchup.py). Both are resumable and
+# idempotent, so celery beat may run them on a schedule; imported lazily because the catch-up goes through
+# the webhook endpoint's module, which imports this one.
+
+
+@shared_task(name="django_stripe.backfill")
+def backfill_stripe_objects(types: list[str] | None = None, restart: bool = False) -> dict[str, dict]:
+    """Backfill `types` (default: all, in dependency order): resumes a pass in progress, else starts a new
+    one, which also tombstones what Stripe no longer lists. Scheduled nightly, it is the full reconcile."""
+    from .sync.backfill import backfill
+
+    return {result.name: result.as_dict() for result in backfill(types, restart=restart)}
+
+
+@shared_task(name="django_stripe.catch_up_events")
+def catch_up_events() -> dict[str, object]:
+    """Store and process the events the webhooks missed (listed from the Events API)."""
+    from .sync.catchup import catch_up
+
+    return catch_up().as_dict()

@@ -1,0 +1,353 @@
+"""The backfill: every object Stripe holds, page by page, into the mirror; resumable, with flat memory.
+
+Per object type, in dependency order (`OBJECT_TYPES`), the list is read in pages of 100 (newest first,
+Stripe's order) and each page is written with the bulk guarded upsert (sync/bulk.py) in ONE transaction
+together with the type's `SyncCursor` (`starting_after` = the page's last id). A run that dies resumes
+after the last committed page and never asks for an earlier one again. Only the current page (and the
+one being fetched ahead) is in memory, whatever the number of objects.
+
+Payment methods and entitlements are listed per customer at Stripe; their pass walks the mirrored
+customers by id in batches (the cursor is the last customer done), never holding every id.
+
+**Deletions.** Where absence from a list means the object is gone (products, prices, customers,
+subscriptions listed with status=all), a completed pass tombstones the mirrored rows it did not see. The
+pass starts at the Stripe time of its first page (`pass_started_at`); every object the pass sees is
+stamped at least that (or kept with a newer stamp, or is already a tombstone), and any row written by a
+webhook during the pass is stamped with its event, which is no older than the pass either. So a live row
+still stamped before `pass_started_at` when the pass completes is one the pass never saw: Stripe no
+longer lists it. This holds across a resume, because `pass_started_at` is committed with the first page
+and kept until the pass completes. Only rows of the key's mode (test or live) are considered.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import stripe
+from django.db import transaction
+from django.db.models import Model, Q
+
+from .. import models
+from ..conf import stripe_settings
+from .bulk import PageCounts, subscriptions_changed, write_page
+from .mappers import Payload
+from .paging import Page, fetch_page, iter_pages, stamp_of
+from .upsert import replace_entitlements
+
+logger = logging.getLogger(__name__)
+
+CUSTOMER_BATCH = 100
+TOMBSTONE_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class ObjectType:
+    """One backfilled type. `per_customer` lists are read for each mirrored customer (`path` has
+    `{customer}`); `absence_deletes` says that an object missing from a complete pass is gone."""
+
+    name: str
+    model: type[Model]
+    path: str
+    params: dict[str, Any] = field(default_factory=dict)
+    absence_deletes: bool = False
+    per_customer: bool = False
+
+
+# Dependency order: what a later type refers to is mirrored first.
+OBJECT_TYPES: dict[str, ObjectType] = {
+    t.name: t
+    for t in (
+        ObjectType("products", models.Product, "/v1/products", absence_deletes=True),
+        ObjectType("prices", models.Price, "/v1/prices", absence_deletes=True),
+        ObjectType("customers", models.Customer, "/v1/customers", absence_deletes=True),
+        ObjectType(
+            "payment_methods", models.PaymentMethod, "/v1/customers/{customer}/payment_methods", per_customer=True
+        ),
+        ObjectType("subscriptions", models.Subscription, "/v1/subscriptions", {"status": "all"}, absence_deletes=True),
+        ObjectType("invoices", models.Invoice, "/v1/invoices"),
+        ObjectType(
+            "entitlements",
+            models.ActiveEntitlement,
+            "/v1/entitlements/active_entitlements",
+            per_customer=True,
+        ),
+    )
+}
+
+
+class UnknownObjectType(ValueError):
+    pass
+
+
+class BackfillConflict(RuntimeError):
+    """Another backfill of the same type moved the cursor: this one stops rather than interleave."""
+
+
+@dataclass
+class BackfillResult:
+    """What one type's run did; `total` is known ahead only for per-customer types (customers to visit)."""
+
+    name: str
+    fetched: int = 0
+    pages: int = 0
+    counts: PageCounts = field(default_factory=PageCounts)
+    tombstoned: int = 0
+    resumed_after: str = ""
+    completed: bool = False
+    total: int | None = None
+    position: int = 0
+    started: float = field(default_factory=time.monotonic)
+    seconds: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        return self.fetched / self.seconds if self.seconds else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "fetched": self.fetched,
+            "pages": self.pages,
+            "created": self.counts.created,
+            "updated": self.counts.updated,
+            "unchanged": self.counts.unchanged,
+            "stale": self.counts.stale,
+            "tombstoned": self.tombstoned,
+            "resumed_after": self.resumed_after,
+            "completed": self.completed,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+Progress = Callable[[BackfillResult], None]
+"""Called after each committed page with the type's result so far (`position` of `total`: objects for
+list types, customers visited for per-customer types)."""
+
+
+def resolve_types(names: list[str] | None) -> list[ObjectType]:
+    """The requested types in dependency order (all of them for None or []); unknown names raise."""
+    wanted = set(names or OBJECT_TYPES)
+    unknown = sorted(wanted - set(OBJECT_TYPES))
+    if unknown:
+        raise UnknownObjectType(f"unknown type(s): {', '.join(unknown)}; choose from {', '.join(OBJECT_TYPES)}")
+    return [t for name, t in OBJECT_TYPES.items() if name in wanted]
+
+
+def backfill(
+    types: list[str] | None = None, *, restart: bool = False, progress: Progress | None = None
+) -> list[BackfillResult]:
+    """Backfill the given types (default: all) in dependency order; stops at the first error."""
+    return [backfill_type(t.name, restart=restart, progress=progress) for t in resolve_types(types)]
+
+
+def backfill_type(name: str, *, restart: bool = False, progress: Progress | None = None) -> BackfillResult:
+    """Run (or resume) the pass of one type to its end. `restart` drops a pass in progress and starts over."""
+    object_type = resolve_types([name])[0]
+    cursor = open_cursor(name, restart)
+    result = BackfillResult(name, resumed_after=cursor.starting_after)
+    run = _run_per_customer if object_type.per_customer else _run_list
+    run(object_type, cursor, result, progress or (lambda result: None))
+    if object_type.absence_deletes and cursor.pass_started_at is not None:
+        result.tombstoned = tombstone_unseen(object_type.model, cursor.pass_started_at)
+    complete_cursor(cursor)
+    result.completed = True
+    result.seconds = time.monotonic() - result.started
+    return result
+
+
+# -- cursors ----------------------------------------------------------------------------------------------
+
+
+def open_cursor(name: str, restart: bool) -> models.SyncCursor:
+    """The type's cursor, reset to a new pass unless a pass is in progress (and not `restart`)."""
+    cursor, _ = models.SyncCursor.objects.get_or_create(object_type=name)
+    if restart or cursor.completed_at is not None or cursor.pass_started_at is None:
+        cursor.starting_after, cursor.synced_count = "", 0
+        cursor.pass_started_at = cursor.completed_at = None
+        cursor.save()
+    return cursor
+
+
+def commit_page(cursor: models.SyncCursor, last_id: str, count: int, stamp: datetime, write: Callable[[], Any]) -> Any:
+    """`write()` and move the cursor past `last_id`, in one transaction, if nobody else moved it."""
+    with transaction.atomic():
+        current = models.SyncCursor.objects.select_for_update().get(pk=cursor.pk)
+        if (current.starting_after, current.pass_started_at) != (cursor.starting_after, cursor.pass_started_at):
+            raise BackfillConflict(f"another backfill of {cursor.object_type} is running")
+        outcome = write()
+        cursor.starting_after = last_id or cursor.starting_after
+        cursor.synced_count += count
+        cursor.pass_started_at = cursor.pass_started_at or stamp
+        cursor.save(update_fields=["starting_after", "synced_count", "pass_started_at", "updated_at"])
+    return outcome
+
+
+def complete_cursor(cursor: models.SyncCursor) -> None:
+    cursor.completed_at = stamp_of(None)
+    cursor.starting_after = ""
+    cursor.save(update_fields=["starting_after", "completed_at", "updated_at"])
+
+
+# -- list types -------------------------------------------------------------------------------------------
+
+
+def _run_list(object_type: ObjectType, cursor: models.SyncCursor, result: BackfillResult, progress: Progress) -> None:
+    for page in _pages(object_type, cursor):
+        counts = commit_page(
+            cursor,
+            page.last_id or "",
+            len(page.data),
+            page.stamp,
+            lambda page=page: write_page(object_type.model, page.data, page.stamp),
+        )
+        result.position += len(page.data)
+        _account(result, counts, len(page.data), progress)
+
+
+def _pages(object_type: ObjectType, cursor: models.SyncCursor) -> Iterator[Page]:
+    try:
+        yield from iter_pages(object_type.path, object_type.params, cursor.starting_after or None)
+    except stripe.InvalidRequestError as error:
+        if not (cursor.starting_after and error.param == "starting_after"):
+            raise
+        # The object the cursor names is gone at Stripe, so the list cannot continue after it: start the
+        # pass over (correct, only slower; the tombstones of the pass are still right).
+        logger.warning("%s: cursor %s is gone at Stripe; restarting the pass", cursor.pk, cursor.starting_after)
+        open_cursor(cursor.pk, restart=True)
+        cursor.refresh_from_db()
+        yield from iter_pages(object_type.path, object_type.params)
+
+
+def _account(result: BackfillResult, counts: PageCounts, fetched: int, progress: Progress) -> None:
+    result.counts.merge(counts)
+    result.fetched += fetched
+    result.pages += 1
+    result.seconds = time.monotonic() - result.started
+    progress(result)
+
+
+# -- per-customer types -----------------------------------------------------------------------------------
+
+
+def _run_per_customer(
+    object_type: ObjectType, cursor: models.SyncCursor, result: BackfillResult, progress: Progress
+) -> None:
+    write = _write_entitlements if object_type.model is models.ActiveEntitlement else _write_customer_pages
+    customers = mirrored_customers()
+    result.total = customers.count()
+    if cursor.starting_after:
+        result.position = customers.filter(id__lte=cursor.starting_after).count()
+        progress(result)
+    for batch in customer_batches(cursor.starting_after):
+        lists = [(customer_id, _customer_list(object_type, customer_id)) for customer_id in batch]
+        fetched = sum(len(payloads) for _, (payloads, _) in lists)
+        stamp = min((stamp for _, (_, stamp) in lists if stamp), default=stamp_of(None))
+        counts = commit_page(cursor, batch[-1], fetched, stamp, lambda lists=lists: write(object_type, lists))
+        result.position += len(batch)
+        _account(result, counts, fetched, progress)
+
+
+def mirrored_customers():
+    """The live mirrored customers of the key's mode: the ones whose lists Stripe can answer."""
+    return models.Customer.objects.filter(deleted=False, livemode=key_livemode())
+
+
+def customer_batches(after: str, size: int = CUSTOMER_BATCH) -> Iterator[list[str]]:
+    """Customer ids after `after`, by id, `size` at a time (one query per batch, never all ids at once)."""
+    while True:
+        ids = list(mirrored_customers().filter(id__gt=after).order_by("id").values_list("id", flat=True)[:size])
+        if not ids:
+            return
+        yield ids
+        after = ids[-1]
+
+
+CustomerList = tuple[list[Payload], datetime | None]
+
+
+def _customer_list(object_type: ObjectType, customer_id: str) -> CustomerList:
+    """Everything Stripe lists for one customer (all pages), with the time of the first page; a customer
+    deleted at Stripe meanwhile has nothing (its own tombstone comes from the customers pass or a webhook)."""
+    path = object_type.path.format(customer=customer_id)
+    params = {} if "{customer}" in object_type.path else {"customer": customer_id}
+    payloads: list[Payload] = []
+    stamp = None
+    after = None
+    try:
+        while True:
+            page = fetch_page(path, {**params, "limit": 100, **({"starting_after": after} if after else {})})
+            payloads.extend(page.data)
+            stamp = stamp or page.stamp
+            after = page.last_id
+            if not (page.has_more and after):
+                return payloads, stamp
+    except stripe.InvalidRequestError as error:
+        if error.http_status == 404 or error.code == "resource_missing":
+            return [], None
+        raise
+
+
+def _write_customer_pages(object_type: ObjectType, lists: list[tuple[str, CustomerList]]) -> PageCounts:
+    counts = PageCounts()
+    by_stamp: dict[datetime, list[Payload]] = {}
+    for _, (payloads, stamp) in lists:
+        if stamp is not None:
+            by_stamp.setdefault(stamp, []).extend(payloads)
+    for stamp, payloads in sorted(by_stamp.items()):
+        counts.merge(write_page(object_type.model, payloads, stamp))
+    return counts
+
+
+def _write_entitlements(object_type: ObjectType, lists: list[tuple[str, CustomerList]]) -> PageCounts:
+    """Each customer's list is their whole set: it replaces the mirrored one (as the summary event does)."""
+    counts = PageCounts()
+    holding = set(
+        models.ActiveEntitlement.objects.filter(customer_id__in=[c for c, _ in lists], deleted=False)
+        .values_list("customer_id", flat=True)
+        .distinct()
+    )
+    for customer_id, (payloads, stamp) in lists:
+        if stamp is None or not (payloads or customer_id in holding):
+            continue  # nothing at Stripe and nothing mirrored: no write
+        counts.add(replace_entitlements(customer_id, payloads, stamp, complete=True))
+    return counts
+
+
+# -- deletions --------------------------------------------------------------------------------------------
+
+
+def key_livemode() -> bool:
+    """Whether the configured key is a live one: a pass only speaks for objects of its own mode."""
+    return "_live_" in (stripe_settings.STRIPE_SECRET_KEY or "")
+
+
+def tombstone_unseen(model: type[Model], pass_started_at: datetime) -> int:
+    """Tombstone the live rows that a completed pass did not see (stamped before it started).
+
+    In batches, each its own transaction; the UPDATE repeats the condition, so a row a webhook wrote
+    meanwhile (stamped after the pass started) is left alone.
+    """
+    unseen = model.objects.filter(deleted=False, livemode=key_livemode()).filter(
+        Q(synced_at__lt=pass_started_at) | Q(synced_at__isnull=True)
+    )
+    total = 0
+    while True:
+        with transaction.atomic():
+            # Locked (PostgreSQL), so that no webhook writes them between this SELECT and the UPDATE.
+            ids = list(unseen.select_for_update().order_by("pk").values_list("pk", flat=True)[:TOMBSTONE_BATCH])
+            batch = model.objects.filter(pk__in=ids)
+            customers = set(batch.values_list("customer_id", flat=True)) if model is models.Subscription else set()
+            total += batch.update(deleted=True, synced_at=pass_started_at)
+            if model is models.Subscription:
+                models.SubscriptionItem.objects.filter(subscription_id__in=ids, deleted=False).update(
+                    deleted=True, synced_at=pass_started_at
+                )
+                subscriptions_changed(customers)
+        if len(ids) < TOMBSTONE_BATCH:
+            if total:
+                logger.info("%s: %d rows no longer at Stripe tombstoned", model.__name__, total)
+            return total
