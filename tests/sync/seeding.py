@@ -1,0 +1,83 @@
+"""Fill the fake Stripe fast (its request pipeline, no SDK), and compare the mirror with it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+from django.db.models import Model
+
+from django_stripe import models
+from django_stripe.sync.upsert import MIRRORS, columns_for
+
+AUTH = {"Authorization": "Bearer sk_test_fake", "Content-Type": "application/x-www-form-urlencoded"}
+
+STRIPE_TYPES = {
+    models.Product: "product",
+    models.Price: "price",
+    models.Customer: "customer",
+    models.PaymentMethod: "payment_method",
+    models.Subscription: "subscription",
+    models.Invoice: "invoice",
+}
+
+
+def call(fake: Any, method: str, path: str, **params: Any) -> dict[str, Any]:
+    status, _, body = fake.handle(method, path, AUTH, urlencode(params) if params else None)
+    assert status == 200, body
+    return json.loads(body)
+
+
+def seed(fake: Any, *, products: int, customers: int, subscribers: int) -> dict[str, Any]:
+    """`products` products with two prices each, `customers` customers, the first `subscribers` of them
+    subscribed (each with a card and an invoice); the first product grants the feature "exports"."""
+    product_ids, price_ids = [], []
+    for n in range(products):
+        product = call(fake, "POST", "/v1/products", name=f"Product {n}", **{"metadata[n]": str(n)})
+        product_ids.append(product["id"])
+        for interval, amount in (("month", 1000 + n), ("year", 10000 + n)):
+            price = call(
+                fake,
+                "POST",
+                "/v1/prices",
+                product=product["id"],
+                currency="usd",
+                unit_amount=amount,
+                **{"recurring[interval]": interval},
+            )
+            price_ids.append(price["id"])
+    fake.add_product_feature(product_ids[0], "exports")
+    customer_ids = []
+    for n in range(customers):
+        customer = call(fake, "POST", "/v1/customers", email=f"c{n}@example.com", name=f"Customer {n}")
+        customer_ids.append(customer["id"])
+        if n < subscribers:
+            call(
+                fake,
+                "POST",
+                "/v1/subscriptions",
+                customer=customer["id"],
+                default_payment_method="pm_card_visa",
+                **{"items[0][price]": price_ids[n % len(price_ids)]},
+            )
+    return {"products": product_ids, "prices": price_ids, "customers": customer_ids}
+
+
+def fake_objects(fake: Any, object_type: str) -> list[dict[str, Any]]:
+    with fake.locked():
+        return [json.loads(json.dumps(obj)) for obj in fake.store.newest_first(object_type)]
+
+
+def assert_mirrors(fake: Any, model: type[Model]) -> int:
+    """Every object of the type at the fake is mirrored, column for column (a cancelled subscription as a
+    tombstone); no other row is live. Returns how many objects the fake has."""
+    expected = {obj["id"]: obj for obj in fake_objects(fake, STRIPE_TYPES[model])}
+    rows = model.objects.in_bulk(list(expected))
+    assert set(rows) == set(expected), (model.__name__, len(rows), len(expected))
+    spec = MIRRORS[model]
+    for object_id, payload in expected.items():
+        for name, value in columns_for(spec, payload, False).items():
+            assert getattr(rows[object_id], name) == value, (model.__name__, object_id, name)
+    assert not model.objects.filter(deleted=False).exclude(pk__in=list(expected)).exists()
+    return len(expected)
