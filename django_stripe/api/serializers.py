@@ -15,8 +15,11 @@ class PayloadSerializer(serializers.Serializer):
     """Reads a mirror row's `stripe_data`, an SDK object or a payload dict alike."""
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
-        payload = instance.stripe_data if hasattr(instance, "stripe_data") else mappers.as_payload(instance)
-        return super().to_representation(payload)
+        return super().to_representation(payload_of(instance))
+
+
+def payload_of(instance: Any) -> dict[str, Any]:
+    return instance.stripe_data if hasattr(instance, "stripe_data") else mappers.as_payload(instance)
 
 
 def nullable(field_class: type[serializers.Field], **kwargs: Any) -> serializers.Field:
@@ -93,53 +96,37 @@ class SubscriptionSerializer(PayloadSerializer):
     id = serializers.CharField()
     created = nullable(serializers.IntegerField)
     status = serializers.CharField()
-    product = serializers.SerializerMethodField()
-    price = serializers.SerializerMethodField()
-    quantity = serializers.SerializerMethodField()
+    product = nullable(serializers.CharField)
+    price = nullable(serializers.CharField)
+    quantity = nullable(serializers.IntegerField)
     cancel_at = nullable(serializers.IntegerField)
     cancel_at_period_end = nullable(serializers.BooleanField)
     canceled_at = nullable(serializers.IntegerField)
-    current_period_start = serializers.SerializerMethodField()
-    current_period_end = serializers.SerializerMethodField()
+    current_period_start = nullable(serializers.IntegerField)
+    current_period_end = nullable(serializers.IntegerField)
     days_until_due = nullable(serializers.IntegerField)
-    default_payment_method = serializers.SerializerMethodField()
-    latest_invoice = serializers.SerializerMethodField()
+    default_payment_method = nullable(serializers.CharField)
+    latest_invoice = nullable(serializers.CharField)
     start_date = nullable(serializers.IntegerField)
     trial_start = nullable(serializers.IntegerField)
     trial_end = nullable(serializers.IntegerField)
 
-    @extend_schema_field(serializers.CharField(allow_null=True))
-    def get_product(self, payload: dict[str, Any]) -> str | None:
-        return self._first_item(payload).get("product_id")
-
-    @extend_schema_field(serializers.CharField(allow_null=True))
-    def get_price(self, payload: dict[str, Any]) -> str | None:
-        return self._first_item(payload).get("price_id")
-
-    @extend_schema_field(serializers.IntegerField(allow_null=True))
-    def get_quantity(self, payload: dict[str, Any]) -> int | None:
-        return self._first_item(payload).get("quantity")
-
-    @extend_schema_field(serializers.IntegerField(allow_null=True))
-    def get_current_period_start(self, payload: dict[str, Any]) -> int | None:
-        return _epoch(mappers.map_subscription(payload)["current_period_start"])
-
-    @extend_schema_field(serializers.IntegerField(allow_null=True))
-    def get_current_period_end(self, payload: dict[str, Any]) -> int | None:
-        return _epoch(mappers.map_subscription(payload)["current_period_end"])
-
-    @extend_schema_field(serializers.CharField(allow_null=True))
-    def get_default_payment_method(self, payload: dict[str, Any]) -> str | None:
-        return mappers.ref_id(payload.get("default_payment_method"))
-
-    @extend_schema_field(serializers.CharField(allow_null=True))
-    def get_latest_invoice(self, payload: dict[str, Any]) -> str | None:
-        return mappers.ref_id(payload.get("latest_invoice"))
-
-    @staticmethod
-    def _first_item(payload: dict[str, Any]) -> dict[str, Any]:
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        payload = payload_of(instance)
+        columns = mappers.map_subscription(payload)
         items = mappers.subscription_items(payload)
-        return mappers.map_subscription_item(items[0], payload) if items else {}
+        item = mappers.map_subscription_item(items[0], payload) if items else {}
+        flattened = {
+            **payload,
+            "product": item.get("product_id"),
+            "price": item.get("price_id"),
+            "quantity": item.get("quantity"),
+            "current_period_start": _epoch(columns["current_period_start"]),
+            "current_period_end": _epoch(columns["current_period_end"]),
+            "default_payment_method": columns["default_payment_method_id"],
+            "latest_invoice": columns["latest_invoice_id"],
+        }
+        return super().to_representation(flattened)
 
 
 class CheckoutSessionSerializer(serializers.Serializer):

@@ -19,6 +19,9 @@ from .mirror import remember
 
 logger = logging.getLogger(__name__)
 
+# The user fields a customer's email and name are made from.
+DETAIL_FIELDS = frozenset({"email", "first_name", "last_name", "username"})
+
 
 def create_customer(user: Any, **kwargs: Any) -> Any:
     """Create the user's Stripe customer if they have none, save its id on the user and return the user.
@@ -92,6 +95,9 @@ def sync_customer_details(sender, instance: Any, created: bool = False, **kwargs
     """
     if created or kwargs.get("raw") or not stripe_settings.STRIPE_KEEP_CUSTOMER_DETAILS_UPDATED:
         return
+    update_fields = kwargs.get("update_fields")
+    if update_fields is not None and not DETAIL_FIELDS & set(update_fields):
+        return  # e.g. the `last_login` save of every login: no query, no call
     customer_id = getattr(instance, "stripe_customer_id", None)
     if not customer_id:
         return
