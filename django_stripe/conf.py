@@ -45,6 +45,8 @@ DEFAULTS: dict[str, Any] = {
     "STRIPE_CHECKOUT_DEFAULT_COUNTRY": "US",
     "STRIPE_CREDIT_CARD_HIDE_POSTAL_CODE": False,
     "COUNTRY_HEADER": None,
+    # Where the pages load Stripe.js from; None: Stripe's, or the fake's stand-in when STRIPE_API_BASE is set
+    "STRIPE_JS_URL": None,
 }
 
 FROM_ENVIRONMENT = frozenset({"STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID"})

@@ -1,4 +1,8 @@
-"""The seed's import path for every view: `from django_stripe.views import StripeSubscriptionView, ...`."""
+"""The seed's import path for every view: `from django_stripe.views import StripeSubscriptionView, ...`.
+
+The REST API views live in `django_stripe.api.views`, the HTML pages (hosted-page redirects, the
+self-hosted checkout and subscription portal) in `django_stripe.portal`.
+"""
 
 from .api.views import (
     StripeBillingPortalView,
@@ -11,8 +15,18 @@ from .api.views import (
     StripeSetupIntentView,
     StripeSubscriptionView,
 )
+from .portal import (
+    GoToBillingPortalView,
+    GoToCheckoutView,
+    GoToSetupCheckoutView,
+    SubscriptionHistoryView,
+    SubscriptionPortalView,
+)
 
 __all__ = [
+    "GoToBillingPortalView",
+    "GoToCheckoutView",
+    "GoToSetupCheckoutView",
     "StripeBillingPortalView",
     "StripeInvoiceView",
     "StripePaymentMethodView",
@@ -22,4 +36,6 @@ __all__ = [
     "StripeSetupCheckoutView",
     "StripeSetupIntentView",
     "StripeSubscriptionView",
+    "SubscriptionHistoryView",
+    "SubscriptionPortalView",
 ]

@@ -1,10 +1,11 @@
 """The fake Stripe over real HTTP.
 
     python -m django_stripe.testing.server --host 127.0.0.1 --port 12111 \\
-        [--webhook-url http://127.0.0.1:8000/api/webhook/ --webhook-secret whsec_...]
+        [--webhook-url http://127.0.0.1:8000/api/webhook/ --webhook-secret whsec_... --background-delivery]
 
 Point the SDK at it with `STRIPE_API_BASE=http://127.0.0.1:12111` and any `sk_test_...` key. In Python,
 `FakeStripeServer(fake).start()` serves a `FakeStripe` from a background thread (port 0 picks a free port).
+A browser page can load a stand-in for Stripe.js from `<server>/v3/`.
 """
 
 from __future__ import annotations
@@ -97,6 +98,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--webhook-url", action="append", default=[], help="deliver events here (repeatable)")
     parser.add_argument("--webhook-secret", help="signing secret for the webhook URLs (default: a new whsec_...)")
     parser.add_argument("--queue-events", action="store_true", help="hold events instead of delivering them")
+    parser.add_argument(
+        "--background-delivery",
+        action="store_true",
+        help="deliver events from a thread after the API call has answered, as Stripe does",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request")
     options = parser.parse_args(argv)
 
@@ -108,6 +114,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"Delivering events to {url} (secret {secret})", file=sys.stderr)
     if options.queue_events:
         fake.delivery_mode = "queued"
+    elif options.background_delivery:
+        fake.delivery_mode = "background"
     print(f"Fake Stripe listening on {server.url} (any sk_test_... key)", file=sys.stderr, flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()

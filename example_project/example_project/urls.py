@@ -1,8 +1,22 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 
+from django_stripe.views import (
+    GoToBillingPortalView,
+    GoToCheckoutView,
+    GoToSetupCheckoutView,
+    SubscriptionHistoryView,
+    SubscriptionPortalView,
+)
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("django_stripe.urls")),
     re_path(r"^api-auth/", include("rest_framework.urls")),
+    path("checkout/<str:price_id>/", GoToCheckoutView.as_view(), name="go-to-checkout"),
+    path("setup-checkout/", GoToSetupCheckoutView.as_view(), name="go-to-setup-checkout"),
+    path("setup-checkout/<str:subscription_id>/", GoToSetupCheckoutView.as_view(), name="go-to-setup-checkout"),
+    path("billing-portal/", GoToBillingPortalView.as_view(), name="go-to-billing-portal"),
+    path("subscriptions/", SubscriptionHistoryView.as_view(), name="subscription-history"),
+    path("", SubscriptionPortalView.as_view(), name="subscription-portal"),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import queue
 import threading
 import time
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from urllib.parse import urlsplit
 
 import stripe
 
-from . import pages
+from . import pages, stripejs
 from .clock import Clock
 from .errors import StripeError, authentication_error, unrecognized_url
 from .lists import expand
@@ -26,6 +27,8 @@ from .webhooks import Delivery, Receiver, Webhooks, sign
 
 API_VERSION: str = stripe.api_version
 JSON_HEADERS = {"Content-Type": "application/json"}
+# Stripe's API answers browsers of any origin (Stripe.js calls it with the publishable key).
+CORS_HEADERS = {"Access-Control-Allow-Origin": "*"}
 
 
 def _load_resources() -> None:
@@ -47,6 +50,7 @@ class FakeStripe:
         """Where the fake is reachable over HTTP; hosted Checkout and portal URLs point there when set."""
         self.clock = Clock()
         self.webhooks = Webhooks()
+        self._background: queue.SimpleQueue[StripeObject] | None = None
         self.reset()
 
     # -- state -------------------------------------------------------------------------------------------
@@ -62,6 +66,8 @@ class FakeStripe:
             self._idempotent: dict[tuple[str, str], tuple[str, int, str]] = {}
             self._request: dict[str, str | None] | None = None
             self.delivery_mode = "immediate"
+            """"immediate": delivered before the API call that caused them answers; "background": delivered in
+            order from a thread, after the answer, as Stripe does; "queued": held until `deliver_queued()`."""
             self.features: dict[str, list[str]] = {}
             self.entitlement_summaries: dict[str, list[str]] = {}
             self.clock.reset()
@@ -95,8 +101,24 @@ class FakeStripe:
                 outbox: list[StripeObject] = []
                 if self._depth == 0:
                     outbox, self._outbox = self._outbox, []
+        if outbox and self.delivery_mode == "background":
+            self._deliver_later(outbox)
+            return
         for event in outbox:
             self.webhooks.deliver(event)
+
+    def _deliver_later(self, events: list[StripeObject]) -> None:
+        with self._lock:
+            if self._background is None:
+                self._background = queue.SimpleQueue()
+                threading.Thread(target=self._deliver_forever, name="fake-stripe-webhooks", daemon=True).start()
+            for event in events:
+                self._background.put(event)
+
+    def _deliver_forever(self) -> None:
+        assert self._background is not None
+        while True:
+            self.webhooks.deliver(self._background.get())
 
     # -- the request pipeline ----------------------------------------------------------------------------
 
@@ -114,7 +136,7 @@ class FakeStripe:
         """Answer one HTTP request: `(status, headers, body)`. Both transports go through here."""
         method = method.upper()
         request_id = random_id("req_")
-        response_headers = {**JSON_HEADERS, "Request-Id": request_id, "Stripe-Version": API_VERSION}
+        response_headers = {**JSON_HEADERS, **CORS_HEADERS, "Request-Id": request_id, "Stripe-Version": API_VERSION}
         lowered = {key.lower(): value for key, value in (headers or {}).items()}
         url = urlsplit(path)
         if isinstance(body, bytes):
@@ -135,13 +157,15 @@ class FakeStripe:
         idempotency_key = lowered.get("idempotency-key") if method == "POST" else None
         api_key = ""
         try:
-            api_key = self._authenticate(lowered.get("authorization"))
+            params = parse_form(url.query, body or "") if body else parse_form(url.query)
+            api_key = self._authenticate(lowered.get("authorization") or _publishable_key(params))
+            if api_key.startswith("pk_"):
+                stripejs.check_publishable(self, method, url.path, params)
             if idempotency_key:
                 replay = self._replay(api_key, idempotency_key, method + path + (body or ""))
                 if replay is not None:
                     response_headers.update({"Idempotency-Key": idempotency_key, "Idempotent-Replayed": "true"})
                     return replay[0], response_headers, replay[1]
-            params = parse_form(url.query, body or "") if body else parse_form(url.query)
             status, text = 200, self._dispatch(method, url.path, params, request_id, idempotency_key)
         except StripeError as error:
             status, text = error.status, json.dumps(error.body(request_id))
@@ -178,7 +202,7 @@ class FakeStripe:
         if scheme.lower() == "basic":
             credentials = base64.b64decode(credentials).decode(errors="replace").partition(":")[0]
         key = credentials.strip()
-        if not (key.startswith("sk_test_") or key.startswith("rk_test_")) or len(key) <= len("sk_test_"):
+        if not key.startswith(("sk_test_", "rk_test_", "pk_test_")) or len(key) <= len("sk_test_"):
             shown = key[:8] + "*" * max(len(key) - 12, 0) + key[-4:] if len(key) > 12 else key
             raise authentication_error(f"Invalid API Key provided: {shown}")
         return key
@@ -297,6 +321,12 @@ class FakeStripe:
 
         with self.locked():
             return copy.deepcopy(attach_feature(self, product_id, lookup_key, name))
+
+
+def _publishable_key(params: dict[str, Any]) -> str | None:
+    """Stripe.js sends the publishable key as the `key` parameter instead of an Authorization header."""
+    key = params.get("key")
+    return f"Bearer {key}" if isinstance(key, str) and key.startswith("pk_") else None
 
 
 def _fault_error(status: int) -> StripeError:

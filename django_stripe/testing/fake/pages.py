@@ -1,5 +1,6 @@
-"""What a browser sees of the fake: the hosted Checkout page (`session.url`), the billing portal page, and a
-few control endpoints for the HTTP server (`/_fake/...`: advance the clock, complete a session, reset)."""
+"""What a browser sees of the fake: the hosted Checkout page (`session.url`), the billing portal page, the
+Stripe.js stand-in (`/v3/`), and a few control endpoints for the HTTP server (`/_fake/...`: advance the clock,
+complete a session, reset)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
+from . import stripejs
 from .errors import StripeError, unrecognized_url
 
 if TYPE_CHECKING:
@@ -28,6 +30,8 @@ COMPLETE = re.compile(r"^/_fake/checkout/sessions/(?P<id>[^/]+)/complete$")
 
 def handle(fake: FakeStripe, method: str, path: str, params: dict[str, Any]) -> Response:
     try:
+        if method == "GET" and path in stripejs.SCRIPT_PATHS:
+            return 200, stripejs.JAVASCRIPT, stripejs.script()
         if found := CHECKOUT.match(path):
             return checkout_page(fake, method, found["id"], params)
         if found := PORTAL.match(path):

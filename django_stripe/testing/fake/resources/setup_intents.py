@@ -1,5 +1,6 @@
-"""Setup intents: create (optionally confirming), confirm (a decline is a 402; success attaches the payment
-method to the customer), update, cancel, list."""
+"""Setup intents: create (optionally confirming), confirm (with `payment_method` or a card in
+`payment_method_data`; a decline is a 402; success attaches the payment method to the customer), update,
+cancel, list."""
 
 from __future__ import annotations
 
@@ -9,12 +10,12 @@ from typing import Any
 
 from ..errors import card_declined, invalid_request
 from ..lists import all_of, field_is, list_page
-from ..params import Params, as_bool, as_list, merge_metadata, one_of
+from ..params import Params, as_bool, as_dict, as_list, merge_metadata, one_of, require
 from ..routing import Request, routes
 from ..shapes import build
 from ..store import StripeObject
 from .common import emit_update, set_fields, snapshot
-from .payment_methods import attach_payment_method, card_behaviour, resolve_payment_method
+from .payment_methods import attach_payment_method, card_behaviour, create_card, resolve_payment_method
 
 
 def create_setup_intent(fake: Any, params: Params) -> StripeObject:
@@ -69,6 +70,10 @@ def confirm_setup_intent(fake: Any, setup_intent: StripeObject, params: Params) 
         )
     if params.get("payment_method"):
         setup_intent["payment_method"] = resolve_payment_method(fake, params["payment_method"])["id"]
+    elif data := as_dict(params, "payment_method_data"):
+        # What Stripe.js sends for a card typed into Elements (the stand-in sends the number itself).
+        number = require(as_dict(data, "card"), "number") if data.get("card") else require(data, "card")
+        setup_intent["payment_method"] = create_card(fake, str(number), data)["id"]
     if not setup_intent["payment_method"]:
         raise invalid_request(
             "You cannot confirm this SetupIntent because it's missing a payment method.",
