@@ -1,11 +1,12 @@
 """Catch-up: the Events API as a second delivery path, for the webhooks that never arrived.
 
 Each run lists the events created since the newest one the previous complete run saw (minus an
-overlap, because an event can show up in the list a little after its `created` second), stores the new
-ones through the webhook path (`store_event`: unique by id, so an event already received by webhook or by
-an earlier run is skipped) and so enqueues them for the same processing as a delivered webhook. The
-guarded upsert makes the order irrelevant, so the list is walked newest first, page by page, with flat
-memory.
+overlap, because an event can show up in the list a little after its `created` second) and stores the
+new ones through the webhook path (`store_event`: unique by id, so an event already received by webhook or
+by an earlier run is skipped). Stripe lists events newest first; they are stored page by page as they come
+(flat memory), then enqueued for the same processing as a delivered webhook oldest first, read back from
+the ledger in the reverse order of their storing. The order matters even with the guarded upsert: an
+entitlement summary that empties a customer's set leaves no row to compare a late older summary with.
 
 The high-water mark is the `SyncCursor` named "events" (`starting_after`: the newest event's id,
 `pass_started_at`: its `created`). It moves only when a walk completes, so a run that dies half way is
@@ -20,6 +21,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+
+from django.utils import timezone
 
 from .. import models
 from ..webhooks.registry import handlers_for
@@ -58,30 +61,41 @@ def catch_up(
 ) -> CatchUpResult:
     """Store and enqueue every event created since `since` (default: the mark of the last run, minus the
     overlap) that is not stored yet."""
-    from ..webhooks.views import store_event  # the webhook module imports the tasks, which import this one
+    # The webhook module imports the tasks, which import this one.
+    from ..tasks import enqueue_event
+    from ..webhooks.views import store_event
 
     cursor, _ = models.SyncCursor.objects.get_or_create(object_type=EVENTS_CURSOR)
     if since is None and cursor.pass_started_at is not None:
         since = cursor.pass_started_at - OVERLAP
     result = CatchUpResult(since=since)
+    run_started = timezone.now()
     params = {"created": {"gte": int(since.timestamp())}} if since else {}
     newest: tuple[int, str] | None = None
     for page in iter_pages("/v1/events", params):
         for event in page.data:
             result.listed += 1
-            newest = max(newest or (0, ""), (event["created"], event["id"]))
+            newest = newest or (event["created"], event["id"])  # the list is newest first
             if not handlers_for(event["type"]):
                 result.unhandled += 1
-            elif store_event(event):
+            elif store_event(event, enqueue=False):
                 result.stored += 1
             else:
                 result.known += 1
         result.seconds = time.monotonic() - result.started
         if progress:
             progress(result)
+    for event_id in stored_since(run_started):
+        enqueue_event(event_id)
     _advance(cursor, newest, result.stored)
     result.seconds = time.monotonic() - result.started
     return result
+
+
+def stored_since(moment: datetime):
+    """Pending events stored from `moment` on, oldest at Stripe first: the walk stored them newest first."""
+    pending = models.WebhookEvent.objects.filter(status=models.WebhookEvent.Status.PENDING, received_at__gte=moment)
+    return pending.order_by("-received_at").values_list("id", flat=True).iterator()
 
 
 def _advance(cursor: models.SyncCursor, newest: tuple[int, str] | None, stored: int) -> None:

@@ -97,8 +97,12 @@ def parse_event(body: bytes) -> dict[str, Any]:
     return payload
 
 
-def store_event(payload: dict[str, Any]) -> bool:
-    """Insert the event; a duplicate delivery (same id) is a no-op. Returns whether it was new."""
+def store_event(payload: dict[str, Any], *, enqueue: bool = True) -> bool:
+    """Insert the event; a duplicate delivery (same id) is a no-op. Returns whether it was new.
+
+    `enqueue=False` leaves a new event pending, for a caller that enqueues events in an order of its own
+    (the Events-API catch-up, which reads them newest first).
+    """
     event = WebhookEvent(
         id=payload["id"],
         type=payload["type"],
@@ -109,6 +113,6 @@ def store_event(payload: dict[str, Any]) -> bool:
     )
     with transaction.atomic():
         created = insert_ignore(event)
-        if created:
+        if created and enqueue:
             transaction.on_commit(partial(enqueue_event, event.id))
     return created
