@@ -13,12 +13,14 @@ key or an unreachable Stripe stops at once with a one-line error.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import stripe
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
+from ...conf import stripe_settings
 from ...exceptions import StripeNotConfigured
 from ...sync.backfill import OBJECT_TYPES, BackfillResult, UnknownObjectType, backfill_type, resolve_types
 from ...sync.catchup import CatchUpResult, catch_up
@@ -33,10 +35,18 @@ def fatal_error(error: Exception) -> str | None:
     if isinstance(error, stripe.PermissionError):
         return f"The API key may not read this ({error.user_message or error})"
     if isinstance(error, stripe.APIConnectionError):
-        return f"Stripe is unreachable: {error.user_message or error}".splitlines()[0]
+        base = stripe_settings.STRIPE_API_BASE or "https://api.stripe.com"
+        return f"Stripe is unreachable at {base} ({network_reason(error)}): check STRIPE_API_BASE and the network"
     if isinstance(error, StripeNotConfigured):
         return str(error)
     return None
+
+
+def network_reason(error: stripe.APIConnectionError) -> str:
+    """The last cause in the SDK's message ("[Errno 111] Connection refused"), on one line."""
+    message = " ".join(str(error.user_message or error).split())
+    match = re.search(r"(\[Errno[^\]]*\][^\"')]*|timed out|Name or service not known)", message)
+    return match.group(1).strip() if match else "connection failed"
 
 
 def table(rows: list[tuple[str, ...]]) -> str:
