@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -66,6 +66,8 @@ def response_time(headers: Any) -> datetime | None:
         return None
     value = next((v for k, v in dict(headers).items() if k.lower() == "date"), None)
     try:
-        return parsedate_to_datetime(value) if value else None
+        when = parsedate_to_datetime(value) if value else None
     except (TypeError, ValueError):
         return None
+    # HTTP dates are GMT; a value the parser leaves naive (e.g. two Date headers joined by a comma) is too.
+    return when.replace(tzinfo=UTC) if when is not None and when.tzinfo is None else when
