@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -83,6 +84,17 @@ CELERY_TASK_ALWAYS_EAGER = os.environ.get("CELERY_TASK_ALWAYS_EAGER", "0" if RED
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# celery beat (`celery -A example_project.celery:app beat`): re-enqueue stored events left pending, catch
+# up on events the webhooks missed, and a nightly backfill pass that also tombstones what Stripe deleted.
+CELERY_BEAT_SCHEDULE = {
+    "stripe-webhook-sweeper": {
+        "task": "django_stripe.sweep_webhook_events",
+        "schedule": 60.0,
+        "kwargs": {"older_than_seconds": 60},
+    },
+    "stripe-catch-up": {"task": "django_stripe.catch_up_events", "schedule": 5 * 60.0},
+    "stripe-nightly-reconcile": {"task": "django_stripe.backfill", "schedule": crontab(hour=3, minute=30)},
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
