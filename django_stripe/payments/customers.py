@@ -33,8 +33,9 @@ def create_customer(user: Any, **kwargs: Any) -> Any:
         raise StripeCustomerMissing("A Stripe customer can only be created for a logged-in user.")
     if user.stripe_customer_id:
         return user
+    model = user._meta.model  # not type(user): request.user is a lazy proxy around the instance
     with transaction.atomic():
-        locked = type(user)._default_manager.select_for_update().get(pk=user.pk)
+        locked = model._default_manager.select_for_update().get(pk=user.pk)
         if locked.stripe_customer_id:
             user.stripe_customer_id = locked.stripe_customer_id
             return user
@@ -45,7 +46,7 @@ def create_customer(user: Any, **kwargs: Any) -> Any:
         remember(customer)
         user.stripe_customer_id = customer.id
         _save_customer_id(user)
-    signals.new_customer.send(sender=type(user), user=user, customer=customer)
+    signals.new_customer.send(sender=model, user=user, customer=customer)
     return user
 
 

@@ -59,7 +59,7 @@
 
   var FIELDS = [
     { name: "number", label: "Card number", placeholder: "1234 1234 1234 1234", autocomplete: "cc-number",
-      maxLength: 23, grow: "1 1 11rem" },
+      maxLength: 23, grow: "3 1 11rem" },
     { name: "expiry", label: "Expiration date (MM / YY)", placeholder: "MM / YY", autocomplete: "cc-exp",
       maxLength: 7, grow: "1 1 4.5rem" },
     { name: "cvc", label: "Security code (CVC)", placeholder: "CVC", autocomplete: "cc-csc", maxLength: 4,
