@@ -29,7 +29,7 @@ from datetime import datetime
 from typing import Any
 
 import stripe
-from django.db import transaction
+from django.db import reset_queries, transaction
 from django.db.models import Model, Q
 
 from .. import models
@@ -223,6 +223,7 @@ def _pages(object_type: ObjectType, cursor: models.SyncCursor) -> Iterator[Page]
 
 
 def _account(result: BackfillResult, counts: PageCounts, fetched: int, progress: Progress) -> None:
+    reset_queries()  # with DEBUG on, Django keeps the text of every statement: memory would grow per page
     result.counts.merge(counts)
     result.fetched += fetched
     result.pages += 1
