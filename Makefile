@@ -1,4 +1,4 @@
-# django-stripe: `make demo` runs the example project, `make test` runs the whole suite.
+# django-stripe: `make demo` runs the example project end to end (offline), `make test` runs the whole suite.
 VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
@@ -29,8 +29,10 @@ format: venv
 migrate: venv
 	$(MANAGE) migrate --noinput
 
-demo: migrate
-	$(MANAGE) runserver 127.0.0.1:8000
+# The example project with the fake Stripe (offline), a demo user and the checkout; Ctrl-C stops it all.
+# With STRIPE_SECRET_KEY (and friends) in the environment it uses real Stripe instead.
+demo: venv
+	$(PY) example_project/demo.py
 
 clean:
 	rm -rf $(VENV) example_project/db.sqlite3 .pytest_cache
