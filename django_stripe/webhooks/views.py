@@ -69,6 +69,9 @@ def verify_signature(body: bytes, header: str | None, secrets: list[str]) -> Non
     """Accept the body if any configured secret verifies it (several while rotating)."""
     if not header:
         raise Rejected("missing signature")
+    if not header.isascii():
+        # Stripe's header is ASCII; the SDK's hmac.compare_digest raises TypeError (a 500) on anything else.
+        raise Rejected("malformed signature header")
     tolerance = stripe_settings.STRIPE_WEBHOOK_TOLERANCE
     reason = "bad signature"
     for secret in secrets:
