@@ -4,7 +4,7 @@ PYTHON ?= python3
 PY := $(VENV)/bin/python
 MANAGE := $(PY) example_project/manage.py
 
-.PHONY: venv test lint format demo migrate clean
+.PHONY: venv test lint format demo migrate bench clean
 
 # The venv is (re)installed when it is missing or pyproject.toml changed.
 $(VENV)/.installed: pyproject.toml
@@ -33,6 +33,12 @@ migrate: venv
 # With STRIPE_SECRET_KEY (and friends) in the environment it uses real Stripe instead.
 demo: venv
 	$(PY) example_project/demo.py
+
+# Every benchmark against PostgreSQL and Redis (DATABASE_URL / REDIS_URL, default 127.0.0.1), about ten
+# minutes on 2 cores; writes benchmarks/results/<date>.json and .md with plots.
+bench: venv
+	$(PY) -m pip install --quiet -e ".[test,bench]"
+	$(PY) benchmarks/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) example_project/db.sqlite3 .pytest_cache

@@ -16,7 +16,6 @@ Prints a JSON line per size and a Markdown table.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import statistics
@@ -37,6 +36,7 @@ from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from benchmarks.results import emit  # noqa: E402
 from django_stripe import payments  # noqa: E402
 from django_stripe.client import get_client  # noqa: E402
 from django_stripe.models import Subscription, SubscriptionItem  # noqa: E402
@@ -163,6 +163,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
     parser.add_argument("--calls", type=int, default=2_000)
+    parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
     random.seed(7)
     setup_test_environment()
@@ -172,7 +173,7 @@ def main() -> None:
         results = [measure(size, args.calls) for size in sorted(args.sizes)]
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
-    print(json.dumps({"database": connection.vendor, "live_api": live, "results": results}))
+    emit(args.json, {"database": connection.vendor, "live_api": live, "results": results})
     print(f"\nlive-API check (fake Stripe over HTTP): median {live['median_us']:.0f} µs\n")
     print(
         "| subscriptions | queries/call | is_subscribed median (µs) | p95 (µs) | SQL floor median (µs) "

@@ -158,7 +158,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
     parser.add_argument("--port", type=int, default=12199)
+    parser.add_argument("--json", help="also write the figures to this file")
     options = parser.parse_args()
+    sys.path.insert(0, ROOT)
+    from benchmarks.results import emit
+    rows = []
     database = os.environ.get("DATABASE_URL")
     with tempfile.TemporaryDirectory() as tmp:
         print(f"database: {database or 'SQLite file'}\n")
@@ -170,6 +174,7 @@ def main() -> None:
         for size in options.sizes:
             db = database or f"sqlite:///{os.path.join(tmp, f'bench_{size}.sqlite3')}"
             row = measure(size, db, options.port)
+            rows.append(row)
             sdk, raw, run = row["sdk"], row["raw"], row["sync"]
             print(
                 f"| {size:,} | {sdk['objects'] / sdk['seconds']:,.0f} | {raw['objects'] / raw['seconds']:,.0f} "
@@ -177,6 +182,7 @@ def main() -> None:
                 f"| {run['peak']:.0f} | {run['peak'] - run['rss_before']:.1f} |",
                 flush=True,
             )
+    emit(options.json, {"database": database or "sqlite", "sizes": rows})
 
 
 if __name__ == "__main__":

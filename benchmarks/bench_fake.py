@@ -26,6 +26,7 @@ import stripe
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
+from benchmarks.results import emit  # noqa: E402
 from django_stripe.testing.fake import FakeStripe  # noqa: E402
 from django_stripe.testing.fake.resources.catalog import create_product  # noqa: E402
 from django_stripe.testing.server import FakeStripeServer  # noqa: E402
@@ -105,17 +106,23 @@ def lookups() -> list[tuple[int, float, float]]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=2.0, help="duration of each throughput run")
+    parser.add_argument("--json", help="also write the figures to this file")
     options = parser.parse_args()
+    columns = ("sdk_in_process", "sdk_over_http", "fake_handle", "raw_http")
+    figures: dict = {"throughput": {}, "lookup_us": {}}
 
     print(f"stripe {stripe.VERSION}, Python {sys.version.split()[0]}\n")
     print("| request | SDK in-process req/s | SDK over HTTP req/s | `fake.handle` req/s | raw HTTP req/s |")
     print("| --- | ---: | ---: | ---: | ---: |")
-    for name, *figures in throughput(options.seconds):
-        print(f"| {name} | " + " | ".join(f"{figure:,.0f}" for figure in figures) + " |")
+    for name, *rates in throughput(options.seconds):
+        figures["throughput"][name] = dict(zip(columns, rates, strict=True))
+        print(f"| {name} | " + " | ".join(f"{rate:,.0f}" for rate in rates) + " |")
     print("\n| objects stored | lookup by id, whole request (µs) | lookup by id, store only (µs) |")
     print("| ---: | ---: | ---: |")
     for size, pipeline, bare in lookups():
+        figures["lookup_us"][size] = {"request": pipeline, "store": bare}
         print(f"| {size:,} | {pipeline:.1f} | {bare:.2f} |")
+    emit(options.json, figures)
 
 
 if __name__ == "__main__":

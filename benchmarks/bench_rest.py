@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import json
 import os
 import socket
 import subprocess
@@ -40,6 +39,7 @@ from django.test import Client, override_settings  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from benchmarks.results import emit  # noqa: E402
 from django_stripe.client import get_client  # noqa: E402
 from django_stripe.models import Invoice, Subscription  # noqa: E402
 from django_stripe.payments.mirror import remember  # noqa: E402
@@ -181,6 +181,7 @@ def main() -> None:
     parser.add_argument("--objects", type=int, default=10_000)
     parser.add_argument("--seconds", type=float, default=8)
     parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
     setup_test_environment()
     old_name = connection.creation.create_test_db(verbosity=0)
@@ -240,7 +241,7 @@ def main() -> None:
                 process.terminate()
                 process.wait(timeout=10)
         connection.creation.destroy_test_db(old_name, verbosity=0)
-    print(json.dumps({"objects": args.objects, "clients": args.clients, "results": results}))
+    emit(args.json, {"objects": args.objects, "clients": args.clients, "results": results})
     print(
         "\n| list | queries/request | mirror req/s | mirror median ms | live-API req/s | live-API median ms "
         "| mirror / live |"

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import statistics
 import sys
@@ -35,10 +36,11 @@ import django  # noqa: E402
 django.setup()
 
 from celery import current_app  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 
+from benchmarks.results import emit  # noqa: E402
 from django_stripe.models import WebhookEvent  # noqa: E402
 from django_stripe.testing.factories import (  # noqa: E402
     CustomerPayloadFactory,
@@ -101,6 +103,41 @@ def apply(events: list[dict]) -> float:
     return len(events) / (time.perf_counter() - started)
 
 
+def apply_in_processes(events: list[dict], processes: int) -> float:
+    """Events/s applied by `processes` worker processes side by side (forked, each its own connection)."""
+    connection.close()
+    slices = [events[index::processes] for index in range(processes)]
+    context = multiprocessing.get_context("fork")
+    started = time.perf_counter()
+    with context.Pool(processes) as pool:
+        applied = sum(pool.map(_apply_slice, slices))
+    elapsed = time.perf_counter() - started
+    assert applied == len(events)
+    return applied / elapsed
+
+
+def _apply_slice(events: list[dict]) -> int:
+    connection.close()  # never share the parent's socket
+    done = sum(process_event(payload["id"]) in ("processed", "ignored") for payload in events)
+    connection.close()
+    return done
+
+
+def commit_floor(count: int) -> float:
+    """The bare SQL floor of applying an event: one single-row upsert committed per event, raw cursor."""
+    table = "bench_commit_floor"
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE IF NOT EXISTS {table} (id varchar(64) PRIMARY KEY, data text)")
+    started = time.perf_counter()
+    for number in range(count):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} VALUES (%s, %s) ON CONFLICT (id) DO UPDATE SET data = excluded.data",
+                [f"row{number % 500}", "x" * 200],
+            )
+    return count / (time.perf_counter() - started)
+
+
 def count_queries(events: list[dict]) -> dict[str, list[int]]:
     """Statements per event, on events of their own (counting slows the run, so it is not timed)."""
     queries: dict[str, list[int]] = defaultdict(list)
@@ -115,6 +152,8 @@ def count_queries(events: list[dict]) -> dict[str, list[int]]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--processes", type=int, nargs="+", default=[1, 2, 4], help="worker processes to compare")
+    parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
     setup_test_environment()
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
@@ -130,12 +169,33 @@ def main() -> None:
             applied = apply(events)
             accept(counted)
             queries = count_queries(counted)
+            by_processes = {}
+            for processes in args.processes:
+                batch = make_events(args.events)
+                accept(batch)
+                by_processes[processes] = apply_in_processes(batch, processes)
+            floor = commit_floor(len(events))
         print(f"database: {connection.vendor}; broker: {broker}; {len(events)} events")
         print(f"accepted by the endpoint (verify + store + enqueue): {accepted:,.0f} events/s")
         print(f"applied by one worker process (process_event):       {applied:,.0f} events/s")
         print("SQL statements per applied event (without BEGIN/COMMIT): type, mean, max")
         for event_type, counts in sorted(queries.items()):
             print(f"  {event_type:32} {statistics.mean(counts):.1f}  {max(counts)}")
+        print(f"bare SQL floor (one-row upsert + commit per event): {floor:,.0f}/s")
+        for processes, rate in by_processes.items():
+            print(f"applied by {processes} worker process(es): {rate:,.0f} events/s ({rate / floor:.2f} of the floor)")
+        emit(
+            args.json,
+            {
+                "database": connection.vendor,
+                "events": len(events),
+                "accepted_per_second": accepted,
+                "applied_per_second": applied,
+                "applied_per_second_by_processes": by_processes,
+                "commit_floor_per_second": floor,
+                "queries_per_event": {kind: max(counts) for kind, counts in queries.items()},
+            },
+        )
     finally:
         if os.environ.get("REDIS_URL"):
             import redis

@@ -1,0 +1,165 @@
+"""The Markdown report and plots of a `make bench` run: every figure beside its baseline, as a ratio."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def write_report(figures: dict[str, Any], stem: Path) -> None:
+    sections = [
+        _webhooks(figures.get("webhooks"), stem),
+        _backfill(figures.get("backfill"), stem),
+        _access(figures.get("access"), stem),
+        _rest(figures.get("rest"), stem),
+        _fake(figures.get("fake")),
+    ]
+    machine = figures.get("machine", {})
+    header = (
+        f"# Benchmark report {stem.name}\n\n{machine.get('cores')} cores, Python {machine.get('python')}, "
+        f"load average at the end {', '.join(f'{x:.1f}' for x in machine.get('load_average', []))}. "
+        "Reproduce with `make bench`; the raw figures are in the JSON file beside this one.\n"
+    )
+    stem.with_suffix(".md").write_text(header + "\n".join(section for section in sections if section))
+
+
+def _plot(stem: Path, name: str, draw) -> str:
+    figure, axes = plt.subplots(figsize=(6, 3.6), dpi=110)
+    draw(axes)
+    axes.grid(alpha=0.3)
+    figure.tight_layout()
+    path = stem.parent / f"{stem.name}-{name}.png"
+    figure.savefig(path)
+    plt.close(figure)
+    return f"![{name}]({path.name})\n"
+
+
+def _webhooks(data: dict | None, stem: Path) -> str:
+    if not data:
+        return ""
+    processes = sorted(data["applied_per_second_by_processes"], key=int)
+    rates = [data["applied_per_second_by_processes"][p] for p in processes]
+    floor = data["commit_floor_per_second"]
+
+    def draw(axes):
+        axes.plot([int(p) for p in processes], rates, marker="o", label="events applied/s")
+        axes.axhline(floor, linestyle="--", color="grey", label="bare SQL floor (1 commit/event, 1 process)")
+        axes.set_xlabel("worker processes")
+        axes.set_ylabel("events/s")
+        axes.legend()
+
+    rows = "\n".join(f"| {p} | {r:,.0f} | {r / floor:.2f}x |" for p, r in zip(processes, rates, strict=True))
+    return (
+        f"\n## Webhook sync ({data['database']}, {data['events']} events)\n\n"
+        f"Endpoint (verify + store + enqueue): **{data['accepted_per_second']:,.0f} events/s**. "
+        f"SQL statements per applied event: max {max(data['queries_per_event'].values())}.\n\n"
+        "| worker processes | events applied/s | vs bare SQL floor (one upsert + commit per event) |\n"
+        f"| ---: | ---: | ---: |\n{rows}\n\nFloor: {floor:,.0f} commits/s.\n\n" + _plot(stem, "events", draw)
+    )
+
+
+def _backfill(data: dict | None, stem: Path) -> str:
+    if not data:
+        return ""
+    sizes = data["sizes"]
+    counts = [row["size"] for row in sizes]
+    ours = [row["sync"]["objects"] / row["sync"]["seconds"] for row in sizes]
+    fake = [row["sdk"]["objects"] / row["sdk"]["seconds"] for row in sizes]
+    memory = [row["sync"]["peak"] for row in sizes]
+
+    def draw(axes):
+        axes.plot(counts, ours, marker="o", label="backfill objects/s")
+        axes.plot(counts, fake, marker="s", linestyle="--", label="fake alone through the SDK objects/s")
+        axes.set_xscale("log")
+        axes.set_xlabel("objects")
+        axes.set_ylabel("objects/s")
+        second = axes.twinx()
+        second.plot(counts, memory, marker="^", color="tab:red", label="peak RSS MB")
+        second.set_ylabel("peak RSS MB")
+        axes.legend(loc="lower left")
+        second.legend(loc="lower right")
+
+    rows = "\n".join(
+        f"| {c:,} | {o:,.0f} | {f:,.0f} | {o / f:.2f}x | {m:.0f} | {m / memory[0]:.2f}x |"
+        for c, o, f, m in zip(counts, ours, fake, memory, strict=True)
+    )
+    return (
+        f"\n## Backfill ({data['database']})\n\n"
+        "| objects | backfill obj/s | fake alone (SDK) obj/s | ratio | peak RSS MB | vs smallest |\n"
+        f"| ---: | ---: | ---: | ---: | ---: | ---: |\n{rows}\n\n" + _plot(stem, "backfill", draw)
+    )
+
+
+def _access(data: dict | None, stem: Path) -> str:
+    if not data:
+        return ""
+    results = data["results"]
+    live = data["live_api"]["median_us"]
+    counts = [row["subscriptions"] for row in results]
+    ours = [row["ours"]["median_us"] for row in results]
+    floor = [row["floor"]["median_us"] for row in results]
+
+    def draw(axes):
+        axes.plot(counts, ours, marker="o", label="is_subscribed (mirror)")
+        axes.plot(counts, floor, marker="s", label="bare SQL floor")
+        axes.axhline(live, linestyle="--", color="grey", label="live API (fake over loopback)")
+        axes.set_xscale("log")
+        axes.set_xlabel("subscriptions")
+        axes.set_ylabel("median µs per check")
+        axes.legend()
+
+    rows = "\n".join(
+        f"| {c:,} | {row['queries_per_call']} | {o:,.0f} | {f:,.0f} | {o / f:.1f}x | {live / o:.1f}x |"
+        for c, o, f, row in zip(counts, ours, floor, results, strict=True)
+    )
+    return (
+        f"\n## Access checks ({data['database']})\n\n"
+        "| subscriptions | queries/call | is_subscribed median µs | SQL floor µs | vs floor | live API is slower by |\n"
+        f"| ---: | ---: | ---: | ---: | ---: | ---: |\n{rows}\n\nLive-API check (the original design, fake Stripe on "
+        f"loopback): median {live:,.0f} µs.\n\n" + _plot(stem, "access", draw)
+    )
+
+
+def _rest(data: dict | None, stem: Path) -> str:
+    if not data:
+        return ""
+    names = list(data["results"])
+    ours = [data["results"][n]["mirror"]["requests_per_second"] for n in names]
+    live = [data["results"][n]["live_api"]["requests_per_second"] for n in names]
+
+    def draw(axes):
+        positions = range(len(names))
+        axes.bar([p - 0.2 for p in positions], ours, width=0.4, label="from the mirror")
+        axes.bar([p + 0.2 for p in positions], live, width=0.4, label="calling Stripe (fake over HTTP)")
+        axes.set_xticks(list(positions), names)
+        axes.set_ylabel("requests/s (gunicorn, 2 workers)")
+        axes.legend()
+
+    rows = "\n".join(
+        f"| {n} | {data['results'][n]['queries_per_request']} | {o:,.0f} | {lv:,.0f} | {o / lv:.1f}x |"
+        for n, o, lv in zip(names, ours, live, strict=True)
+    )
+    return (
+        f"\n## REST API ({data['objects']:,} mirrored objects, {data['clients']} clients)\n\n"
+        "| list | queries/request | mirror req/s | live-API req/s | ratio |\n"
+        f"| --- | ---: | ---: | ---: | ---: |\n{rows}\n\n" + _plot(stem, "rest", draw)
+    )
+
+
+def _fake(data: dict | None) -> str:
+    if not data:
+        return ""
+    rows = "\n".join(
+        f"| {name} | {r['sdk_in_process']:,.0f} | {r['sdk_over_http']:,.0f} | {r['raw_http']:,.0f} |"
+        for name, r in data["throughput"].items()
+    )
+    lookups = ", ".join(f"{int(size):,} stored: {v['request']:.1f} µs" for size, v in data["lookup_us"].items())
+    return (
+        "\n## Fake Stripe\n\n| request | SDK in-process req/s | SDK over HTTP req/s | raw HTTP req/s |\n"
+        f"| --- | ---: | ---: | ---: |\n{rows}\n\nLookup by id, whole request: {lookups}.\n"
+    )
