@@ -32,7 +32,7 @@ def create_checkout(user: Any, method: Callable[..., stripe.checkout.Session] | 
     }
     create = method or get_client().v1.checkout.sessions.create
     session = create(params=params)
-    signals.checkout_created.send(sender=type(user), user=user, session=session)
+    signals.checkout_created.send(sender=user.__class__, user=user, session=session)
     return session
 
 
@@ -55,7 +55,7 @@ def create_billing_portal(user: Any) -> stripe.billing_portal.Session:
     session = get_client().v1.billing_portal.sessions.create(
         params={"customer": user.stripe_customer_id, "return_url": stripe_settings.STRIPE_BILLING_PORTAL_RETURN_URL}
     )
-    signals.billing_portal_created.send(sender=type(user), user=user, session=session)
+    signals.billing_portal_created.send(sender=user.__class__, user=user, session=session)
     return session
 
 
@@ -71,5 +71,5 @@ def create_setup_intent(user: Any, **kwargs: Any) -> stripe.SetupIntent:
         **kwargs,
     }
     setup_intent = get_client().v1.setup_intents.create(params=params)
-    signals.setup_intent_created.send(sender=type(user), user=user, setup_intent=setup_intent)
+    signals.setup_intent_created.send(sender=user.__class__, user=user, setup_intent=setup_intent)
     return setup_intent

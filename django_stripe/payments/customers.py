@@ -67,7 +67,7 @@ def modify_customer(user: Any, **kwargs: Any) -> stripe.Customer:
     customer_id = require_customer_id(user)
     customer = get_client().v1.customers.update(customer_id, params=kwargs)
     remember(customer)
-    signals.customer_modified.send(sender=type(user), user=user, customer=customer)
+    signals.customer_modified.send(sender=user.__class__, user=user, customer=customer)
     return customer
 
 

@@ -55,7 +55,7 @@ def modify(user: Any, obj_cls: Any, obj_id: str, **kwargs: Any) -> dict[str, Any
     owned(user, model, obj_id)
     payload = remember(service(model).update(obj_id, params=kwargs))
     if model in MODIFY_SIGNALS:
-        MODIFY_SIGNALS[model].send(sender=type(user), user=user, obj=payload)
+        MODIFY_SIGNALS[model].send(sender=user.__class__, user=user, obj=payload)
     return payload
 
 
@@ -68,7 +68,7 @@ def delete(user: Any, obj_cls: Any, obj_id: str) -> dict[str, Any]:
     remove = {Subscription: "cancel", PaymentMethod: "detach"}.get(model, "delete")
     payload = remember(getattr(sdk, remove)(obj_id))
     if model in DELETE_SIGNALS:
-        DELETE_SIGNALS[model].send(sender=type(user), user=user, obj=payload)
+        DELETE_SIGNALS[model].send(sender=user.__class__, user=user, obj=payload)
     return payload
 
 

@@ -31,7 +31,7 @@ def detach_payment_method(user: Any, pm_id: str) -> stripe.PaymentMethod:
     StripeWrongCustomer. payment_method_detached is sent."""
     owned(user, PaymentMethod, pm_id)
     payment_method = _detach(pm_id)
-    signals.payment_method_detached.send(sender=type(user), user=user, payment_methods=[payment_method])
+    signals.payment_method_detached.send(sender=user.__class__, user=user, payment_methods=[payment_method])
     return payment_method
 
 
@@ -43,7 +43,7 @@ def detach_all_payment_methods(user: Any, types: list[str] | None = None) -> lis
     ids = list(_owned_methods(customer_id, types).values_list("id", flat=True))
     detached = [_detach(pm_id) for pm_id in ids]
     if detached:
-        signals.payment_method_detached.send(sender=type(user), user=user, payment_methods=detached)
+        signals.payment_method_detached.send(sender=user.__class__, user=user, payment_methods=detached)
     return detached
 
 
@@ -58,7 +58,7 @@ def modify_payment_method(user: Any, obj_id: str, set_as_default: bool = False, 
         remember(payment_method)
     else:
         payment_method = get_client().v1.payment_methods.retrieve(obj_id)
-    signals.payment_method_modified.send(sender=type(user), user=user, payment_method=payment_method)
+    signals.payment_method_modified.send(sender=user.__class__, user=user, payment_method=payment_method)
     return payment_method
 
 

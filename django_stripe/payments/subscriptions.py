@@ -32,7 +32,7 @@ def create_subscription(
     params = {"customer": user.stripe_customer_id, "items": [{"price": price_id}], **kwargs}
     subscription = get_client().v1.subscriptions.create(params=params)
     remember(subscription)
-    signals.subscription_created.send(sender=type(user), user=user, subscription=subscription)
+    signals.subscription_created.send(sender=user.__class__, user=user, subscription=subscription)
     return subscription
 
 
@@ -50,7 +50,7 @@ def modify_subscription(
             modify_customer(user, invoice_settings={"default_payment_method": payment_method})
     subscription = get_client().v1.subscriptions.update(sub_id, params=kwargs)
     remember(subscription)
-    signals.subscription_modified.send(sender=type(user), user=user, subscription=subscription)
+    signals.subscription_modified.send(sender=user.__class__, user=user, subscription=subscription)
     return subscription
 
 
@@ -59,7 +59,7 @@ def cancel_subscription(user: Any, subscription_id: str) -> stripe.Subscription:
     owned(user, Subscription, subscription_id)
     subscription = get_client().v1.subscriptions.cancel(subscription_id)
     remember(subscription)
-    signals.subscription_cancelled.send(sender=type(user), user=user, subscription=subscription)
+    signals.subscription_cancelled.send(sender=user.__class__, user=user, subscription=subscription)
     return subscription
 
 

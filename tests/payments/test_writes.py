@@ -228,3 +228,13 @@ def test_customer_details_push_never_breaks_a_save(
     with django_capture_on_commit_callbacks(execute=True):
         user.save()  # Stripe is down: the save still succeeds
     assert get_user_model().objects.get(pk=user.pk).email == "new@example.com"
+
+
+def test_signals_name_the_user_model_even_for_request_users(synced_fake, make_user):
+    from django.utils.functional import SimpleLazyObject
+
+    user = make_user()
+    senders = []
+    signals.setup_intent_created.connect(lambda sender, **kw: senders.append(sender), weak=False)
+    payments.create_setup_intent(SimpleLazyObject(lambda: user))  # what request.user is in a view
+    assert senders == [get_user_model()]
