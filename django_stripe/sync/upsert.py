@@ -237,14 +237,26 @@ def _write_entitlements(customer_id: str, entitlements: list[Payload], synced_at
         )
         for payload in sorted(entitlements, key=lambda payload: payload["id"])
     ]
-    if rows:
-        models.ActiveEntitlement.objects.bulk_create(
-            rows, update_conflicts=True, unique_fields=["id"], update_fields=ENTITLEMENT_COLUMNS
-        )
+    models.ActiveEntitlement.objects.bulk_create(
+        [*rows, _summary_mark(customer_id, synced_at)],
+        update_conflicts=True,
+        unique_fields=["id"],
+        update_fields=ENTITLEMENT_COLUMNS,
+    )
     if complete:
         models.ActiveEntitlement.objects.filter(customer_id=customer_id, deleted=False).exclude(
             pk__in=[row.id for row in rows]
         ).update(deleted=True, synced_at=synced_at)
+
+
+def _summary_mark(customer_id: str, synced_at: datetime) -> models.ActiveEntitlement:
+    """A tombstone row that holds when the customer's newest summary was applied. Without it, a summary
+    that empties the set (or repeats an empty one) would leave no trace, and an older, non-empty summary
+    delivered later would bring entitlements back."""
+    return models.ActiveEntitlement(
+        id=f"summary:{customer_id}", customer_id=customer_id, synced_at=synced_at, deleted=True,
+        feature="", lookup_key="", stripe_data={}, metadata={},
+    )  # fmt: skip
 
 
 ENTITLEMENT_COLUMNS = [field.name for field in models.ActiveEntitlement._meta.concrete_fields if not field.primary_key]

@@ -31,6 +31,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         status, headers, text = self.server.fake.handle(self.command, self.path, dict(self.headers.items()), body)
         payload = text.encode()
+        self._date = headers.pop("Date", None)
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
@@ -39,6 +40,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
     do_GET = do_POST = do_DELETE = _answer
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        # send_response() adds a Date header of its own: make it the fake's (on the fake's clock), so that
+        # there is one Date, as from Stripe.
+        return getattr(self, "_date", None) or super().date_time_string(timestamp)
 
     def log_message(self, format: str, *args: object) -> None:
         if self.server.verbose:

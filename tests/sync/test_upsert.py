@@ -157,6 +157,17 @@ def test_entitlement_summary_replaces_the_customers_set():
     assert not ActiveEntitlement.objects.live().exists()
 
 
+@pytest.mark.parametrize("first_rows", [[], ["a"]])
+def test_an_empty_summary_is_not_undone_by_an_older_one(first_rows):
+    a = ActiveEntitlementPayloadFactory()
+    if first_rows:
+        replace_entitlements("cus_empty", [a], at(5))
+    replace_entitlements("cus_empty", [], at(30))  # e.g. the subscription ended
+    replace_entitlements("cus_empty", [], at(40))  # and a repeated empty summary
+    assert replace_entitlements("cus_empty", [a], at(20)) is Outcome.STALE  # delivered late
+    assert not ActiveEntitlement.objects.live().filter(customer_id="cus_empty").exists()
+
+
 def test_insert_ignore_reports_whether_it_inserted():
     product = ProductPayloadFactory()
     assert insert_ignore(Product(id=product["id"], name="first")) is True

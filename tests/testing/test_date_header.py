@@ -12,3 +12,18 @@ def test_date_header_is_on_the_fakes_clock_and_not_before_the_events(stripe_fake
     stripe_fake.advance_clock(86_400)
     product = get_client().v1.products.retrieve(product.id)
     assert int(response_time(product.last_response.headers).timestamp()) == stripe_fake.now()
+
+
+def test_one_date_header_over_http(stripe_fake_server):
+    import http.client
+    from urllib.parse import urlsplit
+
+    stripe_fake_server.advance_clock(3 * 86_400)
+    address = urlsplit(stripe_fake_server.public_url)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=10)
+    connection.request("GET", "/v1/products", headers={"Authorization": "Bearer sk_test_one_date"})
+    response = connection.getresponse()
+    response.read()
+    dates = [value for name, value in response.getheaders() if name.lower() == "date"]
+    assert len(dates) == 1
+    assert int(response_time({"Date": dates[0]}).timestamp()) == stripe_fake_server.now()
