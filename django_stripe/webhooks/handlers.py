@@ -53,21 +53,13 @@ def checkout_completed(event: WebhookEvent) -> None:
     customer_id = ref_id(session.get("customer"))
     if customer_id and session.get("client_reference_id"):
         link_customer_to_user(session["client_reference_id"], customer_id)
-    subscription = session.get("subscription")
-    if isinstance(subscription, dict):
-        upsert(Subscription, subscription, event.created)
-    elif subscription:
-        upsert_from_stripe(Subscription, subscription, not_before=event.created)
+    mirror_reference(Subscription, session.get("subscription"), event)
 
 
 @webhook_handler("setup_intent.succeeded")
 def setup_intent_succeeded(event: WebhookEvent) -> None:
     """Mirror the payment method the setup intent saved."""
-    payment_method = event_object(event).get("payment_method")
-    if isinstance(payment_method, dict):
-        upsert(PaymentMethod, payment_method, event.created)
-    elif payment_method:
-        upsert_from_stripe(PaymentMethod, payment_method, not_before=event.created)
+    mirror_reference(PaymentMethod, event_object(event).get("payment_method"), event)
 
 
 @webhook_handler("entitlements.active_entitlement_summary.updated")
@@ -104,3 +96,11 @@ def link_customer_to_user(user_pk: Any, customer_id: str) -> bool:
         .update(stripe_customer_id=customer_id)
     )
     return linked == 1
+
+
+def mirror_reference(model: type, reference: Any, event: WebhookEvent) -> None:
+    """Mirror an object an event names: as expanded in the event, or fetched once when only its id is there."""
+    if isinstance(reference, dict):
+        upsert(model, reference, event.created)
+    elif reference:
+        upsert_from_stripe(model, reference, not_before=event.created)

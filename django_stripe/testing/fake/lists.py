@@ -20,13 +20,7 @@ def list_page(
 ) -> dict[str, Any]:
     """A page of `object_type`, newest first: `limit` (1..100, default 10), `starting_after`, `ending_before`."""
     params = request.params
-    limit = as_int(params, "limit", 10)
-    if not 1 <= limit <= 100:
-        raise parameter_invalid(
-            "limit",
-            f"This value must be between 1 and 100 (it currently is '{limit}').",
-            "parameter_invalid_integer",
-        )
+    limit = page_limit(params)
     data, has_more = request.fake.store.page(
         object_type, limit, match, params.get("starting_after") or None, params.get("ending_before") or None
     )
@@ -76,13 +70,7 @@ def _expand(store: Store, node: Any, parts: list[str]) -> None:
 def list_of(request: Request, items: list[StripeObject], url: str) -> dict[str, Any]:
     """A Stripe list over a small in-memory sequence (already newest first), with the same paging rules."""
     params = request.params
-    limit = as_int(params, "limit", 10)
-    if not 1 <= limit <= 100:
-        raise parameter_invalid(
-            "limit",
-            f"This value must be between 1 and 100 (it currently is '{limit}').",
-            "parameter_invalid_integer",
-        )
+    limit = page_limit(params)
     ids = [item["id"] for item in items]
     start, end = 0, len(items)
     if params.get("starting_after") in ids:
@@ -92,3 +80,15 @@ def list_of(request: Request, items: list[StripeObject], url: str) -> dict[str, 
         start = max(0, end - limit)
         return {"object": "list", "data": items[start:end], "has_more": start > 0, "url": url}
     return {"object": "list", "data": items[start : start + limit], "has_more": start + limit < end, "url": url}
+
+
+def page_limit(params: dict[str, Any]) -> int:
+    """`limit` as Stripe takes it: 1 to 100, 10 when absent."""
+    limit = as_int(params, "limit", 10)
+    if not 1 <= limit <= 100:
+        raise parameter_invalid(
+            "limit",
+            f"This value must be between 1 and 100 (it currently is '{limit}').",
+            "parameter_invalid_integer",
+        )
+    return limit
