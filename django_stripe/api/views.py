@@ -7,13 +7,14 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, ParseError, ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from .. import payments
+from ..exceptions import StripeWrongCustomer
 from ..models import Invoice, PaymentMethod, Price, Product, Subscription
 from ..payments.access import customer_id_of
 from ..payments.mirror import owned
@@ -36,12 +37,19 @@ class StripeAPIView(GenericAPIView):
     schema = StripeAutoSchema()
     lookup_url_kwarg = "obj_id"
 
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        _refuse_nul(kwargs, request)
+
     def get_object(self):
         # Objects are found through the ownership check of django_stripe.payments, never DRF's lookup; DRF's
         # OPTIONS metadata asks for one anyway.
         raise NotFound()
 
     def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, RecursionError):
+            # JSON nested thousands deep: DRF's JSONParser only turns ValueError into a 400 (ParseError).
+            exc = ParseError("JSON parse error - nested too deeply")
         return super().handle_exception(as_api_exception(exc))
 
     def validated(self, serializer_class: type, data: Any) -> dict[str, Any]:
@@ -227,6 +235,34 @@ class StripeSubscriptionView(StripeAPIView):
     def delete(self, request: Request, obj_id: str | None = None) -> Response:
         subscription = payments.cancel_subscription(request.user, _required(obj_id))
         return Response(self.get_serializer(subscription).data)
+
+
+def _refuse_nul(url_kwargs: dict[str, Any], request: Request) -> None:
+    """PostgreSQL refuses NUL in text and jsonb (a DataError, i.e. a 500), and no Stripe id or value holds one:
+    an id with NUL answers like any missing object, a query parameter or body field with NUL is a 400."""
+    if any(NUL in str(value) for value in url_kwargs.values()):
+        raise NotFound(StripeWrongCustomer().args[0])
+    if _holds_nul(request.query_params) or (_has_body(request) and _holds_nul(request.data)):
+        raise ValidationError({"detail": "NUL characters are not allowed."})
+
+
+def _has_body(request: Request) -> bool:
+    return request.method in ("POST", "PUT", "PATCH") or request.META.get("CONTENT_LENGTH", "0") not in ("", "0")
+
+
+NUL = "\x00"
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return NUL in value
+    if hasattr(value, "lists"):  # a QueryDict (query parameters, form bodies): every value of every key
+        return any(_holds_nul(key) or _holds_nul(values) for key, values in value.lists())
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return any(_holds_nul(item) for item in value)
+    return False
 
 
 def _required(obj_id: str | None) -> str:

@@ -86,18 +86,48 @@ def verify_signature(body: bytes, header: str | None, secrets: list[str]) -> Non
     raise Rejected(reason)
 
 
+# What the WebhookEvent row can hold: its id and type columns, its api_version column, a created that is a date.
+MAX_ID_CHARS, MAX_API_VERSION_CHARS, MAX_CREATED = 255, 64, 253_402_300_799  # 9999-12-31T23:59:59Z
+
+
 def parse_event(body: bytes) -> dict[str, Any]:
+    """The event in a verified body, or Rejected. A signed body is Stripe's, but whatever it holds must end in a
+    400, never a 500 (Stripe would retry a 500 for days): so the fields the row is built from are checked
+    against the columns, and text that PostgreSQL cannot store (NUL, a lone surrogate) is refused."""
     try:
         payload = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: arrays or objects nested thousands deep
         raise Rejected("malformed JSON") from None
     if not isinstance(payload, dict) or payload.get("object") != "event":
         raise Rejected("not a Stripe event")
-    if not isinstance(payload.get("id"), str) or not isinstance(payload.get("type"), str):
+    if not all(_is_name(payload.get(field), MAX_ID_CHARS) for field in ("id", "type")):
         raise Rejected("not a Stripe event")
-    if not isinstance(payload.get("created"), int) or not isinstance(payload.get("data"), dict):
+    created = payload.get("created")
+    if not isinstance(created, int) or isinstance(created, bool) or not 0 <= created <= MAX_CREATED:
         raise Rejected("not a Stripe event")
+    if not isinstance(payload.get("data"), dict):
+        raise Rejected("not a Stripe event")
+    version = payload.get("api_version")
+    if version is not None and not _is_name(version, MAX_API_VERSION_CHARS):
+        raise Rejected("not a Stripe event")
+    if not _storable(payload):
+        raise Rejected("unsupported characters")
     return payload
+
+
+def _is_name(value: Any, max_chars: int) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= max_chars
+
+
+def _storable(payload: dict[str, Any]) -> bool:
+    """No NUL and no lone surrogate anywhere (keys included): PostgreSQL's jsonb refuses both."""
+    try:
+        text = json.dumps(payload, ensure_ascii=False).encode("utf-8")  # a lone surrogate cannot be encoded
+    except UnicodeEncodeError:
+        return False
+    # json.dumps writes NUL as the escape \u0000; drop escaped backslashes first, so that the six characters
+    # "\u0000" written as text in a field (dumped as \\u0000) are not taken for one.
+    return b"\\u0000" not in text.replace(b"\\\\", b"")
 
 
 def store_event(payload: dict[str, Any], *, enqueue: bool = True) -> bool:
