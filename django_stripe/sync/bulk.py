@@ -174,6 +174,6 @@ def write_items(subscriptions: list[Model], synced_at: datetime) -> None:
 def subscriptions_changed(customer_ids: set[str | None]) -> None:
     """Tell the access cache, after commit, whose subscriptions the sync just changed."""
     for customer_id in sorted(filter(None, customer_ids)):
-        transaction.on_commit(
-            partial(customer_subscriptions_changed.send, sender=models.Subscription, customer_id=customer_id)
+        transaction.on_commit(  # send_robust: see upsert._subscriptions_changed
+            partial(customer_subscriptions_changed.send_robust, sender=models.Subscription, customer_id=customer_id)
         )

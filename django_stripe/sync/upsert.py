@@ -194,8 +194,10 @@ def _upsert_items(change: Change) -> None:
 
 def _subscriptions_changed(customer_id: str | None) -> None:
     if customer_id:
+        # send_robust: the sync is committed by then; a receiver that raises (the access cache's Redis down) is
+        # logged, and must not fail the event that was applied (it would be marked failed and applied again).
         transaction.on_commit(
-            partial(customer_subscriptions_changed.send, sender=models.Subscription, customer_id=customer_id)
+            partial(customer_subscriptions_changed.send_robust, sender=models.Subscription, customer_id=customer_id)
         )
 
 

@@ -64,7 +64,9 @@ def _mark(event: WebhookEvent, status: str) -> None:
     event.status, event.attempts, event.processed_at = status, event.attempts + 1, now
     event.error = event.traceback = ""
     if status == Status.PROCESSED:
-        transaction.on_commit(partial(webhook_event_processed.send, sender=WebhookEvent, event=event))
+        # send_robust: once committed the event is applied; a receiver that raises is logged (django.dispatch),
+        # it must not turn the event into a failed one that the retry would apply a second time.
+        transaction.on_commit(partial(webhook_event_processed.send_robust, sender=WebhookEvent, event=event))
 
 
 def _record_failure(event_id: str, error: Exception) -> None:
