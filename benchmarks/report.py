@@ -20,9 +20,14 @@ def write_report(figures: dict[str, Any], stem: Path) -> None:
         _fake(figures.get("fake")),
     ]
     machine = figures.get("machine", {})
+    loads = ", ".join(
+        f"{name} {figures[name]['load_average_after'][0]:.1f}"
+        for name in figures
+        if "load_average_after" in figures[name]
+    )
     header = (
-        f"# Benchmark report {stem.name}\n\n{machine.get('cores')} cores, Python {machine.get('python')}, "
-        f"load average at the end {', '.join(f'{x:.1f}' for x in machine.get('load_average', []))}. "
+        f"# Benchmark report {stem.name}\n\n{machine.get('cores')} cores, Python {machine.get('python')}. "
+        f"Load average (1 min) after each benchmark: {loads}; figures taken under load are lower. "
         "Reproduce with `make bench`; the raw figures are in the JSON file beside this one.\n"
     )
     stem.with_suffix(".md").write_text(header + "\n".join(section for section in sections if section))
@@ -81,8 +86,10 @@ def _backfill(data: dict | None, stem: Path) -> str:
         second = axes.twinx()
         second.plot(counts, memory, marker="^", color="tab:red", label="peak RSS MB")
         second.set_ylabel("peak RSS MB")
-        axes.legend(loc="lower left")
-        second.legend(loc="lower right")
+        second.set_ylim(0, max(memory) * 1.5)  # from zero: flat memory must look flat
+        axes.set_ylim(0, max(ours + fake) * 1.4)
+        axes.legend(loc="upper left", fontsize="small")
+        second.legend(loc="upper right", fontsize="small")
 
     rows = "\n".join(
         f"| {c:,} | {o:,.0f} | {f:,.0f} | {o / f:.2f}x | {m:.0f} | {m / memory[0]:.2f}x |"
