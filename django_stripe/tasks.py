@@ -42,7 +42,14 @@ def retry_delay(retries: int) -> int:
 )
 def process_webhook_event(self, event_id: str) -> str:
     """Apply one stored event; a failure is kept on the event and retried with backoff."""
-    status = process_event(event_id)
+    try:
+        status = process_event(event_id)
+    except Exception as error:
+        # The failure could not even be recorded: the database connection died mid-event (process_event keeps
+        # every other error on the event). Retry all the same: the sweeper only re-sends pending events, so an
+        # event already marked failed by an earlier attempt would otherwise wait for a manual replay.
+        logger.warning("Stripe event %s: processing interrupted (%s), retrying", event_id, error.__class__.__name__)
+        status = WebhookEvent.Status.FAILED
     # Eagerly (in the request) a retry would run at once, in a loop: the failure stays recorded instead,
     # for `stripe_process_events --failed`.
     if status == WebhookEvent.Status.FAILED and not self.request.is_eager and self.request.retries < MAX_RETRIES:

@@ -1,18 +1,30 @@
-"""An event is applied once its transaction commits. What runs after the commit (the signals, the access cache's
+"""Faults around one event's processing, in-process (any database); the same faults with real processes are
+in test_webhook_storm.py and test_database_loss.py.
+
+An event is applied once its transaction commits. What runs after the commit (the signals, the access cache's
 invalidation) may fail, e.g. the cache's Redis is down: that is logged, and the event stays processed.
 
 Before the fix, the exception of an on-commit receiver came out of `process_event`'s atomic block after the
 commit, so the event was recorded `failed` (attempts 2) and the task retried it: applied twice, or left
 `failed` for good when the broker (the same Redis) was down too. The 2,000-delivery test restarts Redis while
 workers apply events, which is exactly that.
+
+When the database connection dies mid-event, the failure cannot even be recorded: process_event raises. The
+task used to end there, and an event that an earlier attempt had already marked failed was never tried again
+(the sweeper only re-sends pending events). test_database_loss.py found it; the task now retries.
 """
 
 from __future__ import annotations
 
+from unittest import mock
+
 import pytest
+from celery.exceptions import Retry
+from django.db import OperationalError
 
 from django_stripe.models import Subscription, WebhookEvent
 from django_stripe.signals import webhook_event_processed
+from django_stripe.tasks import process_webhook_event
 from django_stripe.testing.factories import SubscriptionPayloadFactory
 from django_stripe.webhooks.processing import process_event
 from tests.webhooks.events import stored
@@ -60,3 +72,18 @@ def test_the_access_cache_down_leaves_the_event_processed(settings, caplog):
     assert process_event(event.id) == "processed"
     assert_applied_once(event)
     assert "ConnectionError" in caplog.text or "Connection refused" in caplog.text
+
+
+def test_a_task_whose_database_died_mid_event_is_retried():
+    event = subscription_event()
+    process_webhook_event.push_request(id="task-1", retries=0, is_eager=False)
+    try:
+        with (
+            mock.patch("django_stripe.tasks.process_event", side_effect=OperationalError("the connection is closed")),
+            mock.patch.object(process_webhook_event, "retry", side_effect=Retry) as retry,
+            pytest.raises(Retry),
+        ):
+            process_webhook_event.run(event.id)
+    finally:
+        process_webhook_event.pop_request()
+    assert 10 <= retry.call_args.kwargs["countdown"] <= 12
