@@ -15,7 +15,9 @@ logger = logging.getLogger("django_stripe.api")
 
 class StripeUnavailable(APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "Stripe could not be reached. Nothing was changed; please try again shortly."
+    # Not "nothing was changed": a write of several steps (make the card the default, then subscribe) may have
+    # done its first step. Each step is mirrored as Stripe answered it, and sending the request again is safe.
+    default_detail = "Stripe could not be reached. Please try again shortly."
     default_code = "stripe_unavailable"
 
 
