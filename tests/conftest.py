@@ -103,3 +103,20 @@ def catalogue(synced_fake):
         params={"product": product.id, "currency": "usd", "unit_amount": 10000, "recurring": {"interval": "year"}}
     )
     return {"product": product.id, "monthly": monthly.id, "yearly": yearly.id}
+
+
+@pytest.fixture
+def queue():
+    """A Celery queue of this test's own on the shared Redis: published to by this process, consumed by the
+    workers the test starts, so that another run on the same Redis cannot take its tasks."""
+    import uuid
+
+    import redis
+    from celery import current_app
+
+    name = f"django-stripe-test-{uuid.uuid4().hex[:10]}"
+    previous = current_app.conf.task_default_queue
+    current_app.conf.task_default_queue = name
+    yield name
+    current_app.conf.task_default_queue = previous
+    redis.Redis.from_url(os.environ["REDIS_URL"]).delete(name)

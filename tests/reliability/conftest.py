@@ -120,18 +120,3 @@ def database_url_for(name: str) -> str:
 
 
 __all__ = ["WebServer", "Worker", "wait_for"]
-
-
-@pytest.fixture
-def queue():
-    """A queue of this test's own on the shared Redis: published to by this process, consumed by its workers."""
-    import os
-
-    from celery import current_app
-
-    name = f"django-stripe-rel-{uuid.uuid4().hex[:10]}"
-    previous = current_app.conf.task_default_queue
-    current_app.conf.task_default_queue = name
-    yield name
-    current_app.conf.task_default_queue = previous
-    redis.Redis.from_url(os.environ["REDIS_URL"]).delete(name)

@@ -6,15 +6,11 @@ its tasks.
 
 from __future__ import annotations
 
-import os
 import random
-import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import redis
-from celery import current_app
 from django.db import connection
 
 from django_stripe.client import get_client
@@ -28,17 +24,6 @@ from .workers import WebServer, Worker, free_port, wait_for
 pytestmark = [pytest.mark.postgres, pytest.mark.broker, pytest.mark.django_db(transaction=True)]
 
 DONE = {"processed", "ignored"}
-
-
-@pytest.fixture
-def queue():
-    """A queue for this test only: published to by this process, consumed by its workers."""
-    name = f"django-stripe-test-{uuid.uuid4().hex[:10]}"
-    previous = current_app.conf.task_default_queue
-    current_app.conf.task_default_queue = name
-    yield name
-    current_app.conf.task_default_queue = previous
-    redis.Redis.from_url(os.environ["REDIS_URL"]).delete(name)
 
 
 @pytest.fixture
