@@ -7,10 +7,9 @@ from typing import Any
 import stripe
 from django.utils import timezone
 
-from ..client import get_client
 from ..exceptions import StripeWrongCustomer
 from ..models import StripeObject
-from ..sync.fetch import response_time
+from ..sync.fetch import response_time, sdk_service
 from ..sync.mappers import as_payload
 from ..sync.upsert import MODELS_BY_OBJECT, upsert
 from .access import customer_id_of
@@ -47,17 +46,7 @@ def owned(user: Any, model: type[StripeObject], obj_id: str) -> StripeObject:
 
 def service(model: type[StripeObject]) -> Any:
     """The SDK service of a mirrored model, e.g. `client.v1.subscriptions` for Subscription."""
-    return getattr(get_client().v1, SERVICES[model.stripe_object_name])
-
-
-SERVICES = {
-    "customer": "customers",
-    "subscription": "subscriptions",
-    "payment_method": "payment_methods",
-    "invoice": "invoices",
-    "product": "products",
-    "price": "prices",
-}
+    return sdk_service(model.stripe_object_name)
 
 
 def _owner(row: StripeObject) -> str | None:

@@ -6,7 +6,6 @@ object without carrying it (a checkout session's subscription); it never walks r
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -17,16 +16,20 @@ import stripe
 from ..client import get_client
 from .mappers import Payload, as_payload
 
-Retriever = Callable[[stripe.StripeClient, str], stripe.StripeObject]
-
-RETRIEVERS: dict[str, Retriever] = {
-    "product": lambda client, id: client.v1.products.retrieve(id),
-    "price": lambda client, id: client.v1.prices.retrieve(id),
-    "customer": lambda client, id: client.v1.customers.retrieve(id),
-    "payment_method": lambda client, id: client.v1.payment_methods.retrieve(id),
-    "subscription": lambda client, id: client.v1.subscriptions.retrieve(id),
-    "invoice": lambda client, id: client.v1.invoices.retrieve(id),
+# Stripe's `object` name -> the StripeClient service that reads and writes it (`client.v1.<service>`).
+SERVICES = {
+    "product": "products",
+    "price": "prices",
+    "customer": "customers",
+    "payment_method": "payment_methods",
+    "subscription": "subscriptions",
+    "invoice": "invoices",
 }
+
+
+def sdk_service(object_name: str) -> Any:
+    """The SDK service of an object type, e.g. `client.v1.subscriptions` for "subscription"."""
+    return getattr(get_client().v1, SERVICES[object_name])
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,7 @@ class Fetched:
 def fetch_object(object_name: str, object_id: str) -> Fetched:
     """Retrieve `object_id`; a missing object (404) comes back as `Fetched(None, ...)`."""
     try:
-        obj = RETRIEVERS[object_name](get_client(), object_id)
+        obj = sdk_service(object_name).retrieve(object_id)
     except stripe.InvalidRequestError as error:
         if error.http_status == 404 or error.code == "resource_missing":
             return Fetched(None, response_time(error.headers))
