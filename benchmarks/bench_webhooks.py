@@ -159,7 +159,6 @@ def main() -> None:
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     queue = f"django-stripe-bench-{uuid.uuid4().hex[:8]}"
     current_app.conf.task_default_queue = queue
-    current_app.conf.task_always_eager = False
     broker = os.environ.get("REDIS_URL") or "memory:// (in-process)"
     try:
         with override_settings(STRIPE_WEBHOOK_SECRET=SECRET, DEBUG=False):

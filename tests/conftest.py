@@ -53,9 +53,15 @@ def _eager_celery(request):
         yield
         return
     previous = current_app.conf.task_always_eager
-    current_app.conf.task_always_eager = True
+    set_always_eager(current_app, True)
     yield
-    current_app.conf.task_always_eager = previous
+    set_always_eager(current_app, previous)
+
+
+def set_always_eager(app, eager: bool) -> None:
+    # An app configured from Django settings (namespace CELERY) reads the option under its namespaced name
+    # in some Celery releases and under its own in others: set both.
+    app.conf.update(task_always_eager=eager, CELERY_TASK_ALWAYS_EAGER=eager)
 
 
 @pytest.fixture

@@ -100,6 +100,8 @@ def test_two_thousand_deliveries_survive_a_worker_kill_and_a_redis_crash(
         sent_in = time.monotonic() - started
         assert progress.statuses == [200] * DELIVERIES
         assert "not enqueued" in server.output()  # some deliveries came while Redis was down, and got their 200
+        died = [worker.log.name for worker in workers if "Unrecoverable error" in worker.output()]
+        assert died == [], f"workers died of the broker's crash: {died}"
 
         # The workers drain what reached the queue; what Redis lost (queued, or never enqueued) stays pending.
         wait_for(lambda: private_redis.queued() == 0, 180, "the queue drained")
