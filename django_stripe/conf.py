@@ -50,6 +50,8 @@ DEFAULTS: dict[str, Any] = {
 }
 
 FROM_ENVIRONMENT = frozenset({"STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID"})
+# The seed documents the boolean settings as strings, and bool("False") is True: these words mean false.
+FALSE_WORDS = frozenset({"", "false", "0", "no", "off"})
 
 
 class StripeSettings:
@@ -64,6 +66,14 @@ class StripeSettings:
         if value is None and name in FROM_ENVIRONMENT:
             value = os.environ.get(name) or None
         return DEFAULTS[name] if value is None else value
+
+    def flag(self, name: str) -> bool:
+        """A boolean setting, also when given as a string: "false", "0", "no", "off" and "" (any case, spaces
+        around ignored) are false, any other string is true; other values by their truth."""
+        value = getattr(self, name)
+        if isinstance(value, str):
+            return value.strip().lower() not in FALSE_WORDS
+        return bool(value)
 
     @property
     def webhook_secrets(self) -> list[str]:
