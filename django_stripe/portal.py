@@ -22,7 +22,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from . import payments
-from .conf import stripe_settings
+from .conf import DEFAULTS, stripe_settings
 from .countries import CODES, COUNTRIES
 from .exceptions import StripeWrongCustomer
 from .models import Invoice, Product, Subscription
@@ -138,17 +138,26 @@ def is_test_key(publishable_key: str | None) -> bool:
 
 def show_test_cards(publishable_key: str | None) -> bool:
     """Test card hints: in dev mode, and never with a live key."""
-    return bool(stripe_settings.STRIPE_CHECKOUT_DEV_MODE) and is_test_key(publishable_key)
+    return stripe_settings.flag("STRIPE_CHECKOUT_DEV_MODE") and is_test_key(publishable_key)
 
 
 def default_country(request: HttpRequest) -> str:
-    """The billing country to preselect: COUNTRY_HEADER's value when it is a country, else the setting."""
+    """The billing country to preselect: COUNTRY_HEADER's value when it is a country, else
+    STRIPE_CHECKOUT_DEFAULT_COUNTRY when it is one, else the setting's default (US)."""
+    for candidate in (country_header_value(request), stripe_settings.STRIPE_CHECKOUT_DEFAULT_COUNTRY):
+        code = str(candidate or "").strip().upper()
+        if code in CODES:
+            return code
+    return DEFAULTS["STRIPE_CHECKOUT_DEFAULT_COUNTRY"]
+
+
+def country_header_value(request: HttpRequest) -> str | None:
+    """COUNTRY_HEADER's value in this request. The seed names the header as a META key (`HTTP_CF_IPCOUNTRY`);
+    a project may as well write the header's own name (`CF-IPCountry`), which only `request.headers` finds."""
     header = stripe_settings.COUNTRY_HEADER
-    if header:
-        value = str(request.META.get(header, "")).strip().upper()
-        if value in CODES:
-            return value
-    return str(stripe_settings.STRIPE_CHECKOUT_DEFAULT_COUNTRY or "US").upper()
+    if not header:
+        return None
+    return request.META.get(header) or request.headers.get(header)
 
 
 def format_amount(amount: int | None, currency: str | None) -> str:
@@ -201,6 +210,7 @@ class PortalMixin(LoginRequiredMixin):
 
     def portal_context(self) -> dict[str, Any]:
         publishable_key = stripe_settings.STRIPE_PUBLISHABLE_KEY
+        hide_postal_code = stripe_settings.flag("STRIPE_CREDIT_CARD_HIDE_POSTAL_CODE")
         urls = {
             "setupIntents": reverse("setup-intents"),
             "subscriptions": reverse("subscriptions"),
@@ -214,7 +224,7 @@ class PortalMixin(LoginRequiredMixin):
             "test_mode": is_test_key(publishable_key),
             "show_test_cards": show_test_cards(publishable_key),
             "test_cards": TEST_CARDS,
-            "hide_postal_code": bool(stripe_settings.STRIPE_CREDIT_CARD_HIDE_POSTAL_CODE),
+            "hide_postal_code": hide_postal_code,
             "countries": COUNTRIES,
             "country": default_country(self.request),
             "billing_name": _full_name(self.request.user),
@@ -223,7 +233,7 @@ class PortalMixin(LoginRequiredMixin):
             "billing_portal_url": _optional_url("go-to-billing-portal"),
             "config": {
                 "publishableKey": publishable_key,
-                "hidePostalCode": bool(stripe_settings.STRIPE_CREDIT_CARD_HIDE_POSTAL_CODE),
+                "hidePostalCode": hide_postal_code,
                 "urls": urls,
             },
         }

@@ -76,6 +76,27 @@ def test_test_cards_only_in_dev_mode_with_a_test_key(logged_in, plans, settings,
     assert ("Test mode" in response.content.decode()) is key.startswith("pk_test_")
 
 
+@pytest.mark.parametrize(("dev_mode", "shown"), [("True", True), ("1", True), ("False", False), ("off", False)])
+def test_dev_mode_given_as_a_string(logged_in, plans, settings, dev_mode, shown):
+    # The seed documents STRIPE_CHECKOUT_DEV_MODE as a string: "False" must hide the test cards.
+    settings.STRIPE_CHECKOUT_DEV_MODE = dev_mode
+
+    response = logged_in.get(reverse("subscription-portal"))
+
+    assert response.context["show_test_cards"] is shown
+    assert ("4242 4242 4242 4242" in response.content.decode()) is shown
+
+
+@pytest.mark.parametrize(("hide", "hidden"), [("True", True), ("yes", True), ("False", False), ("0", False)])
+def test_hide_postal_code_given_as_a_string(logged_in, plans, settings, hide, hidden):
+    settings.STRIPE_CREDIT_CARD_HIDE_POSTAL_CODE = hide
+
+    response = logged_in.get(reverse("subscription-portal"))
+
+    assert response.context["hide_postal_code"] is hidden
+    assert config_of(response)["hidePostalCode"] is hidden
+
+
 @pytest.mark.parametrize(
     ("header_value", "expected"), [("FR", "FR"), ("de", "DE"), ("XX", "CA"), ("T1", "CA"), (None, "CA")]
 )
@@ -85,6 +106,28 @@ def test_billing_country_from_the_header_then_the_setting(logged_in, plans, sett
     headers = {"HTTP_CF_IPCOUNTRY": header_value} if header_value else {}
 
     response = logged_in.get(reverse("subscription-portal"), **headers)
+
+    assert response.context["country"] == expected
+    assert f'<option value="{expected}" selected>' in response.content.decode()
+
+
+@pytest.mark.parametrize("header_name", ["CF-IPCountry", "cf-ipcountry", "CF_IPCOUNTRY"])
+def test_country_header_given_by_its_http_name(logged_in, plans, settings, header_name):
+    settings.COUNTRY_HEADER = header_name
+    settings.STRIPE_CHECKOUT_DEFAULT_COUNTRY = "CA"
+
+    assert logged_in.get(reverse("subscription-portal"), headers={"CF-IPCountry": "fr"}).context["country"] == "FR"
+    assert logged_in.get(reverse("subscription-portal"), headers={"CF-IPCountry": "XX"}).context["country"] == "CA"
+    assert logged_in.get(reverse("subscription-portal")).context["country"] == "CA"
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"), [("gb", "GB"), (" DE ", "DE"), ("ZZ", "US"), ("USA", "US"), ("", "US")]
+)
+def test_default_country_setting_is_used_only_when_it_is_a_country(logged_in, plans, settings, setting, expected):
+    settings.STRIPE_CHECKOUT_DEFAULT_COUNTRY = setting
+
+    response = logged_in.get(reverse("subscription-portal"))
 
     assert response.context["country"] == expected
     assert f'<option value="{expected}" selected>' in response.content.decode()
