@@ -12,12 +12,23 @@ from ..models import Invoice, Price, Product
 INVOICE_STATUSES = ("draft", "open", "paid", "uncollectible", "void")
 
 
+class RepeatableCSVWidget(django_filters.widgets.CSVWidget):
+    """Comma-separated values, in one parameter or several: `?ids=a,b`, `?ids=a&ids=b`, or both.
+
+    django-filter's CSV widget reads only the last of repeated parameters."""
+
+    def value_from_datadict(self, data, files, name):
+        values = data.getlist(name) if hasattr(data, "getlist") else [data.get(name)]
+        joined = ",".join(value for value in values if value)
+        return joined.split(",") if joined else None
+
+
 class CommaSeparatedField(django_filters.BaseInFilter, django_filters.CharFilter):
     """`?ids=a,b` or `?ids=a&ids=b`."""
 
 
 class ProductFilter(django_filters.FilterSet):
-    ids = CommaSeparatedField(field_name="id", max_length=5000)
+    ids = CommaSeparatedField(field_name="id", max_length=5000, widget=RepeatableCSVWidget)
 
     class Meta:
         model = Product

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 
 from .. import payments
 from ..exceptions import StripeWrongCustomer
-from ..models import Invoice, PaymentMethod, Price, Product, Subscription
+from ..models import Invoice, Price, Product, Subscription
 from ..payments.access import customer_id_of
 from ..payments.mirror import owned
 from . import filters, serializers
@@ -153,7 +153,7 @@ class StripeInvoiceView(StripeAPIView):
     @extend_schema(parameters=[OBJ_ID])
     def get(self, request: Request, obj_id: str | None = None) -> Response:
         if obj_id:
-            return Response(self.get_serializer(owned(request.user, Invoice, obj_id)).data)
+            return Response(self.get_serializer(owned(request.user, Invoice, obj_id, fetch_missing=False)).data)
         invoices = Invoice.objects.live().filter(
             customer_id=customer_id_of(request.user) or "", **_columns(self.filters(filters.InvoiceFilter))
         )
@@ -168,14 +168,14 @@ class StripePaymentMethodView(StripeAPIView):
 
     def get(self, request: Request, obj_id: str | None = None) -> Response:
         if obj_id:
-            return Response(self.get_serializer(owned(request.user, PaymentMethod, obj_id)).data)
+            return Response(self.get_serializer(payments.retrieve_payment_method(request.user, obj_id)).data)
         return Response(self.get_serializer(payments.list_payment_methods(request.user), many=True).data)
 
     @extend_schema(request=serializers.PaymentMethodUpdateSerializer)
     def put(self, request: Request, obj_id: str | None = None) -> Response:
         changes = self.validated(serializers.PaymentMethodUpdateSerializer, request.data)
-        payment_method = payments.modify_payment_method(request.user, _required(obj_id), **changes)
-        return Response(self.get_serializer(payment_method).data)
+        payments.modify_payment_method(request.user, _required(obj_id), **changes)
+        return Response(self.get_serializer(payments.retrieve_payment_method(request.user, obj_id)).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, obj_id: str | None = None) -> Response:
@@ -197,13 +197,9 @@ class StripeSubscriptionView(StripeAPIView):
     @extend_schema(parameters=[OpenApiParameter("status", str, required=False)])
     def get(self, request: Request, obj_id: str | None = None) -> Response:
         if obj_id:
-            return Response(self.get_serializer(owned(request.user, Subscription, obj_id)).data)
-        subscriptions = Subscription.objects.filter(customer_id=customer_id_of(request.user) or "")
+            return Response(self.get_serializer(owned(request.user, Subscription, obj_id, fetch_missing=False)).data)
         wanted = filters.filter_params(request).get("status")
-        if wanted and wanted != "all":
-            subscriptions = subscriptions.filter(status=wanted)
-        elif not wanted:
-            subscriptions = subscriptions.filter(deleted=False)
+        subscriptions = Subscription.objects.with_status(wanted).filter(customer_id=customer_id_of(request.user) or "")
         return Response(self.get_serializer(subscriptions.order_by("-created", "-id"), many=True).data)
 
     @extend_schema(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
-from .base import StripeObject, stripe_relation
+from .base import StripeObject, StripeQuerySet, stripe_relation
 
 ENDED_STATUSES = frozenset({"canceled", "incomplete_expired"})
 
@@ -21,8 +21,19 @@ class Customer(StripeObject):
         db_table = "django_stripe_customer"
 
 
+class SubscriptionQuerySet(StripeQuerySet):
+    def with_status(self, status: str | None = None) -> SubscriptionQuerySet:
+        """Stripe's rule for listing subscriptions: without a status, those not cancelled (a cancelled one
+        is a tombstone); `all`, every one; otherwise those of that status, cancelled ones included."""
+        if not status:
+            return self.live()
+        return self if status == "all" else self.filter(status=status)
+
+
 class Subscription(StripeObject):
     stripe_object_name = "subscription"
+
+    objects = SubscriptionQuerySet.as_manager()
 
     customer = stripe_relation("django_stripe.Customer", "subscriptions")
     status = models.CharField(max_length=32)

@@ -28,6 +28,7 @@ from .payment_methods import (
     detach_payment_method,
     list_payment_methods,
     modify_payment_method,
+    retrieve_payment_method,
 )
 from .subscriptions import (
     cancel_subscription,
@@ -72,6 +73,7 @@ __all__ = [
     "modify_subscription",
     "resume_subscription",
     "retrieve",
+    "retrieve_payment_method",
     "retrieve_price",
     "retrieve_product",
     "subscription_required",

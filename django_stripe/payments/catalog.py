@@ -46,7 +46,7 @@ def get_products(
         for product_id in ids or []:
             _check_product_allowed(product_id, rest)
         ids = [stripe_settings.STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID]
-    products = _products(price_kwargs, rest, **kwargs)
+    products = _products(price_kwargs, **kwargs)
     if ids is not None:
         products = products.filter(id__in=ids)
     return _present_products(user, products)
@@ -57,7 +57,7 @@ def retrieve_product(
 ) -> dict[str, Any]:
     """One product with its prices and subscription info; not found raises Http404 (or NotFound)."""
     _check_product_allowed(obj_id, rest)
-    found = _present_products(user, _products(price_kwargs, rest).filter(id=obj_id))
+    found = _present_products(user, _products(price_kwargs).filter(id=obj_id))
     if not found:
         raise not_found(rest, f"No such product: '{obj_id}'")
     return found[0]
@@ -70,8 +70,8 @@ def get_prices(
     if stripe_settings.STRIPE_ALLOW_DEFAULT_PRODUCT_ONLY:
         _check_product_allowed(product, rest)
         product = stripe_settings.STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID
-    filters = {**kwargs, **({"currency": currency} if currency else {})}
-    prices = _prices(filters, rest)
+    filters = {**kwargs, **({"currency": currency.lower()} if currency else {})}  # Stripe's codes are lowercase
+    prices = _prices(filters)
     if product:
         prices = prices.filter(product_id=product)
     return _present_prices(prices, _access_of(user))
@@ -92,17 +92,17 @@ def _check_product_allowed(product_id: str | None, rest: bool) -> None:
         raise permission_denied(rest, f"Cannot access product {product_id}")
 
 
-def _products(price_kwargs: dict[str, Any] | None, rest: bool, active: bool = True, **kwargs: Any) -> QuerySet:
+def _products(price_kwargs: dict[str, Any] | None, active: bool = True, **kwargs: Any) -> QuerySet:
     if kwargs:
-        raise permission_denied(rest, f"Unsupported product filters: {', '.join(sorted(kwargs))}")
-    prices = Prefetch("prices", queryset=_prices(price_kwargs or {}, rest), to_attr="listed_prices")
+        raise TypeError(f"Unsupported product filters: {', '.join(sorted(kwargs))}")
+    prices = Prefetch("prices", queryset=_prices(price_kwargs or {}), to_attr="listed_prices")
     return Product.objects.live().filter(active=active).prefetch_related(prices).order_by("created", "id")
 
 
-def _prices(filters: dict[str, Any], rest: bool) -> QuerySet:
+def _prices(filters: dict[str, Any]) -> QuerySet:
     unknown = set(filters) - PRICE_FILTERS
     if unknown:
-        raise permission_denied(rest, f"Unsupported price filters: {', '.join(sorted(unknown))}")
+        raise TypeError(f"Unsupported price filters: {', '.join(sorted(unknown))}")
     filters = {"active": True, **filters}
     return Price.objects.live().filter(**filters).order_by("unit_amount", "id")
 

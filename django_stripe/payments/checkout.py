@@ -11,27 +11,29 @@ from .. import signals
 from ..client import get_client
 from ..conf import stripe_settings
 from .catalog import retrieve_price
-from .customers import add_stripe_customer_if_not_existing
+from .customers import add_stripe_customer_if_not_existing, refuse_owner_override
 
 
 @add_stripe_customer_if_not_existing
 def create_checkout(user: Any, method: Callable[..., stripe.checkout.Session] | None = None, **kwargs: Any):
-    """A Checkout Session for the user: their customer, `client_reference_id` set to the user's pk, the
-    success and cancel URLs and payment method types from settings, then `kwargs` (Stripe's parameters).
+    """A Checkout Session for the user: the success and cancel URLs and payment method types from settings,
+    then `kwargs` (Stripe's parameters), always with the user's own customer and `client_reference_id`
+    set to the user's pk.
 
-    `method` creates the session from those parameters (default: the SDK's `checkout.sessions.create`).
-    Prefer `create_subscription_checkout` or `create_setup_checkout`. checkout_created is sent.
+    `method` creates the session, called with the parameters as keyword arguments (default: the SDK's
+    `checkout.sessions.create`). Prefer `create_subscription_checkout` or `create_setup_checkout`.
+    checkout_created is sent.
     """
+    refuse_owner_override(kwargs, "customer", "client_reference_id")
     params = {
-        "customer": user.stripe_customer_id,
-        "client_reference_id": str(user.pk),
         "success_url": stripe_settings.STRIPE_CHECKOUT_SUCCESS_URL,
         "cancel_url": stripe_settings.STRIPE_CHECKOUT_CANCEL_URL,
         "payment_method_types": list(stripe_settings.STRIPE_PAYMENT_METHOD_TYPES),
         **kwargs,
+        "customer": user.stripe_customer_id,
+        "client_reference_id": str(user.pk),
     }
-    create = method or get_client().v1.checkout.sessions.create
-    session = create(params=params)
+    session = method(**params) if method else get_client().v1.checkout.sessions.create(params=params)
     signals.checkout_created.send(sender=user.__class__, user=user, session=session)
     return session
 
@@ -64,11 +66,12 @@ def create_setup_intent(user: Any, **kwargs: Any) -> stripe.SetupIntent:
     """A SetupIntent for saving a payment method off-session (confirm it with Stripe.js
     `confirmCardSetup`). Types from STRIPE_PAYMENT_METHOD_TYPES; `kwargs` are Stripe's parameters.
     setup_intent_created is sent."""
+    refuse_owner_override(kwargs, "customer")
     params = {
-        "customer": user.stripe_customer_id,
         "payment_method_types": list(stripe_settings.STRIPE_PAYMENT_METHOD_TYPES),
         "usage": "off_session",
         **kwargs,
+        "customer": user.stripe_customer_id,
     }
     setup_intent = get_client().v1.setup_intents.create(params=params)
     signals.setup_intent_created.send(sender=user.__class__, user=user, setup_intent=setup_intent)

@@ -81,6 +81,14 @@ def add_stripe_customer_if_not_existing(function):
     return wrapper
 
 
+def refuse_owner_override(params: dict[str, Any], *names: str) -> None:
+    """The parameters that say whose object it is come from the user, never from the caller: a `customer`
+    passed in would act on another customer's account."""
+    given = sorted(set(params) & set(names))
+    if given:
+        raise TypeError(f"{', '.join(given)} cannot be given: it is always the user's own")
+
+
 def require_customer_id(user: Any) -> str:
     customer_id = getattr(user, "stripe_customer_id", None) if getattr(user, "is_authenticated", False) else None
     if not customer_id:

@@ -21,7 +21,6 @@ MODELS: dict[Any, type[StripeObject]] = {
     stripe.Invoice: Invoice,
     stripe.Customer: Customer,
 }
-LIST_FILTERS = {"status", "subscription", "type"}
 DELETE_SIGNALS = {Subscription: signals.subscription_cancelled, PaymentMethod: signals.payment_method_detached}
 MODIFY_SIGNALS = {
     Subscription: signals.subscription_modified,
@@ -31,17 +30,20 @@ MODIFY_SIGNALS = {
 
 
 def list_customer_resource(user: Any, obj_cls: Any, **kwargs: Any) -> list[dict[str, Any]]:
-    """The user's objects of that type from the mirror, newest first (filters: status, subscription, type)."""
+    """The user's objects of that type from the mirror, newest first, filtered like Stripe's list
+    parameters: `limit`, `status` (for subscriptions Stripe's rule: cancelled ones only when asked for),
+    `subscription`, and any other top-level field of the object (e.g. `type="card"`)."""
     model = model_for(obj_cls)
     customer_id = customer_id_of(user)
-    unknown = set(kwargs) - LIST_FILTERS
-    if unknown:
-        raise TypeError(f"Unsupported filters: {', '.join(sorted(unknown))}")
     if not customer_id:
         return []
-    filters = {f"{name}_id" if name == "subscription" else name: value for name, value in kwargs.items()}
-    rows = model.objects.live().filter(**_owner_filter(model, customer_id), **filters).order_by("-created", "-id")
-    return [row.stripe_data for row in rows]
+    limit = kwargs.pop("limit", None)
+    if model is Subscription:
+        rows = Subscription.objects.with_status(kwargs.pop("status", None))
+    else:
+        rows = model.objects.live()
+    rows = rows.filter(**_owner_filter(model, customer_id), **_list_filters(model, kwargs)).order_by("-created", "-id")
+    return [row.stripe_data for row in (rows[:limit] if limit else rows)]
 
 
 def retrieve(user: Any, obj_cls: Any, obj_id: str) -> dict[str, Any]:
@@ -79,6 +81,12 @@ def model_for(obj_cls: Any) -> type[StripeObject]:
         return MODELS[obj_cls]
     except KeyError:
         raise TypeError(f"{obj_cls!r} is not a customer resource django-stripe mirrors") from None
+
+
+def _list_filters(model: type[StripeObject], fields: dict[str, Any]) -> dict[str, Any]:
+    """A field the mirror keeps as a column is filtered there (indexed); any other in the payload."""
+    columns = {field.name for field in model._meta.concrete_fields}
+    return {(name if name in columns else f"stripe_data__{name}"): value for name, value in fields.items()}
 
 
 def _owner_filter(model: type[StripeObject], customer_id: str) -> dict[str, str]:

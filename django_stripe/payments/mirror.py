@@ -28,17 +28,21 @@ def remember(stripe_object: stripe.StripeObject | dict[str, Any]) -> dict[str, A
     return payload
 
 
-def owned(user: Any, model: type[StripeObject], obj_id: str) -> StripeObject:
+def owned(user: Any, model: type[StripeObject], obj_id: str, fetch_missing: bool = True) -> StripeObject:
     """The mirrored object `obj_id` if it belongs to the user's customer (tombstones included: a cancelled
     subscription is still the user's to read).
 
-    An object not mirrored yet is fetched once from Stripe (and remembered). A missing object and another
-    customer's raise the same StripeWrongCustomer with the same message, so ids cannot be probed.
+    With `fetch_missing`, an object not mirrored yet (its webhook still on the way) is fetched once from
+    Stripe and remembered: writes use it. Reads leave it False, so that no read costs an API call. A
+    missing object and another customer's raise the same StripeWrongCustomer with the same message, so
+    ids cannot be probed.
     """
     customer_id = customer_id_of(user)
     row = None
     if customer_id and obj_id:
-        row = model.objects.filter(id=obj_id).first() or _fetch(model, obj_id)
+        row = model.objects.filter(id=obj_id).first()
+        if row is None and fetch_missing:
+            row = _fetch(model, obj_id)
     if row is None or _owner(row) != customer_id:
         raise StripeWrongCustomer(f"No such {model.stripe_object_name}: '{obj_id}'")
     return row

@@ -15,15 +15,25 @@ from .customers import modify_customer
 from .mirror import owned, remember
 
 
-def list_payment_methods(user: Any, types: list[str] | None = None) -> list[dict[str, Any]]:
+def list_payment_methods(user: Any, types: list[str] | None = None, **kwargs: Any) -> list[stripe.PaymentMethod]:
     """The user's payment methods of `types` (default STRIPE_PAYMENT_METHOD_TYPES), newest first, as
-    Stripe's objects with a `default` flag for the customer's default. Two queries, no API call."""
+    Stripe's objects with a `default` flag for the customer's default. Two queries, no API call.
+
+    `kwargs` filter like Stripe's list parameters: `limit`, and any top-level field of the payment
+    method (e.g. `allow_redisplay="always"`)."""
     customer_id = customer_id_of(user)
     if not customer_id:
         return []
-    default = Customer.objects.filter(id=customer_id).values_list("default_payment_method_id", flat=True).first()
-    rows = _owned_methods(customer_id, types).order_by("-created", "-id")
-    return [{**row.stripe_data, "default": row.id == default} for row in rows]
+    limit = kwargs.pop("limit", None)
+    rows = _owned_methods(customer_id, types).filter(**_payload_filters(kwargs)).order_by("-created", "-id")
+    return _with_default_flag(customer_id, rows[:limit] if limit else rows)
+
+
+def retrieve_payment_method(user: Any, pm_id: str) -> stripe.PaymentMethod:
+    """One of the user's payment methods as mirrored, with its `default` flag; another customer's or a
+    missing one raises StripeWrongCustomer. No API call."""
+    row = owned(user, PaymentMethod, pm_id, fetch_missing=False)
+    return _with_default_flag(row.customer_id, [row])[0]
 
 
 def detach_payment_method(user: Any, pm_id: str) -> stripe.PaymentMethod:
@@ -35,12 +45,10 @@ def detach_payment_method(user: Any, pm_id: str) -> stripe.PaymentMethod:
     return payment_method
 
 
-def detach_all_payment_methods(user: Any, types: list[str] | None = None) -> list[stripe.PaymentMethod]:
-    """Detach all the user's payment methods of `types`; payment_method_detached is sent once."""
-    customer_id = customer_id_of(user)
-    if not customer_id:
-        return []
-    ids = list(_owned_methods(customer_id, types).values_list("id", flat=True))
+def detach_all_payment_methods(user: Any, types: list[str] | None = None, **kwargs: Any) -> list[stripe.PaymentMethod]:
+    """Detach all the user's payment methods of `types` (`kwargs` filter them as in `list_payment_methods`);
+    payment_method_detached is sent once."""
+    ids = [payment_method.id for payment_method in list_payment_methods(user, types, **kwargs)]
     detached = [_detach(pm_id) for pm_id in ids]
     if detached:
         signals.payment_method_detached.send(sender=user.__class__, user=user, payment_methods=detached)
@@ -65,6 +73,17 @@ def modify_payment_method(user: Any, obj_id: str, set_as_default: bool = False, 
 def _owned_methods(customer_id: str, types: list[str] | None):
     types = list(types or stripe_settings.STRIPE_PAYMENT_METHOD_TYPES)
     return PaymentMethod.objects.live().filter(customer_id=customer_id, type__in=types)
+
+
+def _payload_filters(fields: dict[str, Any]) -> dict[str, Any]:
+    return {f"stripe_data__{name}": value for name, value in fields.items()}
+
+
+def _with_default_flag(customer_id: str, rows) -> list[stripe.PaymentMethod]:
+    default = Customer.objects.filter(id=customer_id).values_list("default_payment_method_id", flat=True).first()
+    return [
+        stripe.PaymentMethod.construct_from({**row.stripe_data, "default": row.id == default}, None) for row in rows
+    ]
 
 
 def _detach(pm_id: str) -> stripe.PaymentMethod:

@@ -11,7 +11,7 @@ from ..client import get_client
 from ..models import PaymentMethod, Subscription
 from .access import access_items, customer_id_of
 from .catalog import retrieve_price
-from .customers import add_stripe_customer_if_not_existing, modify_customer
+from .customers import add_stripe_customer_if_not_existing, modify_customer, refuse_owner_override
 from .mirror import owned, remember
 
 
@@ -23,13 +23,14 @@ def create_subscription(
     `trial_period_days`, `payment_behavior`, ...). The payment method must be the user's own; with
     `set_as_default_payment_method` it also becomes the customer's default. The subscription is in the
     mirror before this returns, so `is_subscribed` is true at once. subscription_created is sent."""
+    refuse_owner_override(kwargs, "customer", "items")
     retrieve_price(user, price_id)
     payment_method = kwargs.get("default_payment_method")
     if payment_method:
         owned(user, PaymentMethod, payment_method)
         if set_as_default_payment_method:
             modify_customer(user, invoice_settings={"default_payment_method": payment_method})
-    params = {"customer": user.stripe_customer_id, "items": [{"price": price_id}], **kwargs}
+    params = {**kwargs, "customer": user.stripe_customer_id, "items": [{"price": price_id}]}
     subscription = get_client().v1.subscriptions.create(params=params)
     remember(subscription)
     signals.subscription_created.send(sender=user.__class__, user=user, subscription=subscription)
@@ -39,10 +40,16 @@ def create_subscription(
 def modify_subscription(
     user: Any, sub_id: str, set_as_default_payment_method: bool = False, **kwargs: Any
 ) -> stripe.Subscription:
-    """Change one of the user's subscriptions with Stripe's parameters. A `default_payment_method` must be
-    the user's own; with `set_as_default_payment_method` it becomes the customer's default too. Another
+    """Change one of the user's subscriptions with Stripe's parameters. A `default_payment_method` (or the
+    seed's `payment_method`) must be the user's own; with `set_as_default_payment_method` it becomes the
+    customer's default too. New prices in `items` are checked like `create_subscription`'s. Another
     customer's subscription raises StripeWrongCustomer. subscription_modified is sent."""
     owned(user, Subscription, sub_id)
+    if "payment_method" in kwargs:
+        kwargs["default_payment_method"] = kwargs.pop("payment_method")
+    for item in kwargs.get("items") or []:
+        if isinstance(item, dict) and item.get("price"):
+            retrieve_price(user, item["price"])
     payment_method = kwargs.get("default_payment_method")
     if payment_method:
         owned(user, PaymentMethod, payment_method)
@@ -98,8 +105,6 @@ def change_subscription_quantity(user: Any, sub_id: str, quantity: int, **kwargs
 def item_change(user: Any, sub_id: str, price: str | None = None, quantity: int | None = None) -> dict[str, Any]:
     """The `items` entry that changes the price and/or quantity of a single-item subscription."""
     subscription = owned(user, Subscription, sub_id)
-    if price:
-        retrieve_price(user, price)
     items = list(subscription.items.filter(deleted=False).values_list("id", flat=True))
     if len(items) != 1:
         raise ValueError(f"Subscription {sub_id} has {len(items)} items; change them with modify_subscription.")

@@ -78,9 +78,17 @@ def test_product_and_price_filters_as_query_or_json_body(make_client):
         first.id,
         second.id,
     ]
+    assert [p["id"] for p in client.get(f"/api/products/?ids={first.id}&ids={second.id}").json()] == [
+        first.id,
+        second.id,
+    ]
     body = client.generic("GET", "/api/products/", f'{{"ids": ["{first.id}"]}}', content_type="application/json")
     assert [p["id"] for p in body.json()] == [first.id]
+    both = f'{{"ids": ["{first.id}", "{second.id}"]}}'
+    body = client.generic("GET", "/api/products/", both, content_type="application/json")
+    assert [p["id"] for p in body.json()] == [first.id, second.id]
     assert [p["currency"] for p in client.get("/api/prices/?currency=eur").json()] == ["eur"]
+    assert [p["currency"] for p in client.get("/api/prices/?currency=EUR").json()] == ["eur"]
     assert [p["product"] for p in client.get(f"/api/prices/?product={second.id}").json()] == [second.id]
     assert client.get("/api/prices/?currency=toolong").status_code == 400
 

@@ -72,12 +72,39 @@ def test_payment_method_endpoints(synced_fake, make_user):
         format="json",
     )
     assert updated.status_code == 200 and updated.json()["billing_details"]["name"] == "Jane Doe"
+    assert updated.json()["default"] is True
+    assert client.get(f"/api/payment-methods/{first}/").json()["default"] is True
+    assert client.get(f"/api/payment-methods/{second}/").json()["default"] is False
     defaults = {pm["id"]: pm["default"] for pm in client.get("/api/payment-methods/").json()}
     assert defaults == {first: True, second: False}
     assert client.delete(f"/api/payment-methods/{second}/").status_code == 204
     assert [pm["id"] for pm in client.get("/api/payment-methods/").json()] == [first]
     assert client.delete("/api/payment-methods/*/").status_code == 204
     assert client.get("/api/payment-methods/").json() == []
+
+
+def test_a_read_never_calls_stripe_a_write_finds_what_the_webhook_has_not_brought_yet(
+    synced_fake, catalogue, make_user
+):
+    user = make_user()
+    payments.create_customer(user)
+    synced_fake.delivery_mode = "queued"  # webhooks from here on are late
+    card = get_client().v1.payment_methods.attach("pm_card_visa", params={"customer": user.stripe_customer_id})
+    subscription = get_client().v1.subscriptions.create(  # at Stripe only: its webhook has not arrived yet
+        params={
+            "customer": user.stripe_customer_id,
+            "items": [{"price": catalogue["monthly"]}],
+            "default_payment_method": card.id,
+        }
+    )
+    client = api_client(user)
+    synced_fake.fail_next(1, status=None, delay=0)  # a tripwire: the next request to Stripe takes it
+    assert client.get(f"/api/subscriptions/{subscription.id}/").status_code == 404
+    assert client.get(f"/api/payment-methods/{card.id}/").status_code == 404
+    assert client.get(f"/api/invoices/{subscription.latest_invoice}/").status_code == 404
+    assert synced_fake.pending_faults() == 1  # no read asked Stripe
+    changed = client.put(f"/api/subscriptions/{subscription.id}/", {"cancel_at_period_end": True}, format="json")
+    assert changed.status_code == 200 and changed.json()["cancel_at_period_end"] is True
 
 
 def test_checkout_setup_checkout_and_portal(synced_fake, catalogue, make_user):

@@ -106,9 +106,11 @@ def test_set_as_default_payment_method(synced_fake, catalogue, make_user):
 def test_declined_card_leaves_an_incomplete_subscription_or_an_error(synced_fake, catalogue, make_user):
     user = make_user()
     payments.create_customer(user)
-    declined = get_client().v1.payment_methods.attach(
-        "pm_card_chargeDeclined", params={"customer": user.stripe_customer_id}
-    ).id
+    declined = (
+        get_client()
+        .v1.payment_methods.attach("pm_card_chargeDeclined", params={"customer": user.stripe_customer_id})
+        .id
+    )
     with pytest.raises(stripe.CardError):
         payments.create_subscription(
             user, catalogue["monthly"], default_payment_method=declined, payment_behavior="error_if_incomplete"
@@ -174,6 +176,56 @@ def test_generic_functions(synced_fake, catalogue, make_user):
     payments.modify(user, stripe.Subscription, sub.id, metadata={"seat": "1"})
     assert synced_fake.get(sub.id)["metadata"] == {"seat": "1"}
     assert payments.delete(user, stripe.Subscription, sub.id)["status"] == "canceled"
+    # Stripe's list rule: a cancelled subscription only when its status (or `all`) is asked for.
+    assert payments.list_customer_resource(user, stripe.Subscription) == []
+    assert [s["id"] for s in payments.list_customer_resource(user, stripe.Subscription, status="canceled")] == [sub.id]
+    assert [s["id"] for s in payments.list_customer_resource(user, stripe.Subscription, status="all")] == [sub.id]
+    invoices = payments.list_customer_resource(
+        user, stripe.Invoice, subscription=sub.id, billing_reason="subscription_create"
+    )
+    assert [invoice["billing_reason"] for invoice in invoices] == ["subscription_create"]
+    assert payments.list_customer_resource(user, stripe.Invoice, limit=1, currency="eur") == []
+
+
+def test_payment_methods_as_stripe_objects_filtered_like_stripe_lists(synced_fake, catalogue, make_user):
+    user = make_user()
+    first, second = add_card(user), add_card(user, "pm_card_mastercard")
+    listed = payments.list_payment_methods(user)
+    assert [(pm.id, pm.card.brand) for pm in listed] == [(second, "mastercard"), (first, "visa")]
+    assert [pm.id for pm in payments.list_payment_methods(user, limit=1)] == [second]
+    assert [pm.id for pm in payments.list_payment_methods(user, card={"brand": "visa"})] == []
+    assert payments.retrieve_payment_method(user, first).default is False
+    payments.modify_payment_method(user, first, set_as_default=True)
+    assert payments.retrieve_payment_method(user, first).default is True
+    assert [pm.id for pm in payments.detach_all_payment_methods(user, limit=1)] == [second]
+    assert [pm.id for pm in payments.list_payment_methods(user)] == [first]
+
+
+def test_the_owner_of_what_is_created_cannot_be_given(synced_fake, catalogue, make_user):
+    user, other = make_user(), make_user("bob")
+    payments.create_customer(other)
+    for call in (
+        lambda: payments.create_subscription(user, catalogue["monthly"], customer=other.stripe_customer_id),
+        lambda: payments.create_subscription(user, catalogue["monthly"], items=[{"price": catalogue["yearly"]}]),
+        lambda: payments.create_checkout(user, customer=other.stripe_customer_id),
+        lambda: payments.create_setup_checkout(user, client_reference_id=str(other.pk)),
+        lambda: payments.create_setup_intent(user, customer=other.stripe_customer_id),
+    ):
+        with pytest.raises(TypeError, match="always the user's own"):
+            call()
+    assert get_client().v1.subscriptions.list().data == []
+
+
+def test_create_checkout_with_a_method_of_its_own(synced_fake, make_user):
+    received = {}
+
+    def create(**params):
+        received.update(params)
+        return get_client().v1.checkout.sessions.create(params=params)
+
+    user = make_user()
+    session = payments.create_checkout(user, create, mode="setup")
+    assert session.client_reference_id == str(user.pk) and received["customer"] == user.stripe_customer_id
 
 
 def owner_and_intruder(synced_fake, catalogue, make_user):
@@ -187,9 +239,7 @@ def owner_and_intruder(synced_fake, catalogue, make_user):
 
 CALLS = {
     "detach_payment_method": lambda user, sub, pm, price: payments.detach_payment_method(user, pm),
-    "modify_payment_method": lambda user, sub, pm, price: payments.modify_payment_method(
-        user, pm, set_as_default=True
-    ),
+    "modify_payment_method": lambda user, sub, pm, price: payments.modify_payment_method(user, pm, set_as_default=True),
     "modify_subscription": lambda user, sub, pm, price: payments.modify_subscription(user, sub, metadata={"x": "1"}),
     "cancel_subscription": lambda user, sub, pm, price: payments.cancel_subscription(user, sub),
     "cancel_at_period_end": lambda user, sub, pm, price: payments.cancel_subscription_at_period_end(user, sub),
