@@ -54,17 +54,31 @@ def check_webhook_secret(app_configs, **kwargs):
 def check_user_model(app_configs, **kwargs):
     if not apps.is_installed("django.contrib.auth"):
         return []
-    user_model = get_user_model()
-    if hasattr(user_model, "stripe_customer_id"):
-        return []
-    return [
-        Error(
-            f"AUTH_USER_MODEL ({settings.AUTH_USER_MODEL}) has no stripe_customer_id.",
-            hint="Subclass django_stripe.models.StripeCustomerUser, or add a stripe_customer_id field "
-            "or property to your user model.",
-            id="django_stripe.E002",
-        )
-    ]
+    return user_model_messages(get_user_model())
+
+
+def user_model_messages(user_model: type) -> list[Error]:
+    """A user model must hold a customer id that django-stripe can read and, to create a customer, write."""
+    attribute = getattr(user_model, "stripe_customer_id", None)
+    if not hasattr(user_model, "stripe_customer_id"):
+        return [
+            Error(
+                f"AUTH_USER_MODEL ({settings.AUTH_USER_MODEL}) has no stripe_customer_id.",
+                hint="Subclass django_stripe.models.StripeCustomerUser, or add a stripe_customer_id field "
+                "or property to your user model.",
+                id="django_stripe.E002",
+            )
+        ]
+    if isinstance(attribute, property) and attribute.fset is None:
+        return [
+            Error(
+                f"AUTH_USER_MODEL ({settings.AUTH_USER_MODEL}).stripe_customer_id is a read-only property: "
+                "a new customer's id cannot be saved on the user.",
+                hint="Add a setter that stores the id in your field (@stripe_customer_id.setter).",
+                id="django_stripe.E004",
+            )
+        ]
+    return []
 
 
 @register(Tags.urls)

@@ -2,7 +2,8 @@
 
 Keys, API base and version are read from settings on every call, so tests and key rotation need no
 restart. Clients are cached per configuration because building one creates an HTTP session. The stripe
-module's globals (`stripe.api_key`, `stripe.api_base`, ...) are never touched.
+module's globals (`stripe.api_key`, `stripe.api_base`, ...) are never touched, but for `stripe.app_info`:
+the SDK takes the plugin's name (STRIPE_APP_DATA, sent in the User-Agent) nowhere else.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ def get_client() -> stripe.StripeClient:
     api_key = stripe_settings.STRIPE_SECRET_KEY
     if not api_key:
         raise StripeNotConfigured("STRIPE_SECRET_KEY is not set: add it to your settings or to the environment.")
+    _identify(stripe_settings.STRIPE_APP_DATA)
     return _build_client(
         api_key,
         stripe_settings.STRIPE_API_BASE,
@@ -50,3 +52,11 @@ def _build_client(
         max_network_retries=max_network_retries,
         http_client=http_client,
     )
+
+
+def _identify(app_data: dict[str, str] | str | None) -> None:
+    """Tell Stripe which plugin makes the requests (a name, or a dict of name, url, version, partner_id)."""
+    given = {"name": app_data} if isinstance(app_data, str) else dict(app_data or {})
+    wanted = {key: given.get(key) for key in ("name", "partner_id", "url", "version")}
+    if wanted["name"] and stripe.app_info != wanted:
+        stripe.set_app_info(**wanted)

@@ -2,6 +2,8 @@ import pytest
 from django.core import checks
 from django.test import override_settings
 
+from django_stripe.checks import user_model_messages
+
 
 def check_ids(**settings):
     """The ids of what django-stripe's checks report under these settings."""
@@ -58,3 +60,22 @@ def test_api_urls_without_rest_framework_is_an_error(settings):
     apps = [app for app in settings.INSTALLED_APPS if app not in {"rest_framework", "drf_spectacular"}]
     with override_settings(INSTALLED_APPS=apps):
         assert "django_stripe.E003" in check_ids(**CONFIGURED)
+
+
+class ReadOnlyCustomerId:
+    customer_id = None
+
+    @property
+    def stripe_customer_id(self):
+        return self.customer_id
+
+
+class WritableCustomerId(ReadOnlyCustomerId):
+    @ReadOnlyCustomerId.stripe_customer_id.setter
+    def stripe_customer_id(self, value):
+        self.customer_id = value
+
+
+def test_a_read_only_customer_id_property_is_an_error():
+    assert [message.id for message in user_model_messages(ReadOnlyCustomerId)] == ["django_stripe.E004"]
+    assert user_model_messages(WritableCustomerId) == []

@@ -1,3 +1,7 @@
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import pytest
 import stripe
 from django.test import override_settings
@@ -41,3 +45,44 @@ def test_missing_key_is_a_clear_error(monkeypatch):
     monkeypatch.delenv("STRIPE_SECRET_KEY", raising=False)
     with override_settings(STRIPE_SECRET_KEY=None), pytest.raises(StripeNotConfigured, match="STRIPE_SECRET_KEY"):
         get_client()
+
+
+class RecordingStripe(BaseHTTPRequestHandler):
+    """Answers every request with a customer and keeps the headers it was sent."""
+
+    seen: list[dict[str, str]] = []
+
+    def do_GET(self):
+        RecordingStripe.seen.append(dict(self.headers))
+        body = json.dumps({"id": "cus_1", "object": "customer"}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.parametrize(
+    ("app_data", "user_agent"),
+    [
+        ({"name": "shop", "version": "2.0", "url": "https://shop.example"}, "shop/2.0 (https://shop.example)"),
+        ("plain-name", "plain-name"),
+    ],
+)
+def test_stripe_app_data_names_the_plugin_in_every_request(app_data, user_agent):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), RecordingStripe)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    RecordingStripe.seen.clear()
+    try:
+        base = f"http://127.0.0.1:{server.server_port}"
+        with override_settings(STRIPE_SECRET_KEY="sk_test_ua", STRIPE_API_BASE=base, STRIPE_APP_DATA=app_data):
+            get_client().v1.customers.retrieve("cus_1")
+    finally:
+        server.shutdown()
+        server.server_close()
+    (headers,) = RecordingStripe.seen
+    assert headers["User-Agent"].endswith(" " + user_agent)
+    assert json.loads(headers["X-Stripe-Client-User-Agent"])["application"]["name"] == user_agent.split("/")[0]

@@ -53,7 +53,7 @@ def create_customer(user: Any, **kwargs: Any) -> Any:
 def customer_params(user: Any, **kwargs: Any) -> dict[str, Any]:
     """What a new customer is created with: the user's email, name and id, STRIPE_NEW_CUSTOMER_GET_KWARGS,
     then `kwargs`."""
-    params: dict[str, Any] = {"email": user.email or None, "name": _name(user), "metadata": {"user_id": str(user.pk)}}
+    params: dict[str, Any] = {"email": _email(user), "name": _name(user), "metadata": {"user_id": str(user.pk)}}
     extra = stripe_settings.STRIPE_NEW_CUSTOMER_GET_KWARGS
     if extra:
         extra = import_string(extra) if isinstance(extra, str) else extra
@@ -110,7 +110,7 @@ def sync_customer_details(sender, instance: Any, created: bool = False, **kwargs
     customer_id = getattr(instance, "stripe_customer_id", None)
     if not customer_id:
         return
-    wanted = {"email": instance.email or None, "name": _name(instance)}
+    wanted = {"email": _email(instance), "name": _name(instance)}
     held = Customer.objects.filter(id=customer_id).values("email", "name").first()
     if held is not None and held != wanted:
         transaction.on_commit(lambda: _push_details(instance, wanted))
@@ -121,6 +121,11 @@ def _push_details(user: Any, details: dict[str, Any]) -> None:
         modify_customer(user, **{name: value or "" for name, value in details.items()})
     except (stripe.StripeError, StripeNotConfigured) as error:
         logger.warning("Could not update Stripe customer %s: %s", user.stripe_customer_id, type(error).__name__)
+
+
+def _email(user: Any) -> str | None:
+    field = user.get_email_field_name() if hasattr(user, "get_email_field_name") else "email"
+    return getattr(user, field, None) or None
 
 
 def _name(user: Any) -> str | None:

@@ -189,7 +189,9 @@ def test_generic_functions(synced_fake, catalogue, make_user):
 
 def test_payment_methods_as_stripe_objects_filtered_like_stripe_lists(synced_fake, catalogue, make_user):
     user = make_user()
-    first, second = add_card(user), add_card(user, "pm_card_mastercard")
+    first = add_card(user)
+    synced_fake.advance_clock(1)  # newest first: one second apart
+    second = add_card(user, "pm_card_mastercard")
     listed = payments.list_payment_methods(user)
     assert [(pm.id, pm.card.brand) for pm in listed] == [(second, "mastercard"), (first, "visa")]
     assert [pm.id for pm in payments.list_payment_methods(user, limit=1)] == [second]
