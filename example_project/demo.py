@@ -52,7 +52,8 @@ class Demo:
         self.real = bool(os.environ.get("STRIPE_SECRET_KEY"))
         self.children: list[subprocess.Popen] = []
         self.tmp: str | None = None
-        self.env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        # SITE_URL: where Stripe's hosted pages send the user back to (the example project's settings read it).
+        self.env = {**os.environ, "PYTHONUNBUFFERED": "1", "SITE_URL": self.url}
 
     @property
     def url(self) -> str:
@@ -225,6 +226,12 @@ class Demo:
             time.sleep(0.5)
 
     def stop(self) -> None:
+        # A second Ctrl-C (or a SIGTERM) while the children wind down would interrupt the waits below and
+        # leave children and the temporary database behind: from here on, stopping cannot be interrupted.
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, signal.SIG_IGN)
+        if self.children or self.tmp:
+            say("\nStopping the demo ...")
         for child in self.children:
             if child.poll() is None:
                 child.terminate()
@@ -270,7 +277,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return demo.run()
     except KeyboardInterrupt:
-        say("\nStopping the demo ...")
         return 0
     finally:
         demo.stop()

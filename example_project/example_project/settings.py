@@ -113,9 +113,12 @@ REST_FRAMEWORK = {
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET")
 STRIPE_CHECKOUT_TITLE = "Django Stripe Demo"
-STRIPE_CHECKOUT_SUCCESS_URL = "http://127.0.0.1:8000/subscriptions/"
-STRIPE_CHECKOUT_CANCEL_URL = "http://127.0.0.1:8000/"
-STRIPE_BILLING_PORTAL_RETURN_URL = "http://127.0.0.1:8000/subscriptions/"
+# Stripe's hosted pages send the user back to absolute URLs: this server's address, which `demo.py --port`
+# sets through SITE_URL.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+STRIPE_CHECKOUT_SUCCESS_URL = f"{SITE_URL}/subscriptions/"
+STRIPE_CHECKOUT_CANCEL_URL = f"{SITE_URL}/"
+STRIPE_BILLING_PORTAL_RETURN_URL = f"{SITE_URL}/subscriptions/"
 
 LOGGING = {
     "version": 1,
