@@ -48,6 +48,9 @@ def add_interval(timestamp: int, interval: str, count: int = 1) -> int:
 
 def period_end_after(anchor: int, start: int, interval: str, count: int = 1) -> int:
     """The first billing date after `start` on the cycle anchored at `anchor` (so Jan 31 -> Feb 28 -> Mar 31)."""
+    if count < 1:
+        # A cycle that does not move forward would never pass `start`: refuse instead of spinning forever.
+        raise ValueError(f"A billing interval needs a count of at least 1, not {count}.")
     periods = 1
     while (end := add_interval(anchor, interval, count * periods)) <= start:
         periods += 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import logging
 import queue
 import threading
 import time
@@ -18,7 +19,7 @@ import stripe
 
 from . import pages, stripejs
 from .clock import Clock
-from .errors import StripeError, authentication_error, unrecognized_url
+from .errors import StripeError, api_error, authentication_error, unrecognized_url
 from .lists import expand
 from .params import as_list, parse_form
 from .routing import Request, routes
@@ -26,6 +27,7 @@ from .store import Store, StripeObject, random_id
 from .webhooks import Delivery, Receiver, Webhooks, sign
 
 API_VERSION: str = stripe.api_version
+logger = logging.getLogger(__name__)
 JSON_HEADERS = {"Content-Type": "application/json"}
 # Stripe's API answers browsers of any origin (Stripe.js calls it with the publishable key).
 CORS_HEADERS = {"Access-Control-Allow-Origin": "*"}
@@ -133,10 +135,25 @@ class FakeStripe:
     def handle(
         self, method: str, path: str, headers: dict[str, str] | None = None, body: bytes | str | None = None
     ) -> tuple[int, dict[str, str], str]:
-        """Answer one HTTP request: `(status, headers, body)`. Both transports go through here."""
-        method = method.upper()
+        """Answer one HTTP request: `(status, headers, body)`. Both transports go through here.
+
+        Never raises: a failure the fake did not foresee is logged and answered as Stripe's 500 `api_error`, so
+        an HTTP client gets an answer instead of a dropped connection.
+        """
         request_id = random_id("req_")
-        response_headers = {**JSON_HEADERS, **CORS_HEADERS, "Request-Id": request_id, "Stripe-Version": API_VERSION}
+        try:
+            return self._handle(method.upper(), path, headers, body, request_id)
+        except Exception as exc:
+            logger.exception("The fake Stripe failed on %s %s (%s)", method, path, request_id)
+            error = api_error(f"An unknown error occurred in the fake Stripe ({type(exc).__name__}); see its log.")
+            # The same request would fail the same way: tell the SDK not to retry it.
+            response_headers = {**_api_headers(request_id), "Stripe-Should-Retry": "false"}
+            return 500, response_headers, json.dumps(error.body(request_id))
+
+    def _handle(
+        self, method: str, path: str, headers: dict[str, str] | None, body: bytes | str | None, request_id: str
+    ) -> tuple[int, dict[str, str], str]:
+        response_headers = _api_headers(request_id)
         lowered = {key.lower(): value for key, value in (headers or {}).items()}
         url = urlsplit(path)
         if isinstance(body, bytes):
@@ -321,6 +338,10 @@ class FakeStripe:
 
         with self.locked():
             return copy.deepcopy(attach_feature(self, product_id, lookup_key, name))
+
+
+def _api_headers(request_id: str) -> dict[str, str]:
+    return {**JSON_HEADERS, **CORS_HEADERS, "Request-Id": request_id, "Stripe-Version": API_VERSION}
 
 
 def _publishable_key(params: dict[str, Any]) -> str | None:

@@ -73,3 +73,8 @@ def authentication_error(message: str) -> StripeError:
 
 def unrecognized_url(method: str, path: str) -> StripeError:
     return StripeError(404, f"Unrecognized request URL ({method.upper()}: {path}).")
+
+
+def api_error(message: str = "An unknown error occurred.") -> StripeError:
+    """Stripe's 500: what the fake answers when a handler fails in a way it did not foresee."""
+    return StripeError(500, message, type="api_error")

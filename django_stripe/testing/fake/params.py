@@ -72,6 +72,26 @@ def as_int(params: Params, name: str, default: int | None = None, *, required: b
         raise parameter_invalid(name, f"Invalid integer: {value}", "parameter_invalid_integer") from None
 
 
+def as_str(params: Params, name: str, default: str | None = None) -> str | None:
+    """A plain string parameter: `name[a]=b` or `name[0]=b` where a string belongs is Stripe's 400."""
+    value = params.get(name)
+    if value is None:
+        return default
+    if not isinstance(value, str):
+        raise parameter_invalid(name, f"Invalid string: {name} must be a string, not an object or an array.")
+    return value
+
+
+def as_strings(params: Params, name: str) -> list[str]:
+    """An array of strings (`ids[]`, `types[]`): an element that is an object is Stripe's 400."""
+    values = as_list(params, name)
+    for index, value in enumerate(values):
+        if not isinstance(value, str):
+            param = f"{name}[{index}]"
+            raise parameter_invalid(param, f"Invalid string: {param} must be a string, not an object or an array.")
+    return values
+
+
 def as_bool(params: Params, name: str, default: bool | None = None) -> bool | None:
     value = params.get(name)
     if value is None or value == "":
@@ -92,6 +112,20 @@ def as_list(params: Params, name: str) -> list[Any]:
     if isinstance(value, dict):
         raise parameter_invalid(name, f"Invalid array: {name}", "parameter_invalid_array")
     return [value]
+
+
+def as_objects(params: Params, name: str) -> list[dict[str, Any]]:
+    """An array of hashes (`items[0][price]=...`): `items=abc` or `items[0]=abc` is Stripe's 400, not a crash."""
+    value = params.get(name)
+    if value is None or value == "":
+        return []
+    if not isinstance(value, list):
+        raise parameter_invalid(name, f"Invalid array: {name}", "parameter_invalid_array")
+    for index, element in enumerate(value):
+        if not isinstance(element, dict):
+            param = f"{name}[{index}]"
+            raise parameter_invalid(param, f"Invalid object: {param}", "parameter_invalid_object")
+    return value
 
 
 def as_dict(params: Params, name: str) -> dict[str, Any]:
@@ -123,10 +157,15 @@ def merge_metadata(current: dict[str, str], params: Params) -> dict[str, str]:
         raise parameter_invalid("metadata", "Invalid object: metadata", "parameter_invalid_object")
     merged = dict(current)
     for key, value in update.items():
+        if not isinstance(value, str):
+            # `metadata[a][b]=1`: Stripe's metadata is flat, its values strings only.
+            raise parameter_invalid(
+                f"metadata[{key}]", f"Invalid string: metadata[{key}] must be a string, not a nested object."
+            )
         if value == "":
             merged.pop(key, None)
         else:
-            merged[key] = str(value)
+            merged[key] = value
     return merged
 
 
@@ -138,7 +177,8 @@ def created_filter(params: Params, name: str = "created") -> Any:
     if not isinstance(value, dict):
         exact = as_int(params, name)
         return lambda ts: ts == exact
-    bounds = {op: as_int(value, op) for op in ("gt", "gte", "lt", "lte") if op in value}
+    given = {op: as_int(value, op) for op in ("gt", "gte", "lt", "lte")}
+    bounds = {op: bound for op, bound in given.items() if bound is not None}  # `created[gt]=` bounds nothing
     checks = {
         "gt": lambda ts, b: ts > b,
         "gte": lambda ts, b: ts >= b,

@@ -44,7 +44,7 @@ class Store:
         return obj
 
     def get(self, object_id: str) -> StripeObject | None:
-        return self._objects.get(object_id)
+        return self._objects.get(object_id) if isinstance(object_id, str) else None  # an object param is no id
 
     def require(self, object_id: Any, object_type: str, param: str = "id", name: str | None = None) -> StripeObject:
         """The object of that type, or Stripe's 404 `resource_missing`."""
@@ -102,8 +102,8 @@ class Store:
         return found, has_more
 
     def _cursor(self, object_type: str, object_id: str, param: str) -> int:
-        position = self._position.get(object_id)
-        obj = self._objects.get(object_id)
+        position = self._position.get(object_id) if isinstance(object_id, str) else None
+        obj = self._objects.get(object_id) if position is not None else None
         if position is None or obj is None or obj["object"] != object_type:
-            raise resource_missing(object_type.split(".")[-1].replace("_", " "), object_id, param)
+            raise resource_missing(object_type.split(".")[-1].replace("_", " "), str(object_id), param)
         return position

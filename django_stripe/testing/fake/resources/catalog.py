@@ -4,16 +4,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import invalid_request, parameter_invalid
+from ..errors import StripeError, invalid_request, parameter_invalid
 from ..lists import all_of, field_is, list_page
-from ..params import Params, as_bool, as_dict, as_int, as_list, created_filter, merge_metadata, one_of, require
+from ..params import (
+    Params,
+    as_bool,
+    as_dict,
+    as_int,
+    as_list,
+    as_objects,
+    as_str,
+    as_strings,
+    created_filter,
+    merge_metadata,
+    one_of,
+    require,
+)
 from ..routing import Request, routes
 from ..shapes import build, deleted
 from ..store import StripeObject
 from .common import emit_update, set_fields, snapshot
 
+INVALID_INTEGER = "parameter_invalid_integer"
 PRODUCT_FIELDS = ("name", "description", "statement_descriptor", "tax_code", "unit_label", "url")
 INTERVALS = ("day", "week", "month", "year")
+# Stripe bills at most every three years (and at most every 365 days when counting in days).
+MAX_INTERVAL_COUNT = {"day": 365, "week": 156, "month": 36, "year": 3}
 
 
 # -- products ------------------------------------------------------------------------------------------------
@@ -21,7 +37,7 @@ INTERVALS = ("day", "week", "month", "year")
 
 def create_product(fake: Any, params: Params) -> StripeObject:
     now = fake.now()
-    product_id = params.get("id") or fake.store.new_id("prod_")
+    product_id = as_str(params, "id") or fake.store.new_id("prod_")
     if fake.store.get(product_id) is not None:
         raise invalid_request(f"Product already exists: {product_id}", "id", "resource_already_exists")
     product = build(
@@ -34,7 +50,7 @@ def create_product(fake: Any, params: Params) -> StripeObject:
         description=None,
         images=as_list(params, "images"),
         livemode=False,
-        marketing_features=[{"name": f.get("name")} for f in as_list(params, "marketing_features")],
+        marketing_features=[{"name": f.get("name")} for f in as_objects(params, "marketing_features")],
         metadata=merge_metadata({}, params),
         name=require(params, "name"),
         package_dimensions=None,
@@ -78,7 +94,7 @@ def update_product(request: Request) -> StripeObject:
     if "images" in params:
         product["images"] = as_list(params, "images")
     if "marketing_features" in params:
-        product["marketing_features"] = [{"name": f.get("name")} for f in as_list(params, "marketing_features")]
+        product["marketing_features"] = [{"name": f.get("name")} for f in as_objects(params, "marketing_features")]
     if params.get("default_price"):
         price = fake.store.require(params["default_price"], "price", "default_price")
         if price["product"] != product["id"]:
@@ -105,7 +121,7 @@ def delete_product(request: Request) -> StripeObject:
 def list_products(request: Request) -> dict[str, Any]:
     params = request.params
     active = as_bool(params, "active")
-    ids = set(as_list(params, "ids"))
+    ids = set(as_strings(params, "ids"))
     created = created_filter(params)
     return list_page(
         request,
@@ -130,7 +146,7 @@ def create_price(fake: Any, params: Params) -> StripeObject:
         product_id = create_product(fake, {**product_data, "name": require(product_data, "name")})["id"]
     else:
         raise invalid_request("You must specify either `product` or `product_data`.", "product", "parameter_missing")
-    currency = str(require(params, "currency")).lower()
+    currency = (as_str(params, "currency") or require(params, "currency")).lower()
     unit_amount = as_int(params, "unit_amount")
     if unit_amount is None and params.get("unit_amount_decimal"):
         unit_amount = int(float(params["unit_amount_decimal"]))
@@ -141,14 +157,15 @@ def create_price(fake: Any, params: Params) -> StripeObject:
     recurring = None
     if "recurring" in params:
         given = as_dict(params, "recurring")
+        interval = one_of(given, "interval", INTERVALS) or require(given, "interval")
         recurring = {
-            "interval": one_of(given, "interval", INTERVALS) or require(given, "interval"),
-            "interval_count": as_int(given, "interval_count", 1),
+            "interval": interval,
+            "interval_count": _interval_count(given, interval),
             "meter": None,
             "trial_period_days": as_int(given, "trial_period_days"),
             "usage_type": one_of(given, "usage_type", ("licensed", "metered"), "licensed"),
         }
-    lookup_key = params.get("lookup_key") or None
+    lookup_key = as_str(params, "lookup_key") or None
     if lookup_key:
         _claim_lookup_key(fake, lookup_key, as_bool(params, "transfer_lookup_key", False))
     price = build(
@@ -175,6 +192,28 @@ def create_price(fake: Any, params: Params) -> StripeObject:
     store.add(price)
     fake.emit("price.created", price)
     return price
+
+
+def _interval_count(recurring: Params, interval: str) -> int:
+    """`recurring[interval_count]`: an integer from 1 up to three years' worth of `interval`s."""
+    param = "recurring[interval_count]"
+    try:
+        count = as_int(recurring, "interval_count", 1)
+    except StripeError as error:
+        error.param = param
+        raise
+    if count < 1:
+        raise parameter_invalid(
+            param, f"This value must be greater than or equal to 1 (it currently is '{count}').", INVALID_INTEGER
+        )
+    if count > MAX_INTERVAL_COUNT[interval]:
+        raise parameter_invalid(
+            param,
+            "The maximum billing interval is 3 years (3 years, 36 months, 156 weeks or 365 days); "
+            f"{count} {interval}s is longer.",
+            INVALID_INTEGER,
+        )
+    return count
 
 
 def _claim_lookup_key(fake: Any, lookup_key: str, transfer: bool) -> None:
@@ -210,10 +249,11 @@ def update_price(request: Request) -> StripeObject:
     price["tax_behavior"] = one_of(
         params, "tax_behavior", ("exclusive", "inclusive", "unspecified"), price["tax_behavior"]
     )
-    if "lookup_key" in params and params["lookup_key"] != price["lookup_key"]:
-        if params["lookup_key"]:
-            _claim_lookup_key(fake, params["lookup_key"], as_bool(params, "transfer_lookup_key", False))
-        price["lookup_key"] = params["lookup_key"] or None
+    lookup_key = as_str(params, "lookup_key")
+    if lookup_key is not None and lookup_key != price["lookup_key"]:
+        if lookup_key:
+            _claim_lookup_key(fake, lookup_key, as_bool(params, "transfer_lookup_key", False))
+        price["lookup_key"] = lookup_key or None
     emit_update(fake, "price.updated", price, before)
     return price
 
@@ -221,7 +261,7 @@ def update_price(request: Request) -> StripeObject:
 @routes.get("/v1/prices")
 def list_prices(request: Request) -> dict[str, Any]:
     params = request.params
-    lookup_keys = set(as_list(params, "lookup_keys"))
+    lookup_keys = set(as_strings(params, "lookup_keys"))
     interval = as_dict(params, "recurring").get("interval")
     created = created_filter(params)
     return list_page(
@@ -230,7 +270,7 @@ def list_prices(request: Request) -> dict[str, Any]:
         all_of(
             field_is("active", as_bool(params, "active")),
             field_is("product", params.get("product")),
-            field_is("currency", (params.get("currency") or "").lower()),
+            field_is("currency", (as_str(params, "currency") or "").lower()),
             field_is("type", one_of(params, "type", ("one_time", "recurring"))),
             (lambda p: p["lookup_key"] in lookup_keys) if lookup_keys else None,
             (lambda p: (p["recurring"] or {}).get("interval") == interval) if interval else None,

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..errors import card_declined, invalid_request
 from ..lists import all_of, field_is, list_of, list_page
-from ..params import Params, as_bool, as_dict, as_int, as_list, merge_metadata, one_of, require
+from ..params import Params, as_bool, as_dict, as_int, as_list, as_objects, merge_metadata, one_of, require
 from ..routing import Request, routes
 from ..shapes import build
 from ..store import StripeObject
@@ -36,7 +36,7 @@ def create_session(fake: Any, params: Params) -> StripeObject:
         raise invalid_request("Missing required param: success_url.", "success_url", "parameter_missing")
     session_id = store.new_id("cs_test_", 58)
     line_items = []
-    for n, spec in enumerate(as_list(params, "line_items")):
+    for n, spec in enumerate(as_objects(params, "line_items")):
         price = recurring_price(fake, require(spec, "price"), f"line_items[{n}][price]")
         quantity = as_int(spec, "quantity", 1)
         product = store.get(price["product"]) or {"name": ""}

@@ -6,7 +6,7 @@ import secrets
 from typing import Any
 
 from ..lists import all_of, field_is, list_page
-from ..params import Params, as_dict, as_int, as_list, created_filter, merge_metadata, one_of
+from ..params import Params, as_dict, as_int, as_list, as_str, created_filter, merge_metadata, one_of
 from ..routing import Request, routes
 from ..shapes import build, deleted
 from ..store import StripeObject
@@ -18,7 +18,7 @@ CUSTOMER_FIELDS = ("email", "name", "description", "phone")
 
 def create_customer(fake: Any, params: Params) -> StripeObject:
     store = fake.store
-    customer_id = params.get("id") or store.new_id("cus_")
+    customer_id = as_str(params, "id") or store.new_id("cus_")
     customer = build(
         "customer",
         id=customer_id,

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..errors import invalid_request, resource_missing
 from ..lists import list_of, list_page
-from ..params import Params, as_bool, merge_metadata, require
+from ..params import Params, as_bool, as_str, merge_metadata, require
 from ..routing import Request, routes
 from ..shapes import build, deleted
 from ..store import StripeObject
@@ -17,7 +17,7 @@ ENTITLED_STATUSES = ("active", "trialing", "past_due")
 
 
 def create_feature(fake: Any, params: Params) -> StripeObject:
-    lookup_key = require(params, "lookup_key")
+    lookup_key = as_str(params, "lookup_key") or require(params, "lookup_key")
     if _feature_by_lookup_key(fake, lookup_key) is not None:
         raise invalid_request(f"A feature with lookup_key `{lookup_key}` already exists.", "lookup_key")
     feature = build(
@@ -158,7 +158,7 @@ def update_feature(request: Request) -> StripeObject:
 
 @routes.get("/v1/entitlements/features")
 def list_features(request: Request) -> dict[str, Any]:
-    lookup_key = request.params.get("lookup_key")
+    lookup_key = as_str(request.params, "lookup_key")
     return list_page(request, "entitlements.feature", (lambda f: f["lookup_key"] == lookup_key) if lookup_key else None)
 
 

@@ -6,7 +6,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from ..lists import all_of, list_page
-from ..params import as_list, created_filter
+from ..params import as_str, as_strings, created_filter
 from ..routing import Request, routes
 from ..store import StripeObject
 
@@ -14,8 +14,8 @@ from ..store import StripeObject
 @routes.get("/v1/events")
 def list_events(request: Request) -> dict[str, Any]:
     params = request.params
-    pattern = params.get("type")
-    types = set(as_list(params, "types"))
+    pattern = as_str(params, "type")
+    types = set(as_strings(params, "types"))
     created = created_filter(params)
     return list_page(
         request,

@@ -7,7 +7,7 @@ from typing import Any
 from ..clock import DAY, period_end_after
 from ..errors import card_declined, invalid_request, parameter_invalid, resource_missing
 from ..lists import all_of, field_is, list_of, list_page
-from ..params import Params, as_bool, as_dict, as_int, as_list, created_filter, merge_metadata, one_of, require
+from ..params import Params, as_bool, as_dict, as_int, as_objects, created_filter, merge_metadata, one_of, require
 from ..routing import Request, routes
 from ..shapes import build, deleted
 from ..store import StripeObject
@@ -109,7 +109,7 @@ def set_status(fake: Any, subscription: StripeObject, status: str) -> None:
 def create_subscription(fake: Any, params: Params) -> StripeObject:
     store = fake.store
     customer = store.require(require(params, "customer"), "customer", "customer")
-    specs = as_list(params, "items")
+    specs = as_objects(params, "items")
     if not specs:
         raise invalid_request("Missing required param: items.", "items", "parameter_missing")
     prices = [recurring_price(fake, require(spec, "price"), f"items[{n}][price]") for n, spec in enumerate(specs)]
@@ -269,7 +269,7 @@ def update_subscription(fake: Any, subscription: StripeObject, params: Params) -
         raise invalid_request("A canceled subscription can only update its cancellation_details and metadata.")
     before = snapshot(subscription)
     start, end = period_of(subscription)
-    for n, spec in enumerate(as_list(params, "items")):
+    for n, spec in enumerate(as_objects(params, "items")):
         _update_item(fake, subscription, spec, f"items[{n}]", start, end)
     if not items_of(subscription):
         raise invalid_request("A subscription must have at least one active plan.", "items")
@@ -314,9 +314,7 @@ def update_subscription(fake: Any, subscription: StripeObject, params: Params) -
     return subscription
 
 
-def _update_item(fake: Any, subscription: StripeObject, spec: Any, param: str, start: int, end: int) -> None:
-    if not isinstance(spec, dict):
-        raise parameter_invalid(param, f"Invalid object: {param}", "parameter_invalid_object")
+def _update_item(fake: Any, subscription: StripeObject, spec: Params, param: str, start: int, end: int) -> None:
     items = items_of(subscription)
     if spec.get("id"):
         item = next((i for i in items if i["id"] == spec["id"]), None)
