@@ -300,7 +300,10 @@ def _full_name(user: Any) -> str:
     return (user.get_full_name() if hasattr(user, "get_full_name") else "") or ""
 
 
-def present_card(payment_method: dict[str, Any]) -> dict[str, Any]:
+def present_card(payment_method: stripe.PaymentMethod | dict[str, Any]) -> dict[str, Any]:
+    # payments.list_payment_methods answers Stripe's objects (with a `default` flag), which are not dicts.
+    if isinstance(payment_method, stripe.StripeObject):
+        payment_method = payment_method.to_dict()
     card = payment_method.get("card") or {}
     return {
         "id": payment_method["id"],
