@@ -43,6 +43,22 @@ def test_unknown_cursor(client):
     assert error.value.code == "resource_missing"
 
 
+@pytest.mark.parametrize("cursor", ["starting_after", "ending_before"])
+def test_unknown_cursor_in_a_nested_list(client, customer, price, cursor):
+    subscription = client.v1.subscriptions.create(
+        {"customer": customer.id, "items": [{"price": price.id}], "default_payment_method": "pm_card_visa"}
+    )
+    with pytest.raises(stripe.InvalidRequestError) as error:
+        client.v1.invoices.line_items.list(subscription.latest_invoice, {cursor: "il_missing"})
+    assert error.value.http_status == 404 and error.value.code == "resource_missing" and error.value.param == cursor
+    assert "No such line item: 'il_missing'" in error.value.user_message
+    with pytest.raises(stripe.InvalidRequestError) as error:
+        client.v1.subscription_items.list({"subscription": subscription.id, cursor: "si_missing"})
+    assert error.value.code == "resource_missing" and "subscription item" in error.value.user_message
+    item = subscription["items"].data[0]
+    assert client.v1.subscription_items.list({"subscription": subscription.id, cursor: item.id}).data == []
+
+
 def test_errors(client):
     with pytest.raises(stripe.InvalidRequestError) as error:
         client.v1.customers.retrieve("cus_missing")

@@ -6,7 +6,7 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-from .errors import parameter_invalid
+from .errors import parameter_invalid, resource_missing
 from .params import as_int
 from .routing import Request
 from .store import Store, StripeObject
@@ -67,19 +67,28 @@ def _expand(store: Store, node: Any, parts: list[str]) -> None:
         _expand(store, value, parts[1:])
 
 
-def list_of(request: Request, items: list[StripeObject], url: str) -> dict[str, Any]:
-    """A Stripe list over a small in-memory sequence (already newest first), with the same paging rules."""
+def list_of(request: Request, items: list[StripeObject], url: str, object_name: str) -> dict[str, Any]:
+    """A Stripe list over a small in-memory sequence (already newest first), with the same paging rules.
+
+    A cursor that is not in the sequence is Stripe's 404, as for `Store.page` (`object_name`: "line item").
+    """
     params = request.params
     limit = page_limit(params)
     ids = [item["id"] for item in items]
-    start, end = 0, len(items)
-    if params.get("starting_after") in ids:
-        start = ids.index(params["starting_after"]) + 1
-    elif params.get("ending_before") in ids:
-        end = ids.index(params["ending_before"])
+    starting_after = params.get("starting_after") or None
+    ending_before = params.get("ending_before") or None
+    if ending_before:  # as Store.page: ending_before wins when both are given
+        end = _cursor(ids, ending_before, object_name, "ending_before")
         start = max(0, end - limit)
         return {"object": "list", "data": items[start:end], "has_more": start > 0, "url": url}
-    return {"object": "list", "data": items[start : start + limit], "has_more": start + limit < end, "url": url}
+    start = _cursor(ids, starting_after, object_name, "starting_after") + 1 if starting_after else 0
+    return {"object": "list", "data": items[start : start + limit], "has_more": start + limit < len(items), "url": url}
+
+
+def _cursor(ids: list[str], cursor: Any, object_name: str, param: str) -> int:
+    if cursor not in ids:
+        raise resource_missing(object_name, str(cursor), param)
+    return ids.index(cursor)
 
 
 def page_limit(params: dict[str, Any]) -> int:

@@ -232,7 +232,7 @@ def post_expire(request: Request) -> StripeObject:
 def get_line_items(request: Request) -> dict[str, Any]:
     session = get_session(request)
     items = request.fake.store.private[session["id"]]["line_items"]
-    return list_of(request, items, f"/v1/checkout/sessions/{session['id']}/line_items")
+    return list_of(request, items, f"/v1/checkout/sessions/{session['id']}/line_items", "line item")
 
 
 @routes.get("/v1/checkout/sessions")

@@ -173,7 +173,7 @@ def list_product_features(request: Request) -> dict[str, Any]:
     fake = request.fake
     product = fake.store.require(request.args["product"], "product", "product")
     items = [fake.store.get(i) for i in reversed(fake.features.get(product["id"], []))]
-    return list_of(request, items, f"/v1/products/{product['id']}/features")
+    return list_of(request, items, f"/v1/products/{product['id']}/features", "product feature")
 
 
 @routes.get("/v1/products/{product}/features/{id}")
@@ -200,7 +200,7 @@ def list_active_entitlements(request: Request) -> dict[str, Any]:
     fake = request.fake
     customer = fake.store.require(require(request.params, "customer"), "customer", "customer")
     items = [fake.store.get(e) for e in reversed(fake.entitlement_summaries.get(customer["id"], []))]
-    return list_of(request, items, "/v1/entitlements/active_entitlements")
+    return list_of(request, items, "/v1/entitlements/active_entitlements", "active entitlement")
 
 
 @routes.get("/v1/entitlements/active_entitlements/{id}")

@@ -240,7 +240,7 @@ def get_invoice(request: Request) -> StripeObject:
 @routes.get("/v1/invoices/{id}/lines")
 def get_invoice_lines(request: Request) -> dict[str, Any]:
     invoice = request.fake.store.require(request.args["id"], "invoice")
-    return list_of(request, invoice["lines"]["data"], invoice["lines"]["url"])
+    return list_of(request, invoice["lines"]["data"], invoice["lines"]["url"], "line item")
 
 
 @routes.get("/v1/invoices")

@@ -438,7 +438,7 @@ def _item_and_subscription(request: Request) -> tuple[StripeObject, StripeObject
 def list_subscription_items(request: Request) -> dict[str, Any]:
     subscription = request.fake.store.require(require(request.params, "subscription"), "subscription", "subscription")
     items = sorted(items_of(subscription), key=lambda i: i["created"], reverse=True)
-    return list_of(request, items, subscription["items"]["url"])
+    return list_of(request, items, subscription["items"]["url"], "subscription item")
 
 
 @routes.get("/v1/subscription_items/{id}")
