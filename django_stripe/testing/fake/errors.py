@@ -55,12 +55,33 @@ def invalid_request(message: str, param: str | None = None, code: str | None = N
     return StripeError(400, message, code=code, param=param)
 
 
+DECLINED = "Your card was declined."
+# Stripe's error code and message per decline code. Lost and stolen cards get the generic message on purpose:
+# Stripe never tells the payer why (the merchant sees the decline code).
+DECLINES: dict[str, tuple[str, str]] = {
+    "generic_decline": ("card_declined", DECLINED),
+    "insufficient_funds": ("card_declined", "Your card has insufficient funds."),
+    "lost_card": ("card_declined", DECLINED),
+    "stolen_card": ("card_declined", DECLINED),
+    "fraudulent": ("card_declined", DECLINED),
+    "card_velocity_exceeded": ("card_declined", "Your card has exceeded its velocity limit."),
+    "expired_card": ("expired_card", "Your card has expired."),
+    "incorrect_cvc": ("incorrect_cvc", "Your card's security code is incorrect."),
+    "processing_error": (
+        "processing_error",
+        "An error occurred while processing your card. Try again in a little bit.",
+    ),
+}
+
+
 def card_declined(decline_code: str = "generic_decline", **extra: Any) -> StripeError:
+    """A 402 `card_error` with the code and message Stripe gives for `decline_code` (generic when unknown)."""
+    code, message = DECLINES.get(decline_code, DECLINES["generic_decline"])
     return StripeError(
         402,
-        "Your card was declined.",
+        message,
         type="card_error",
-        code="card_declined",
+        code=code,
         param="",
         decline_code=decline_code,
         **extra,

@@ -26,8 +26,20 @@ TEST_CARDS: dict[str, tuple[str, str]] = {
     "4000000000000002": ("visa", "decline"),
     "4000000000009995": ("visa", "decline"),
     "4000000000000341": ("visa", "charge_fail"),
+    "4000000000009987": ("visa", "decline"),
+    "4000000000009979": ("visa", "decline"),
+    "4000000000000069": ("visa", "decline"),
+    "4000000000000127": ("visa", "decline"),
+    "4000000000000119": ("visa", "decline"),
 }
-DECLINE_CODES = {"4000000000009995": "insufficient_funds"}
+DECLINE_CODES = {
+    "4000000000009995": "insufficient_funds",
+    "4000000000009987": "lost_card",
+    "4000000000009979": "stolen_card",
+    "4000000000000069": "expired_card",
+    "4000000000000127": "incorrect_cvc",
+    "4000000000000119": "processing_error",
+}
 TEST_TOKENS: dict[str, str] = {
     "visa": "4242424242424242",
     "visa_debit": "4000056655665556",
@@ -38,6 +50,11 @@ TEST_TOKENS: dict[str, str] = {
     "chargeDeclinedInsufficientFunds": "4000000000009995",
     "visa_chargeDeclinedInsufficientFunds": "4000000000009995",
     "chargeCustomerFail": "4000000000000341",
+    "chargeDeclinedLostCard": "4000000000009987",
+    "chargeDeclinedStolenCard": "4000000000009979",
+    "chargeDeclinedExpiredCard": "4000000000000069",
+    "chargeDeclinedIncorrectCvc": "4000000000000127",
+    "chargeDeclinedProcessingError": "4000000000000119",
 }
 
 
@@ -129,7 +146,7 @@ def attach_payment_method(fake: Any, reference: str, customer_id: str, param: st
             "The payment method you provided has already been attached to a customer.", param, "resource_missing"
         )
     payment_method["customer"] = customer_id
-    fake.emit("payment_method.attached", payment_method, {"customer": None})
+    fake.emit("payment_method.attached", payment_method)  # Stripe sends previous_attributes on *.updated only
     return payment_method
 
 
@@ -196,7 +213,7 @@ def detach_payment_method(fake: Any, payment_method: StripeObject) -> StripeObje
         before = snapshot(customer)
         customer["invoice_settings"]["default_payment_method"] = None
         emit_update(fake, "customer.updated", customer, before)
-    fake.emit("payment_method.detached", payment_method, {"customer": customer_id})
+    fake.emit("payment_method.detached", payment_method)
     return payment_method
 
 

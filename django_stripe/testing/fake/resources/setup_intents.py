@@ -84,7 +84,7 @@ def confirm_setup_intent(fake: Any, setup_intent: StripeObject, params: Params) 
     if behaviour == "decline":
         error = card_declined(decline_code)
         setup_intent["last_setup_error"] = {
-            "code": "card_declined",
+            "code": error.code,
             "decline_code": decline_code,
             "message": error.message,
             "payment_method": fake.store.get(setup_intent["payment_method"]),
