@@ -113,3 +113,23 @@ def test_now_moves(fake):
     before = fake.now()
     fake.advance_clock(3600)
     assert fake.now() - before >= 3600
+
+
+def test_many_subscriptions_are_processed_in_time_order(client, fake, price):
+    weekly = client.v1.prices.create(
+        {"product": price.product, "currency": "usd", "unit_amount": 500, "recurring": {"interval": "week"}}
+    )
+    customers = [client.v1.customers.create({"email": f"c{n}@example.com"}) for n in range(3)]
+    monthly_sub = subscribe(client, customers[0], price)
+    weekly_sub = subscribe(client, customers[1], weekly)
+    trialing = subscribe(client, customers[2], price, trial_period_days=10, cancel_at_period_end=True)
+    count = len(fake.events)
+
+    fake.advance_clock(70 * DAY)
+    moments = [e["created"] for e in fake.events[count:]]
+    assert moments == sorted(moments)  # one timeline across every subscription
+    invoices = {
+        s.id: len(client.v1.invoices.list({"subscription": s.id, "limit": 100}).data) for s in (monthly_sub, weekly_sub)
+    }
+    assert invoices == {monthly_sub.id: 3, weekly_sub.id: 11}
+    assert client.v1.subscriptions.retrieve(trialing.id).status == "canceled"  # at its trial's end

@@ -16,6 +16,24 @@ def test_customer_crud(client, fake):
     assert client.v1.customers.retrieve(customer.id).deleted is True
 
 
+def test_delete_cancels_live_subscriptions_only(client, fake, customer, price):
+    live = client.v1.subscriptions.create(
+        {"customer": customer.id, "items": [{"price": price.id}], "default_payment_method": "pm_card_visa"}
+    )
+    expired = client.v1.subscriptions.create(
+        {"customer": customer.id, "items": [{"price": price.id}], "default_payment_method": "pm_card_chargeDeclined"}
+    )
+    fake.advance_clock(86400)  # the incomplete one expires
+    other = client.v1.customers.create({"email": "b@example.com"})
+    theirs = client.v1.subscriptions.create(
+        {"customer": other.id, "items": [{"price": price.id}], "default_payment_method": "pm_card_visa"}
+    )
+    assert client.v1.customers.delete(customer.id).deleted is True
+    assert client.v1.subscriptions.retrieve(live.id).status == "canceled"
+    assert client.v1.subscriptions.retrieve(expired.id).status == "incomplete_expired"
+    assert client.v1.subscriptions.retrieve(theirs.id).status == "active"
+
+
 @pytest.mark.parametrize("token", ["pm_card_visa", "pm_card_mastercard", "pm_card_chargeDeclined"])
 def test_attach_test_tokens(client, customer, fake, token):
     payment_method = client.v1.payment_methods.attach(token, {"customer": customer.id})

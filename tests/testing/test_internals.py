@@ -39,6 +39,18 @@ def test_store_paging_and_lookup():
     assert store.get("obj_5") is None and store.get("obj_4")["id"] == "obj_4"
 
 
+def test_store_lists_an_owners_objects_without_a_scan():
+    store = Store()
+    for n in range(6):
+        store.add({"id": f"sub_{n}", "object": "subscription"}, owner=f"cus_{n % 2}")
+    store.add({"id": "in_0", "object": "invoice"}, owner="cus_0")
+    store.replace({"id": "sub_2", "object": "subscription", "deleted": True})
+    assert [o["id"] for o in store.owned_by("cus_0", "subscription")] == ["sub_4", "sub_0"]
+    assert [o["id"] for o in store.owned_by("cus_1", "subscription")] == ["sub_5", "sub_3", "sub_1"]
+    assert [o["id"] for o in store.owned_by("cus_0", "invoice")] == ["in_0"]
+    assert store.owned_by("cus_9", "subscription") == []
+
+
 @pytest.fixture
 def free_port():
     import socket

@@ -23,6 +23,7 @@ class Store:
         self._objects: dict[str, StripeObject] = {}
         self._order: dict[str, list[str]] = {}
         self._position: dict[str, int] = {}
+        self._owned: dict[tuple[str, str], list[str]] = {}
         self.private: dict[str, dict[str, Any]] = {}
         """What the fake knows about an object but Stripe never shows (a card's number, a reminder sent)."""
 
@@ -35,12 +36,16 @@ class Store:
             if object_id not in self._objects:
                 return object_id
 
-    def add(self, obj: StripeObject) -> StripeObject:
+    def add(self, obj: StripeObject, owner: str | None = None) -> StripeObject:
+        """Keep `obj`; with `owner` (an id that never changes for it, such as a subscription's customer) it is
+        also listed under that owner, so `owned_by` finds it without a scan."""
         object_id = obj["id"]
         order = self._order.setdefault(obj["object"], [])
         self._position[object_id] = len(order)
         order.append(object_id)
         self._objects[object_id] = obj
+        if owner is not None:
+            self._owned.setdefault((owner, obj["object"]), []).append(object_id)
         return obj
 
     def get(self, object_id: str) -> StripeObject | None:
@@ -68,6 +73,11 @@ class Store:
             obj = self._objects.get(order[index])
             if obj is not None and not obj.get("deleted"):
                 yield obj
+
+    def owned_by(self, owner: str, object_type: str) -> list[StripeObject]:
+        """The objects of `object_type` added with this `owner`, newest first (deleted ones left out)."""
+        found = (self._objects.get(object_id) for object_id in reversed(self._owned.get((owner, object_type), [])))
+        return [obj for obj in found if obj is not None and not obj.get("deleted")]
 
     def page(
         self,

@@ -103,12 +103,12 @@ def update_customer(request: Request) -> StripeObject:
 
 @routes.delete("/v1/customers/{id}")
 def delete_customer(request: Request) -> StripeObject:
-    from .subscriptions import cancel_subscription
+    from .subscriptions import ENDED, cancel_subscription
 
     fake = request.fake
     customer = fake.store.require(request.args["id"], "customer")
-    for subscription in list(fake.store.newest_first("subscription")):
-        if subscription["customer"] == customer["id"] and subscription["status"] not in ("canceled",):
+    for subscription in fake.store.owned_by(customer["id"], "subscription"):
+        if subscription["status"] not in ENDED:
             cancel_subscription(fake, subscription)
     stub = deleted(customer)
     fake.store.replace(stub)

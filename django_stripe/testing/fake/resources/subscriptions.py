@@ -217,7 +217,7 @@ def create_subscription(fake: Any, params: Params) -> StripeObject:
         trial_start=now if trial_end is not None else None,
     )
     period_end = trial_end or period_end_after(anchor, now, interval, count)
-    store.add(subscription)
+    store.add(subscription, owner=customer["id"])
     for price, spec in zip(prices, specs, strict=True):
         items_of(subscription).append(new_item(fake, subscription, price, spec, now, period_end))
     if as_bool(params, "cancel_at_period_end", False):
