@@ -6,6 +6,8 @@ import pytest
 
 from django_stripe.client import get_client
 
+from .receivers import Receiver
+
 
 @pytest.fixture(params=["in_process", "http"])
 def fake(request):
@@ -28,3 +30,11 @@ def price(client):
 @pytest.fixture
 def customer(client):
     return client.v1.customers.create({"email": "jenny@example.com", "name": "Jenny"})
+
+
+@pytest.fixture
+def receiver():
+    """A real webhook endpoint on 127.0.0.1 verifying signatures with `receivers.SECRET` (or its `.secret`)."""
+    receiver = Receiver()
+    yield receiver
+    receiver.close()

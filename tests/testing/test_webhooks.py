@@ -1,53 +1,11 @@
 """Events reach registered endpoints by real HTTP POST, signed so that the SDK verifies them."""
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import stripe
 
-SECRET = "whsec_test_secret"
-
-
-class Receiver:
-    """A real HTTP endpoint on 127.0.0.1 that verifies and records what it receives."""
-
-    def __init__(self):
-        self.events = []
-        self.failures = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                try:
-                    event = stripe.Webhook.construct_event(body, self.headers["Stripe-Signature"], SECRET)
-                    receiver.events.append(event)
-                    self.send_response(200)
-                except stripe.SignatureVerificationError as exc:
-                    receiver.failures.append(exc)
-                    self.send_response(400)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/webhook/"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def types(self):
-        return [event.type for event in self.events]
-
-
-@pytest.fixture
-def receiver():
-    receiver = Receiver()
-    yield receiver
-    receiver.server.shutdown()
-    receiver.server.server_close()
+from .receivers import SECRET
 
 
 def test_subscription_webhooks_verify_with_the_sdk(client, fake, receiver, customer, price):

@@ -269,7 +269,7 @@ class FakeStripe:
             "id": self.store.new_id("evt_", 24),
             "livemode": False,
             "object": "event",
-            "pending_webhooks": len(self.webhooks.endpoints),
+            "pending_webhooks": len(self.webhooks.subscribed(event_type)),
             "request": dict(request),
             "type": event_type,
         }
@@ -277,7 +277,7 @@ class FakeStripe:
         self._events.append(event)
         if self.delivery_mode == "queued":
             self._queue.append(event)
-        elif self.webhooks.endpoints:
+        elif event["pending_webhooks"]:
             self._outbox.append(event)
         return event
 

@@ -38,43 +38,76 @@ class Delivery:
         return self.status is not None and 200 <= self.status < 300
 
 
+@dataclass
+class Endpoint:
+    """Where events go: a URL (or an in-process callable), the secret that signs them, the event types wanted."""
+
+    target: str | Receiver
+    secret: str
+    enabled_events: tuple[str, ...] = ("*",)
+
+    @property
+    def name(self) -> str:
+        return _name(self.target)
+
+    def wants(self, event_type: str) -> bool:
+        return "*" in self.enabled_events or event_type in self.enabled_events
+
+
+def _name(target: str | Receiver) -> str:
+    return target if isinstance(target, str) else repr(target)
+
+
 class Webhooks:
     """Registered endpoints and the record of every delivery attempt."""
 
     def __init__(self) -> None:
-        self.endpoints: dict[str, tuple[str | Receiver, str]] = {}
+        self.endpoints: dict[str, Endpoint] = {}
+        """By key: the URL for `add_webhook_endpoint` (adding it again replaces its secret), the `we_...` id for
+        an endpoint created over the API (Stripe allows several endpoints on one URL)."""
         self.deliveries: list[Delivery] = []
         self.timeout = 10.0
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never through a proxy
 
-    def add(self, url: str | Receiver, secret: str) -> None:
-        self.endpoints[url if isinstance(url, str) else repr(url)] = (url, secret)
+    def add(
+        self, url: str | Receiver, secret: str, key: str | None = None, enabled_events: tuple[str, ...] = ("*",)
+    ) -> None:
+        self.endpoints[key or _name(url)] = Endpoint(url, secret, enabled_events)
+
+    def remove(self, key: str) -> None:
+        self.endpoints.pop(key, None)
 
     def reset(self) -> None:
         self.endpoints.clear()
         self.deliveries.clear()
 
-    def targets(self, url: str | Receiver | None) -> list[tuple[str | Receiver, str]]:
+    def subscribed(self, event_type: str) -> list[Endpoint]:
+        """The endpoints that receive `event_type` when it happens."""
+        return [endpoint for endpoint in list(self.endpoints.values()) if endpoint.wants(event_type)]
+
+    def targets(self, url: str | Receiver | None, event_type: str) -> list[Endpoint]:
+        """Every endpoint wanting `event_type`, or every endpoint on `url` (asked for by name, so whatever it
+        subscribed to)."""
         if url is None:
-            return list(self.endpoints.values())
-        key = url if isinstance(url, str) else repr(url)
-        if key not in self.endpoints:
-            raise ValueError(f"No webhook endpoint is registered for {key}: call add_webhook_endpoint first.")
-        return [self.endpoints[key]]
+            return self.subscribed(event_type)
+        found = [endpoint for endpoint in list(self.endpoints.values()) if endpoint.name == _name(url)]
+        if not found:
+            raise ValueError(f"No webhook endpoint is registered for {_name(url)}: call add_webhook_endpoint first.")
+        return found
 
     def deliver(self, event: dict[str, Any], url: str | Receiver | None = None) -> list[Delivery]:
-        """POST `event` to one endpoint (or all of them), signed with the endpoint's secret. Never raises."""
+        """POST `event` to one endpoint (or all of them), signed with the endpoint's secret. Never raises, except
+        ValueError for a `url` that no endpoint has."""
         payload = json.dumps(event, indent=2).encode()
         results = []
-        for target, secret in self.targets(url):
+        for endpoint in self.targets(url, event["type"]):
             headers = {
                 "Content-Type": "application/json; charset=utf-8",
                 "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
-                "Stripe-Signature": sign(payload, secret),
+                "Stripe-Signature": sign(payload, endpoint.secret),
             }
-            status, error = self._post(target, payload, headers)
-            name = target if isinstance(target, str) else repr(target)
-            delivery = Delivery(event["id"], event["type"], name, status, error)
+            status, error = self._post(endpoint.target, payload, headers)
+            delivery = Delivery(event["id"], event["type"], endpoint.name, status, error)
             self.deliveries.append(delivery)
             results.append(delivery)
         return results

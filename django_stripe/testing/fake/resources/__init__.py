@@ -11,4 +11,5 @@ from . import (  # noqa: F401
     renewals,
     setup_intents,
     subscriptions,
+    webhook_endpoints,
 )
