@@ -248,6 +248,11 @@ class FakeStripe:
         with self._lock:
             self._faults.extend([(status, delay)] * n)
 
+    def pending_faults(self) -> int:
+        """How many injected faults are still waiting for a request."""
+        with self._lock:
+            return len(self._faults)
+
     def _take_fault(self) -> tuple[int | None, float | None] | None:
         with self._lock:
             return self._faults.pop(0) if self._faults else None
@@ -293,13 +298,17 @@ class FakeStripe:
             return list(self._queue)
 
     def deliver(self, event: StripeObject, url: str | Receiver | None = None) -> list[Delivery]:
-        """Deliver `event` now, to `url` or every endpoint; it leaves the queue. Any event, any number of times."""
+        """Deliver `event` now, to `url` or every endpoint; it leaves the queue. Any event, any number of times.
+
+        A `url` no endpoint has is a ValueError, and the event stays queued.
+        """
+        deliveries = self.webhooks.deliver(event, url)
         with self._lock:
             for index, queued in enumerate(self._queue):
                 if queued["id"] == event["id"]:
                     del self._queue[index]
                     break
-        return self.webhooks.deliver(event, url)
+        return deliveries
 
     def deliver_queued(self) -> list[Delivery]:
         """Deliver every queued event, oldest first."""

@@ -1,6 +1,6 @@
 """What a browser sees of the fake: the hosted Checkout page (`session.url`), the billing portal page, the
-Stripe.js stand-in (`/v3/`), and a few control endpoints for the HTTP server (`/_fake/...`: advance the clock,
-complete a session, reset)."""
+hosted invoice page and its PDF (`hosted_invoice_url`, `invoice_pdf`), and the Stripe.js stand-in (`/v3/`).
+The HTTP server's control endpoints (`/_fake/...`) are routed from here to `control`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
-from . import stripejs
+from . import control, pdf, stripejs
 from .errors import StripeError, unrecognized_url
 
 if TYPE_CHECKING:
@@ -25,26 +25,24 @@ CARDS = {
 }
 CHECKOUT = re.compile(r"^/c/pay/(?P<id>[^/]+)$")
 PORTAL = re.compile(r"^/p/session/(?P<id>[^/]+)$")
-COMPLETE = re.compile(r"^/_fake/checkout/sessions/(?P<id>[^/]+)/complete$")
+INVOICE = re.compile(r"^/i/(?P<id>[^/]+)$")
+INVOICE_PDF = re.compile(r"^/invoice/(?P<id>[^/]+)/pdf$")
 
 
 def handle(fake: FakeStripe, method: str, path: str, params: dict[str, Any]) -> Response:
     try:
+        if path.startswith("/_fake/"):
+            return control.handle(fake, method, path, params)
         if method == "GET" and path in stripejs.SCRIPT_PATHS:
             return 200, stripejs.JAVASCRIPT, stripejs.script()
         if found := CHECKOUT.match(path):
             return checkout_page(fake, method, found["id"], params)
         if found := PORTAL.match(path):
             return portal_page(fake, method, found["id"], params)
-        if method == "POST" and (found := COMPLETE.match(path)):
-            session = fake.complete_checkout_session(found["id"], params.get("payment_method") or "pm_card_visa")
-            return 200, JSON, json.dumps(session)
-        if method == "POST" and path == "/_fake/clock/advance":
-            fake.advance_clock(int(params.get("seconds") or 0))
-            return 200, JSON, json.dumps({"now": fake.now()})
-        if method == "POST" and path == "/_fake/reset":
-            fake.reset()
-            return 200, JSON, json.dumps({"reset": True})
+        if method == "GET" and (found := INVOICE.match(path)):
+            return invoice_page(fake, found["id"])
+        if method == "GET" and (found := INVOICE_PDF.match(path)):
+            return invoice_pdf(fake, found["id"])
         raise unrecognized_url(method, path)
     except StripeError as error:
         return error.status, JSON, json.dumps(error.body())
@@ -94,18 +92,14 @@ def portal_page(fake: FakeStripe, method: str, session_id: str, params: dict[str
     session = fake.get(session_id)
     if session is None or session["object"] != "billing_portal.session":
         return _page("Billing portal session not found", "", 404)
+    error = ""
     if method == "POST" and params.get("subscription"):
-        subscription = fake.get(params["subscription"])
-        if subscription is not None and subscription.get("customer") == session["customer"]:
-            cancel = "true" if params.get("action") == "cancel" else "false"
-            fake.handle(
-                "POST",
-                f"/v1/subscriptions/{subscription['id']}",
-                {"Authorization": "Bearer sk_test_portal"},
-                f"cancel_at_period_end={cancel}",
-            )
+        try:
+            _set_cancel_at_period_end(fake, session["customer"], params["subscription"], params.get("action"))
+        except StripeError as exc:
+            error = f"<p class='error'>{html.escape(exc.message)}</p>"
     with fake.locked():
-        subscriptions = [s for s in fake.store.newest_first("subscription") if s["customer"] == session["customer"]]
+        subscriptions = fake.store.owned_by(session["customer"], "subscription")
     rows = ""
     for subscription in subscriptions:
         action = "renew" if subscription["cancel_at_period_end"] else "cancel"
@@ -118,4 +112,59 @@ def portal_page(fake: FakeStripe, method: str, session_id: str, params: dict[str
         ending = " (cancels at period end)" if subscription["cancel_at_period_end"] else ""
         rows += f"<tr><td>{subscription['id']}</td><td>{subscription['status']}{ending}</td><td>{button}</td></tr>"
     back = f"<p><a href='{html.escape(session['return_url'])}'>Return</a></p>" if session["return_url"] else ""
-    return _page("Your subscriptions", f"<table>{rows}</table>{back}")
+    return _page("Your subscriptions", f"{error}<table>{rows}</table>{back}")
+
+
+def _set_cancel_at_period_end(fake: FakeStripe, customer_id: str, subscription_id: str, action: Any) -> None:
+    """What the portal's cancel/renew button does: the same update as the API's, with its events, but not an API
+    request (an injected fault is for the application's next call, not for the customer's click)."""
+    from .resources.subscriptions import update_subscription  # the resources register routes on import
+
+    with fake.locked():
+        subscription = fake.store.get(subscription_id)
+        if subscription is None or subscription.get("object") != "subscription":
+            return
+        if subscription.get("customer") != customer_id:
+            return  # another customer's subscription: nothing to see here
+        cancel = "true" if action == "cancel" else "false"
+        update_subscription(fake, subscription, {"cancel_at_period_end": cancel})
+
+
+def invoice_page(fake: FakeStripe, invoice_id: str) -> Response:
+    """The hosted invoice page (`hosted_invoice_url`): what was billed, what is due, and the PDF."""
+    invoice = fake.get(invoice_id)
+    if invoice is None or invoice.get("object") != "invoice":
+        return _page("Invoice not found", "", 404)
+    currency = invoice["currency"].upper()
+    rows = "".join(
+        f"<tr><td>{html.escape(line['description'] or '')}</td><td>{line['amount'] / 100:.2f} {currency}</td></tr>"
+        for line in invoice["lines"]["data"]
+    )
+    summary = (
+        f"<p>Status: {html.escape(invoice['status'])}</p>"
+        f"<p>Amount due: {invoice['amount_due'] / 100:.2f} {currency}; "
+        f"paid: {invoice['amount_paid'] / 100:.2f} {currency}</p>"
+    )
+    download = (
+        f"<p><a href='{html.escape(invoice['invoice_pdf'])}'>Download PDF</a></p>" if invoice["invoice_pdf"] else ""
+    )
+    return _page(f"Invoice {invoice['number'] or invoice['id']}", f"{summary}<table>{rows}</table>{download}")
+
+
+def invoice_pdf(fake: FakeStripe, invoice_id: str) -> Response:
+    """The invoice as a one-page PDF stub (`invoice_pdf`)."""
+    invoice = fake.get(invoice_id)
+    if invoice is None or invoice.get("object") != "invoice":
+        return _page("Invoice not found", "", 404)
+    currency = invoice["currency"].upper()
+    lines = [
+        f"Invoice {invoice['number'] or invoice['id']} (Fake Stripe, test mode)",
+        f"Customer: {invoice['customer_email'] or invoice['customer']}",
+        f"Status: {invoice['status']}",
+        *(f"{line['description']}: {line['amount'] / 100:.2f} {currency}" for line in invoice["lines"]["data"]),
+        f"Amount due: {invoice['amount_due'] / 100:.2f} {currency}",
+        f"Amount paid: {invoice['amount_paid'] / 100:.2f} {currency}",
+    ]
+    filename = f"{invoice['number'] or invoice['id']}.pdf"
+    headers = {"Content-Type": "application/pdf", "Content-Disposition": f'inline; filename="{filename}"'}
+    return 200, headers, pdf.text_document(lines)

@@ -11,16 +11,13 @@ from ..params import Params, as_bool, as_dict, as_int, as_list, as_objects, merg
 from ..routing import Request, routes
 from ..shapes import build
 from ..store import StripeObject
+from .common import base_url
 from .customers import create_customer
 from .payment_methods import attach_payment_method, card_behaviour, resolve_payment_method
 from .setup_intents import confirm_setup_intent, create_setup_intent
 from .subscriptions import create_subscription, recurring_price
 
 SESSION_LIFETIME = 24 * 3600
-
-
-def base_url(fake: Any, default: str) -> str:
-    return fake.public_url.rstrip("/") if fake.public_url else default
 
 
 def create_session(fake: Any, params: Params) -> StripeObject:

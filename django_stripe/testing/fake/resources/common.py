@@ -1,4 +1,4 @@
-"""Small helpers the resource modules share: field updates and `previous_attributes`."""
+"""Small helpers the resource modules share: field updates, `previous_attributes`, and the fake's own URLs."""
 
 from __future__ import annotations
 
@@ -40,3 +40,9 @@ def set_fields(obj: StripeObject, params: Params, names: tuple[str, ...]) -> Non
         if name in params:
             value = params[name]
             obj[name] = None if value == "" else value
+
+
+def base_url(fake: Any, default: str) -> str:
+    """Where a hosted page lives: on the fake when it is served over HTTP (so offline demos keep working), else
+    Stripe's own host `default` (in-process, nothing would answer a link to the fake)."""
+    return fake.public_url.rstrip("/") if fake.public_url else default

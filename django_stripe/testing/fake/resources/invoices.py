@@ -12,6 +12,7 @@ from ..params import created_filter, one_of
 from ..routing import Request, routes
 from ..shapes import build
 from ..store import StripeObject
+from .common import base_url
 from .payment_methods import card_behaviour, owned_payment_method
 
 
@@ -172,8 +173,8 @@ def finalize_invoice(fake: Any, invoice: StripeObject) -> None:
         number=f"{prefix}-{sequence:04d}",
         effective_at=now,
         ending_balance=0,
-        hosted_invoice_url=f"https://invoice.stripe.com/i/{invoice['id']}",
-        invoice_pdf=f"https://pay.stripe.com/invoice/{invoice['id']}/pdf",
+        hosted_invoice_url=f"{base_url(fake, 'https://invoice.stripe.com')}/i/{invoice['id']}",
+        invoice_pdf=f"{base_url(fake, 'https://pay.stripe.com')}/invoice/{invoice['id']}/pdf",
         webhooks_delivered_at=now,
     )
     invoice["status_transitions"]["finalized_at"] = now
