@@ -318,7 +318,7 @@ def present_card(payment_method: stripe.PaymentMethod | dict[str, Any]) -> dict[
 def present_subscription(
     row: Subscription, products: dict[str, str], cards: dict[str, dict[str, Any]], default_card: dict | None
 ) -> dict[str, Any]:
-    items = [item for item in row.items.all() if not item.deleted]
+    items = shown_items(row)
     price = (items[0].stripe_data.get("price") if items else None) or {}
     if not isinstance(price, dict):
         price = {}
@@ -344,6 +344,18 @@ def present_subscription(
         "can_resume": not ended and bool(row.cancel_at_period_end),
         "payment_method": cards.get(payment_method_id) if payment_method_id else default_card,
     }
+
+
+def shown_items(row: Subscription) -> list[Any]:
+    """The items a subscription is described by: its live ones; for one that ended, whose items were
+    tombstoned with it, the ones it ended with (else the page could not say what it was)."""
+    items = list(row.items.all())
+    live = [item for item in items if not item.deleted]
+    if live or not row.ended:
+        return live
+    listed = ((row.stripe_data or {}).get("items") or {}).get("data") or []
+    ended_with = {item.get("id") for item in listed if isinstance(item, dict)}
+    return [item for item in items if item.id in ended_with] or items
 
 
 def present_invoice(row: Invoice) -> dict[str, Any]:

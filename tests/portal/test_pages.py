@@ -224,6 +224,9 @@ def test_history_lists_an_ended_subscription_as_past(logged_in, user, plans):
     assert response.context["subscription"] is None
     [past] = response.context["past_subscriptions"]
     assert past["id"] == created.id and past["status_label"] == "Cancelled"
+    # Its items were tombstoned with it: the page still says what it was.
+    assert (past["product_name"], past["price"]["label"]) == ("Django Stripe Pro", "$5.00 / month")
+    assert "Django Stripe Pro · $5.00 / month" in response.content.decode()
 
 
 def test_history_never_shows_another_users_subscription(logged_in, make_user, plans):
