@@ -1,5 +1,6 @@
 """The self-hosted checkout and portal in a real browser: subscribe, see it active (through the webhook),
-cancel at period end, resume, change the card; a declined card shows Stripe's message."""
+cancel at period end, resume, change the card, and see it end when the period runs out; a declined card
+shows Stripe's message."""
 
 import re
 
@@ -10,6 +11,13 @@ from django_stripe.models import Subscription, WebhookEvent
 from .conftest import fill_card, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def shown_date(moment) -> str:
+    """A date as the portal's template shows it."""
+    from django.template.defaultfilters import date
+
+    return date(moment, "j M Y")
 
 
 def test_subscribe_cancel_resume_and_change_card(page, shop, customer, screenshots):
@@ -54,11 +62,12 @@ def test_subscribe_cancel_resume_and_change_card(page, shop, customer, screensho
     assert WebhookEvent.objects.filter(type="customer.subscription.created", status="processed").exists()
 
     page.get_by_role("button", name="Cancel subscription").click()
-    expect(panel).to_contain_text("Ends on")
-    expect(panel).to_contain_text("You keep access until")
     expect(page.get_by_role("button", name="Resume subscription")).to_be_visible()
     subscription.refresh_from_db()
     assert subscription.cancel_at_period_end and subscription.status == "active"
+    period_end = shown_date(subscription.current_period_end)  # it ends when the period paid for does
+    expect(panel.locator("[data-ds-ends]")).to_have_text(period_end)
+    expect(panel).to_contain_text(f"You keep access until {period_end}")
     screenshots(page, "04-portal-cancelled")
 
     page.get_by_role("button", name="Resume subscription").click()
@@ -73,6 +82,20 @@ def test_subscribe_cancel_resume_and_change_card(page, shop, customer, screensho
     form.get_by_role("button", name="Save card").click()
     expect(panel.locator("[data-ds-payment-method]")).to_contain_text("Mastercard ending in 4444")
     screenshots(page, "05-portal-new-card")
+
+    # Cancelled again, then the period runs out at the fake Stripe: its webhooks end the subscription here.
+    page.get_by_role("button", name="Cancel subscription").click()
+    expect(panel.locator("[data-ds-ends]")).to_have_text(period_end)
+    subscription.refresh_from_db()
+    ends = subscription.current_period_end
+    shop["fake"].advance_clock(int(ends.timestamp()) - shop["fake"].now() + 60)
+    page.reload()
+    expect(page.get_by_text("You have no subscription")).to_be_visible()
+    expect(page.locator("[data-ds-subscription]")).to_have_count(0)
+    expect(page.locator(".ds-list")).to_contain_text(f"Django Stripe Pro · $15.00 / month · Cancelled on {period_end}")
+    subscription.refresh_from_db()
+    assert subscription.status == "canceled" and subscription.ended_at == ends
+    screenshots(page, "07-portal-ended")
     assert page.errors == []
 
 
