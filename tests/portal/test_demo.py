@@ -3,6 +3,7 @@ whose hosted pages send the user back to that server, and that a double Ctrl-C s
 
 from __future__ import annotations
 
+import contextlib
 import http.cookiejar
 import json
 import os
@@ -127,6 +128,11 @@ class RunningDemo:
         os.killpg(self.process.pid, signal.SIGINT)
 
     def kill_leftovers(self) -> None:
+        """Stop the demo the usual way if it still runs, then kill whatever it left."""
+        if self.process.poll() is None:
+            self.ctrl_c()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=20)
         for pid in [self.process.pid, *self.pids]:
             if is_running(pid):
                 os.kill(pid, signal.SIGKILL)
