@@ -136,7 +136,8 @@ def insert_new(model: type[Model], objs: list[Model]) -> set[str]:
     compiler = query.get_compiler(using=using)
     if connections[using].features.can_return_rows_from_bulk_insert:
         rows = compiler.execute_sql(returning_fields=[model._meta.pk])
-        return {row[0] for row in rows}
+        # A lone row that a concurrent insert beat comes back as [None] (Django fetches one row for one object).
+        return {row[0] for row in rows if row}
     before = set(model.objects.filter(pk__in=[obj.pk for obj in objs]).values_list("pk", flat=True))
     compiler.execute_sql(returning_fields=None)
     return {obj.pk for obj in objs} - before

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection, transaction
 
 from django_stripe import models
 from django_stripe.sync.bulk import write_page
@@ -81,3 +84,59 @@ def test_subscription_items_follow_the_page():
     live = set(items.filter(deleted=False).values_list("id", flat=True))
     assert live == {item["id"] for item in swapped["items"]["data"]}
     assert items.filter(pk__in=old_items - live, deleted=True).count() == len(old_items - live)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_lone_new_row_that_a_webhook_inserts_first_is_judged_against_the_webhooks_row():
+    """The page's plan finds no row, then its INSERT ... ON CONFLICT DO NOTHING RETURNING waits for a webhook
+    worker's uncommitted insert of that id and returns no row: the page must judge the id against it."""
+    listed = customer("cus_race", "listed@example.com")
+    newer = {**listed, "email": "webhook@example.com"}
+    page_pid = backend_pid()
+    webhook_inserted = threading.Event()
+    errors: list[BaseException] = []
+
+    def webhook_worker() -> None:
+        try:
+            with transaction.atomic():
+                upsert(models.Customer, newer, T + timedelta(seconds=5))
+                webhook_inserted.set()
+                wait_until(lambda: backend_pid() in blocking_pids(page_pid), "the page's INSERT waits for this one")
+        except BaseException as error:  # reported by the test's thread
+            errors.append(error)
+            webhook_inserted.set()
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=webhook_worker)
+    worker.start()
+    assert webhook_inserted.wait(10)
+
+    counts = write_page(models.Customer, [listed], T)
+
+    worker.join(10)
+    assert errors == []
+    assert (counts.created, counts.stale) == (0, 1)
+    row = models.Customer.objects.get(pk="cus_race")
+    assert (row.email, row.synced_at) == ("webhook@example.com", T + timedelta(seconds=5))
+
+
+def backend_pid() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def blocking_pids(pid: int) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_blocking_pids(%s)", [pid])
+        return cursor.fetchone()[0]
+
+
+def wait_until(condition, what: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out: {what}")
+        time.sleep(0.02)
