@@ -131,6 +131,8 @@ def test_default_product_only(make_user, settings):
         payments.retrieve_price(user, other.prices.first().id)
     with pytest.raises(PermissionDenied):
         payments.get_prices(user, product=other.id)
+    settings.STRIPE_ALLOW_DEFAULT_PRODUCT_ONLY = "False"  # the original design documents it as a string
+    assert [p["id"] for p in payments.get_products(user)] == [allowed.id, other.id]
 
 
 def test_free_access_marks_every_product_and_the_free_price(make_user, settings):

@@ -79,6 +79,17 @@ def test_keep_customer_details_updated(synced_fake, make_user, django_capture_on
     assert synced_fake.get(user.stripe_customer_id)["email"] == "new@example.com"
 
 
+def test_customer_details_left_alone_when_turned_off(
+    synced_fake, make_user, settings, django_capture_on_commit_callbacks
+):
+    settings.STRIPE_KEEP_CUSTOMER_DETAILS_UPDATED = "False"  # the original design documents it as a string
+    user = payments.create_customer(make_user(email="old@example.com"))
+    user.email = "new@example.com"
+    with django_capture_on_commit_callbacks(execute=True):
+        user.save()
+    assert synced_fake.get(user.stripe_customer_id)["email"] == "old@example.com"
+
+
 def test_subscription_is_readable_at_once(synced_fake, catalogue, make_user):
     user = make_user()
     card = add_card(user)
