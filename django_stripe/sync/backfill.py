@@ -12,8 +12,9 @@ customers by id in batches (the cursor is the last customer done), never holding
 **Deletions.** Where absence from a list means the object is gone (products, prices, customers,
 subscriptions listed with status=all), a completed pass tombstones the mirrored rows it did not see. The
 pass starts at the Stripe time of its first page (`pass_started_at`); every object the pass sees is
-stamped at least that (or kept with a newer stamp, or is already a tombstone), and any row written by a
-webhook during the pass is stamped with its event, which is no older than the pass either. So a live row
+stamped at least that (a later page whose own stamp came out earlier, Stripe's servers' clocks being a
+little apart, is raised to it), or kept with a newer stamp, or is already a tombstone; and any row written
+by a webhook during the pass is stamped with its event, which is no older than the pass either. So a live row
 still stamped before `pass_started_at` when the pass completes is one the pass never saw: Stripe no
 longer lists it. This holds across a resume, because `pass_started_at` is committed with the first page
 and kept until the pass completes. Only rows of the key's mode (test or live) are considered.
@@ -36,7 +37,8 @@ from .. import models
 from ..conf import stripe_settings
 from .bulk import PageCounts, subscriptions_changed, write_page
 from .mappers import Payload
-from .paging import Page, fetch_page, iter_pages, stamp_of
+from .paging import Page, fetch_all, iter_pages
+from .stamps import stamp_of
 from .upsert import replace_entitlements
 
 logger = logging.getLogger(__name__)
@@ -197,15 +199,25 @@ def complete_cursor(cursor: models.SyncCursor) -> None:
 
 def _run_list(object_type: ObjectType, cursor: models.SyncCursor, result: BackfillResult, progress: Progress) -> None:
     for page in _pages(object_type, cursor):
+        stamp = seen_stamp(page, cursor)
         counts = commit_page(
             cursor,
             page.last_id or "",
             len(page.data),
-            page.stamp,
-            lambda page=page: write_page(object_type.model, page.data, page.stamp),
+            stamp,
+            lambda page=page, stamp=stamp: write_page(object_type.model, page.data, stamp),
         )
         result.position += len(page.data)
         _account(result, counts, len(page.data), progress)
+
+
+def seen_stamp(page: Page, cursor: models.SyncCursor) -> datetime:
+    """The page's stamp, never below the pass's start. A later page can come out stamped earlier than the
+    first (another Stripe server's clock, a slow answer taken off): its rows would then look unseen by
+    the pass and be tombstoned. It was read after the pass started, so the start is a true stamp for it."""
+    if cursor.pass_started_at is None:
+        return page.stamp
+    return max(page.stamp, cursor.pass_started_at)
 
 
 def _pages(object_type: ObjectType, cursor: models.SyncCursor) -> Iterator[Page]:
@@ -275,17 +287,8 @@ def _customer_list(object_type: ObjectType, customer_id: str) -> CustomerList:
     deleted at Stripe meanwhile has nothing (its own tombstone comes from the customers pass or a webhook)."""
     path = object_type.path.format(customer=customer_id)
     params = {} if "{customer}" in object_type.path else {"customer": customer_id}
-    payloads: list[Payload] = []
-    stamp = None
-    after = None
     try:
-        while True:
-            page = fetch_page(path, {**params, "limit": 100, **({"starting_after": after} if after else {})})
-            payloads.extend(page.data)
-            stamp = stamp or page.stamp
-            after = page.last_id
-            if not (page.has_more and after):
-                return payloads, stamp
+        return fetch_all(path, params)
     except stripe.InvalidRequestError as error:
         if error.http_status == 404 or error.code == "resource_missing":
             return [], None

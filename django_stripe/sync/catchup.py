@@ -26,7 +26,8 @@ from django.utils import timezone
 
 from .. import models
 from ..webhooks.registry import handlers_for
-from .paging import iter_pages, stamp_of
+from .paging import iter_pages
+from .stamps import stamp_of
 
 EVENTS_CURSOR = "events"
 OVERLAP = timedelta(minutes=5)

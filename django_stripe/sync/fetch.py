@@ -1,20 +1,23 @@
-"""Read one object from Stripe, as a plain dict, with the time on Stripe's clock when it was read.
+"""Read from Stripe what an event or a page does not carry, as plain dicts, stamped on Stripe's clock.
 
-The sync fetches only to settle a tie (two states stamped with the same second) or when an event names an
-object without carrying it (a checkout session's subscription); it never walks relations recursively.
+The sync fetches only to settle a tie (two states stamped with the same second), when an event names an
+object without carrying it (a checkout session's subscription); it never walks relations recursively. Every
+fetch backs off from 429 and 5xx like the backfill's pages, since it may run inside one.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from typing import Any
 
 import stripe
 
 from ..client import get_client
+from .backoff import with_backoff
 from .mappers import Payload, as_payload
+from .paging import fetch_all
+from .stamps import response_time, stamp_of, timed
 
 # Stripe's `object` name -> the StripeClient service that reads and writes it (`client.v1.<service>`).
 SERVICES = {
@@ -43,34 +46,19 @@ class Fetched:
 def fetch_object(object_name: str, object_id: str) -> Fetched:
     """Retrieve `object_id`; a missing object (404) comes back as `Fetched(None, ...)`."""
     try:
-        obj = sdk_service(object_name).retrieve(object_id)
+        obj, elapsed = with_backoff(lambda: timed(lambda: sdk_service(object_name).retrieve(object_id)))
     except stripe.InvalidRequestError as error:
         if error.http_status == 404 or error.code == "resource_missing":
             return Fetched(None, response_time(error.headers))
         raise
-    return Fetched(as_payload(obj), response_time(_headers(obj)))
+    return Fetched(as_payload(obj), stamp_of(_headers(obj), elapsed))
 
 
-def fetch_active_entitlements(customer_id: str) -> tuple[list[Payload], datetime | None]:
-    """Every active entitlement of a customer (all pages), and Stripe's time of the first page."""
-    page = get_client().v1.entitlements.active_entitlements.list({"customer": customer_id, "limit": 100})
-    items = [as_payload(entitlement) for entitlement in page.auto_paging_iter()]
-    return items, response_time(_headers(page))
+def fetch_active_entitlements(customer_id: str) -> tuple[list[Payload], datetime]:
+    """Every active entitlement of a customer (all pages), and the stamp of the first page."""
+    return fetch_all("/v1/entitlements/active_entitlements", {"customer": customer_id})
 
 
 def _headers(obj: Any) -> Any:
     response = getattr(obj, "last_response", None)
     return response.headers if response is not None else None
-
-
-def response_time(headers: Any) -> datetime | None:
-    """The `Date` header of a Stripe response: the fetch time on Stripe's clock, not ours."""
-    if not headers:
-        return None
-    value = next((v for k, v in dict(headers).items() if k.lower() == "date"), None)
-    try:
-        when = parsedate_to_datetime(value) if value else None
-    except (TypeError, ValueError):
-        return None
-    # HTTP dates are GMT; a value the parser leaves naive (e.g. two Date headers joined by a comma) is too.
-    return when.replace(tzinfo=UTC) if when is not None and when.tzinfo is None else when

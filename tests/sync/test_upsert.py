@@ -197,3 +197,17 @@ def test_a_tie_with_an_object_gone_at_stripe_leaves_a_tombstone(stripe_fake):
     upsert(Product, payload, at(5))
     assert upsert(Product, {**payload, "name": "Renamed"}, at(5)) is Outcome.UPDATED
     assert Product.objects.get().deleted
+
+
+def test_a_tie_is_settled_through_rate_limits_and_server_errors(stripe_fake, settings):
+    settings.STRIPE_MAX_NETWORK_RETRIES = 0  # the 500 reaches the sync: only its own backoff retries it
+    client = get_client().v1
+    product = client.products.create({"name": "First"}).to_dict(for_json=True)
+    client.products.update(product["id"], {"name": "Current"})
+    upsert(Product, product, at(5))
+    stripe_fake.fail_next(1, status=429)
+    stripe_fake.fail_next(1, status=500)
+
+    assert upsert(Product, {**product, "name": "Second"}, at(5)) is Outcome.UPDATED
+
+    assert Product.objects.get().name == "Current"
