@@ -317,7 +317,7 @@ def _write_entitlements(object_type: ObjectType, lists: list[tuple[str, Customer
     for customer_id, (payloads, stamp) in lists:
         if stamp is None or not (payloads or customer_id in holding):
             continue  # nothing at Stripe and nothing mirrored: no write
-        counts.add(replace_entitlements(customer_id, payloads, stamp, complete=True))
+        counts.add(replace_entitlements(customer_id, payloads, stamp))
     return counts
 
 

@@ -12,8 +12,8 @@ deleted):
 * a row stamped with the page's very second is a tie: the row-at-a-time upsert settles it (identical
   data: nothing to do; different: fetch the object once), as for webhooks.
 
-Subscriptions bring their items (bulk upserted, the ones no longer listed tombstoned) and the
-`customer_subscriptions_changed` signal, like the row-at-a-time path.
+Subscriptions bring their items (bulk upserted, the ones no longer listed tombstoned; those Stripe did not
+embed are listed from it) and the `customer_subscriptions_changed` signal, like the row-at-a-time path.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from .. import models
 from ..signals import customer_subscriptions_changed
 from . import mappers
 from .mappers import Payload
-from .upsert import ITEM_COLUMNS, MIRRORS, Outcome, columns_for, upsert
+from .upsert import ITEM_COLUMNS, MIRRORS, Outcome, columns_for, items_of, upsert
 
 
 @dataclass
@@ -154,11 +154,12 @@ def write_items(subscriptions: list[Model], synced_at: datetime) -> None:
     complete: list[str] = []
     for subscription in subscriptions:
         payload = subscription.stripe_data
-        for item in mappers.subscription_items(payload):
+        items, listed_all = items_of(payload, subscription.deleted)
+        for item in items:
             columns = mappers.map_subscription_item(item, payload)
             columns["deleted"] = bool(subscription.deleted or columns["deleted"])
             rows.append(models.SubscriptionItem(id=item["id"], synced_at=synced_at, **columns))
-        if not (payload.get("items") or {}).get("has_more"):  # a partial list cannot say what was removed
+        if listed_all:  # a partial list cannot say what was removed
             complete.append(subscription.pk)
     rows.sort(key=lambda row: row.pk)
     if rows:

@@ -1,7 +1,8 @@
 """Read from Stripe what an event or a page does not carry, as plain dicts, stamped on Stripe's clock.
 
 The sync fetches only to settle a tie (two states stamped with the same second), when an event names an
-object without carrying it (a checkout session's subscription); it never walks relations recursively. Every
+object without carrying it (a checkout session's subscription), or when Stripe cut a list it embeds (a
+subscription's items, an entitlement summary: `has_more`); it never walks relations recursively. Every
 fetch backs off from 429 and 5xx like the backfill's pages, since it may run inside one.
 """
 
@@ -57,6 +58,17 @@ def fetch_object(object_name: str, object_id: str) -> Fetched:
 def fetch_active_entitlements(customer_id: str) -> tuple[list[Payload], datetime]:
     """Every active entitlement of a customer (all pages), and the stamp of the first page."""
     return fetch_all("/v1/entitlements/active_entitlements", {"customer": customer_id})
+
+
+def fetch_subscription_items(subscription_id: str) -> list[Payload] | None:
+    """Every item of a subscription (all pages), or None when the subscription is gone at Stripe."""
+    try:
+        items, _ = fetch_all("/v1/subscription_items", {"subscription": subscription_id})
+    except stripe.InvalidRequestError as error:
+        if error.http_status == 404 or error.code == "resource_missing":
+            return None
+        raise
+    return items
 
 
 def _headers(obj: Any) -> Any:

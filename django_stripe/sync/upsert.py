@@ -29,7 +29,7 @@ from django.db.models import Model
 from .. import models
 from ..signals import customer_subscriptions_changed
 from . import mappers
-from .fetch import fetch_active_entitlements, fetch_object
+from .fetch import fetch_active_entitlements, fetch_object, fetch_subscription_items
 from .mappers import Payload
 from .sql import advisory_lock, insert_ignore
 
@@ -173,12 +173,25 @@ def write_subscription_items(change: Change) -> None:
     _subscriptions_changed(change.columns.get("customer_id"))
 
 
+def items_of(payload: Payload, ended: bool) -> tuple[list[Payload], bool]:
+    """A subscription's items, and whether they are all of them (so the mirrored ones not among them were
+    removed). Stripe embeds only the first ones (`has_more`): the rest are listed from Stripe, unless the
+    subscription ended (its items all end with it) or is gone there (then the missing ones are left as they are).
+    """
+    items = mappers.subscription_items(payload)
+    if ended or not (payload.get("items") or {}).get("has_more"):
+        return items, True
+    listed = fetch_subscription_items(payload["id"])
+    return (listed, True) if listed is not None else (items, False)
+
+
 def _upsert_items(change: Change) -> None:
     payload = change.payload or {}
     ended = change.columns["deleted"]
+    items, complete = items_of(payload, ended)
     rows = []
     # Sorted by id so that PostgreSQL takes the row locks of an INSERT ... ON CONFLICT in a stable order.
-    for item in sorted(mappers.subscription_items(payload), key=lambda item: item["id"]):
+    for item in sorted(items, key=lambda item: item["id"]):
         columns = mappers.map_subscription_item(item, payload)
         columns["deleted"] = bool(ended or columns["deleted"])
         rows.append(models.SubscriptionItem(id=item["id"], synced_at=change.synced_at, **columns))
@@ -186,7 +199,7 @@ def _upsert_items(change: Change) -> None:
         models.SubscriptionItem.objects.bulk_create(
             rows, update_conflicts=True, unique_fields=["id"], update_fields=ITEM_COLUMNS
         )
-    if not (payload.get("items") or {}).get("has_more"):  # a partial list cannot say what was removed
+    if complete:  # a partial list cannot say what was removed
         models.SubscriptionItem.objects.filter(subscription_id=change.row_id, deleted=False).exclude(
             pk__in=[row.id for row in rows]
         ).update(deleted=True, synced_at=change.synced_at)
@@ -204,13 +217,9 @@ def _subscriptions_changed(customer_id: str | None) -> None:
 # The entitlement summary is the whole set of a customer's active entitlements: it replaces the set.
 
 
-def replace_entitlements(
-    customer_id: str, entitlements: list[Payload], synced_at: datetime, *, complete: bool = True
-) -> Outcome:
-    """Make the customer's live entitlements exactly `entitlements`, unless a newer summary was applied.
-
-    `complete` is False when Stripe's list was cut (`has_more`): then nothing is removed.
-    """
+def replace_entitlements(customer_id: str, entitlements: list[Payload], synced_at: datetime) -> Outcome:
+    """Make the customer's live entitlements exactly `entitlements` (the whole set, never a part of it),
+    unless a newer summary was applied."""
     with transaction.atomic(savepoint=False):
         # The rows may not exist yet, so the customer's set is locked by key rather than by row.
         advisory_lock(f"django_stripe.entitlements:{customer_id}")
@@ -227,12 +236,19 @@ def replace_entitlements(
             if live == {entitlement["id"]: entitlement for entitlement in entitlements}:
                 return Outcome.UNCHANGED
             entitlements, stripe_time = fetch_active_entitlements(customer_id)
-            synced_at, complete = max(synced_at, stripe_time or synced_at), True
-        _write_entitlements(customer_id, entitlements, synced_at, complete)
+            synced_at = max(synced_at, stripe_time)
+        _write_entitlements(customer_id, entitlements, synced_at)
         return Outcome.UPDATED if current else Outcome.CREATED
 
 
-def _write_entitlements(customer_id: str, entitlements: list[Payload], synced_at: datetime, complete: bool) -> None:
+def replace_entitlements_from_stripe(customer_id: str, not_before: datetime) -> Outcome:
+    """Read the customer's whole set from Stripe and make it the mirrored one: for a summary whose list
+    Stripe cut (`has_more`). Writing the part it carries would leave revoked entitlements active."""
+    entitlements, stripe_time = fetch_active_entitlements(customer_id)
+    return replace_entitlements(customer_id, entitlements, max(not_before, stripe_time))
+
+
+def _write_entitlements(customer_id: str, entitlements: list[Payload], synced_at: datetime) -> None:
     rows = [
         models.ActiveEntitlement(
             id=payload["id"], synced_at=synced_at, **mappers.map_active_entitlement(payload, customer_id)
@@ -245,10 +261,9 @@ def _write_entitlements(customer_id: str, entitlements: list[Payload], synced_at
         unique_fields=["id"],
         update_fields=ENTITLEMENT_COLUMNS,
     )
-    if complete:
-        models.ActiveEntitlement.objects.filter(customer_id=customer_id, deleted=False).exclude(
-            pk__in=[row.id for row in rows]
-        ).update(deleted=True, synced_at=synced_at)
+    models.ActiveEntitlement.objects.filter(customer_id=customer_id, deleted=False).exclude(
+        pk__in=[row.id for row in rows]
+    ).update(deleted=True, synced_at=synced_at)
 
 
 def _summary_mark(customer_id: str, synced_at: datetime) -> models.ActiveEntitlement:

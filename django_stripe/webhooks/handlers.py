@@ -2,7 +2,8 @@
 
 Events carry the object's state at the event's `created` second, which is what the guarded upsert
 compares; only events that name an object without carrying it (a checkout session's subscription, a
-setup intent's payment method) cost one fetch from Stripe.
+setup intent's payment method) or carry a list Stripe cut short (`has_more`: a subscription's items, an
+entitlement summary) cost a fetch from Stripe.
 """
 
 from __future__ import annotations
@@ -16,7 +17,13 @@ from django.db.models import Exists, Q
 
 from ..models import PaymentMethod, Subscription, WebhookEvent
 from ..sync.mappers import ref_id
-from ..sync.upsert import MODELS_BY_OBJECT, replace_entitlements, upsert, upsert_from_stripe
+from ..sync.upsert import (
+    MODELS_BY_OBJECT,
+    replace_entitlements,
+    replace_entitlements_from_stripe,
+    upsert,
+    upsert_from_stripe,
+)
 from .registry import webhook_handler
 
 logger = logging.getLogger(__name__)
@@ -64,15 +71,15 @@ def setup_intent_succeeded(event: WebhookEvent) -> None:
 
 @webhook_handler("entitlements.active_entitlement_summary.updated")
 def entitlements_updated(event: WebhookEvent) -> None:
-    """The summary lists all of a customer's active entitlements: it replaces their set."""
+    """The summary lists all of a customer's active entitlements: it replaces their set. When Stripe cut
+    the list (`has_more`), the whole set is read from Stripe instead of writing a part of it."""
     summary = event_object(event)
+    customer_id = ref_id(summary["customer"])
     entitlements = summary.get("entitlements") or {}
-    replace_entitlements(
-        ref_id(summary["customer"]),
-        entitlements.get("data") or [],
-        event.created,
-        complete=not entitlements.get("has_more"),
-    )
+    if entitlements.get("has_more"):
+        replace_entitlements_from_stripe(customer_id, not_before=event.created)
+    else:
+        replace_entitlements(customer_id, entitlements.get("data") or [], event.created)
 
 
 def link_customer_to_user(user_pk: Any, customer_id: str) -> bool:

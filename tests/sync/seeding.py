@@ -64,6 +64,25 @@ def seed(fake: Any, *, products: int, customers: int, subscribers: int) -> dict[
     return {"products": product_ids, "prices": price_ids, "customers": customer_ids}
 
 
+def subscribed_to_three_prices(fake: Any) -> dict[str, Any]:
+    """A subscription with three items at the fake, as Stripe returns it."""
+    product = call(fake, "POST", "/v1/products", name="Seats")
+    prices = [
+        call(fake, "POST", "/v1/prices", product=product["id"], currency="usd", unit_amount=100 * n,
+             **{"recurring[interval]": "month"})["id"]
+        for n in (1, 2, 3)
+    ]  # fmt: skip
+    customer_id = call(fake, "POST", "/v1/customers", email="seats@example.com")["id"]
+    items = {f"items[{n}][price]": price for n, price in enumerate(prices)}
+    return call(fake, "POST", "/v1/subscriptions", customer=customer_id, default_payment_method="pm_card_visa", **items)
+
+
+def with_items_cut(subscription: dict[str, Any]) -> dict[str, Any]:
+    """The subscription as Stripe sends one with more items than it embeds: the first only, `has_more`."""
+    items = subscription["items"]
+    return {**subscription, "items": {**items, "data": items["data"][:1], "has_more": True}}
+
+
 def fake_objects(fake: Any, object_type: str) -> list[dict[str, Any]]:
     with fake.locked():
         return [json.loads(json.dumps(obj)) for obj in fake.store.newest_first(object_type)]

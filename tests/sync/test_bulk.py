@@ -14,6 +14,8 @@ from django_stripe.sync.bulk import write_page
 from django_stripe.sync.upsert import upsert
 from django_stripe.testing.factories import CustomerPayloadFactory, SubscriptionPayloadFactory
 
+from .seeding import subscribed_to_three_prices, with_items_cut
+
 pytestmark = pytest.mark.django_db
 
 T = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
@@ -84,6 +86,17 @@ def test_subscription_items_follow_the_page():
     live = set(items.filter(deleted=False).values_list("id", flat=True))
     assert live == {item["id"] for item in swapped["items"]["data"]}
     assert items.filter(pk__in=old_items - live, deleted=True).count() == len(old_items - live)
+
+
+def test_items_stripe_did_not_embed_are_listed_from_stripe(stripe_fake):
+    subscription = subscribed_to_three_prices(stripe_fake)
+    models.SubscriptionItem.objects.create(id="si_removed_meanwhile", subscription_id=subscription["id"], synced_at=T)
+
+    write_page(models.Subscription, [with_items_cut(subscription)], T + timedelta(seconds=1))
+
+    live = set(models.SubscriptionItem.objects.filter(deleted=False).values_list("id", flat=True))
+    assert live == {item["id"] for item in subscription["items"]["data"]}  # the two Stripe left out included
+    assert models.SubscriptionItem.objects.get(pk="si_removed_meanwhile").deleted  # the list was complete
 
 
 @pytest.mark.postgres

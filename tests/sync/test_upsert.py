@@ -8,7 +8,12 @@ from django_stripe.client import get_client
 from django_stripe.models import ActiveEntitlement, Customer, Invoice, Product, Subscription, SubscriptionItem
 from django_stripe.signals import customer_subscriptions_changed
 from django_stripe.sync.sql import insert_ignore
-from django_stripe.sync.upsert import Outcome, replace_entitlements, upsert
+from django_stripe.sync.upsert import (
+    Outcome,
+    replace_entitlements,
+    replace_entitlements_from_stripe,
+    upsert,
+)
 from django_stripe.testing.factories import (
     ActiveEntitlementPayloadFactory,
     CustomerPayloadFactory,
@@ -18,6 +23,8 @@ from django_stripe.testing.factories import (
     SubscriptionItemPayloadFactory,
     SubscriptionPayloadFactory,
 )
+
+from .seeding import subscribed_to_three_prices, with_items_cut
 
 pytestmark = pytest.mark.django_db
 
@@ -199,6 +206,31 @@ def test_a_tie_with_an_object_gone_at_stripe_leaves_a_tombstone(stripe_fake):
     assert Product.objects.get().deleted
 
 
+def test_items_a_subscription_event_did_not_embed_are_listed_from_stripe(stripe_fake):
+    subscription = subscribed_to_three_prices(stripe_fake)
+    first = subscription["items"]["data"][0]
+    upsert(Subscription, {**subscription, "items": {**subscription["items"], "data": [first]}}, at(10))
+    SubscriptionItem.objects.create(id="si_removed_meanwhile", subscription_id=subscription["id"], synced_at=at(10))
+
+    assert upsert(Subscription, with_items_cut(subscription), at(20)) is Outcome.UPDATED
+
+    live = set(SubscriptionItem.objects.live().values_list("id", flat=True))
+    assert live == {item["id"] for item in subscription["items"]["data"]}
+    assert SubscriptionItem.objects.get(pk="si_removed_meanwhile").deleted  # the full list says it is gone
+
+
+def test_items_of_a_cut_subscription_gone_at_stripe_are_kept_as_they_are(stripe_fake):
+    subscription = SubscriptionPayloadFactory(customer="cus_gone")  # never existed at the fake: listing is a 404
+    SubscriptionItem.objects.create(id="si_unknown", subscription_id=subscription["id"], synced_at=at(1))
+
+    upsert(Subscription, {**subscription, "items": {**subscription["items"], "has_more": True}}, at(10))
+
+    assert set(SubscriptionItem.objects.live().values_list("id", flat=True)) == {
+        "si_unknown",
+        subscription["items"]["data"][0]["id"],
+    }
+
+
 def test_a_tie_is_settled_through_rate_limits_and_server_errors(stripe_fake, settings):
     settings.STRIPE_MAX_NETWORK_RETRIES = 0  # the 500 reaches the sync: only its own backoff retries it
     client = get_client().v1
@@ -211,3 +243,20 @@ def test_a_tie_is_settled_through_rate_limits_and_server_errors(stripe_fake, set
     assert upsert(Product, {**product, "name": "Second"}, at(5)) is Outcome.UPDATED
 
     assert Product.objects.get().name == "Current"
+
+
+def test_entitlements_are_listed_through_rate_limits(stripe_fake):
+    from .seeding import call
+
+    product = call(stripe_fake, "POST", "/v1/products", name="Gold")
+    stripe_fake.add_product_feature(product["id"], "exports")
+    price = call(stripe_fake, "POST", "/v1/prices", product=product["id"], currency="usd", unit_amount=100,
+                 **{"recurring[interval]": "month"})  # fmt: skip
+    customer = call(stripe_fake, "POST", "/v1/customers", email="gold@example.com")
+    call(stripe_fake, "POST", "/v1/subscriptions", customer=customer["id"], default_payment_method="pm_card_visa",
+         **{"items[0][price]": price["id"]})  # fmt: skip
+    stripe_fake.fail_next(2, status=429)
+
+    assert replace_entitlements_from_stripe(customer["id"], at(5)) is Outcome.CREATED
+
+    assert list(ActiveEntitlement.objects.live().values_list("lookup_key", flat=True)) == ["exports"]

@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from django_stripe.client import get_client
 from django_stripe.models import (
     ActiveEntitlement,
     Customer,
@@ -253,3 +254,43 @@ def test_other_events_stay_within_the_query_budget(event_type, make):
     with CaptureQueriesContext(connection) as queries:
         assert process_event(event.id) == "processed"
     assert len(statements(queries)) <= MAX_QUERIES_PER_EVENT, statements(queries)
+
+
+def test_an_entitlement_summary_stripe_cut_short_is_replaced_by_the_whole_set_from_stripe(stripe_fake):
+    customer_id, granted = customer_entitled_to(stripe_fake, "exports", "reports")
+    revoked = ActiveEntitlementPayloadFactory()
+    summary = entitlement_summary(customer_id, [revoked])
+    process_event(stored("entitlements.active_entitlement_summary.updated", summary, created=100).id)
+    first_only = entitlement_summary(customer_id, [stripe_fake.get(granted[0])], has_more=True)
+
+    event = stored("entitlements.active_entitlement_summary.updated", first_only, created=200)
+    assert process_event(event.id) == "processed"
+
+    live = ActiveEntitlement.objects.live().filter(customer_id=customer_id)
+    assert set(live.values_list("id", flat=True)) == set(granted)  # the one left out too; the revoked one gone
+    assert set(live.values_list("lookup_key", flat=True)) == {"exports", "reports"}
+
+
+def customer_entitled_to(fake, *lookup_keys: str) -> tuple[str, list[str]]:
+    """A customer subscribed to a product with these features at the fake; their active entitlement ids."""
+    client = get_client().v1
+    product = client.products.create({"name": "Gold"})
+    for lookup_key in lookup_keys:
+        fake.add_product_feature(product.id, lookup_key)
+    price = client.prices.create(
+        {"product": product.id, "currency": "usd", "unit_amount": 1000, "recurring": {"interval": "month"}}
+    )
+    customer = client.customers.create({"email": "gold@example.com"})
+    client.subscriptions.create(
+        {"customer": customer.id, "items": [{"price": price.id}], "default_payment_method": "pm_card_visa"}
+    )
+    return customer.id, list(fake.entitlement_summaries[customer.id])
+
+
+def entitlement_summary(customer_id: str, entitlements: list[dict], has_more: bool = False) -> dict:
+    return {
+        "object": "entitlements.active_entitlement_summary",
+        "customer": customer_id,
+        "entitlements": {"object": "list", "data": entitlements, "has_more": has_more},
+        "livemode": False,
+    }
