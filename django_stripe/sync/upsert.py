@@ -4,7 +4,8 @@ Rules, applied under a row lock (PostgreSQL) so that concurrent workers see one 
 
 * a row only moves forward: a state stamped before the row's `synced_at` changes nothing (stale);
 * a tombstone is final: once deleted, no later state brings the object back; a deletion always lands,
-  because at Stripe nothing follows it;
+  because at Stripe nothing follows it; a deletion known by its id alone (Stripe's answer to a DELETE, a
+  404) only sets the flag, and leaves a tombstone row even for an object not mirrored yet;
 * two different states stamped with the same second are not guessed between: the object is fetched from
   Stripe once, and what Stripe holds now is written.
 
@@ -85,6 +86,9 @@ def upsert(
     """
     spec = MIRRORS[model]
     row_id = payload["id"]
+    if is_deletion_stub(payload):
+        # Stripe's answer to a DELETE carries no state: mapped, it would blank the row's columns and data.
+        return tombstone(model, row_id, synced_at)
     columns = columns_for(spec, payload, deleted)
     with transaction.atomic(savepoint=False):
         row = _locked_row(model, row_id)
@@ -100,10 +104,19 @@ def _locked_row(model: type[Model], row_id: str) -> Any:
     return model.objects.select_for_update().filter(pk=row_id).first()
 
 
+def is_deletion_stub(payload: Payload) -> bool:
+    """Whether `payload` is only `{id, object, deleted: true}`, what Stripe answers to a DELETE."""
+    return payload.get("deleted") is True and set(payload) <= {"id", "object", "deleted"}
+
+
 def _update(
     spec: MirrorSpec, row: Any, payload: Payload, columns: dict[str, Any], synced_at: datetime, fresh: bool
 ) -> Outcome:
     if row.deleted:
+        if is_deletion_stub(row.stripe_data):
+            # A tombstone made from an id alone holds no data: the first real state fills it in, still deleted.
+            when = max(synced_at, row.synced_at or synced_at)
+            return _write(spec, row, {**columns, "deleted": True}, payload, when)
         return Outcome.STALE
     if columns["deleted"] and row.synced_at and synced_at < row.synced_at:
         # A deletion is final even when an update was stamped later (clock granularity): flip the flag
@@ -149,11 +162,20 @@ def upsert_from_stripe(model: type[Model], object_id: str, not_before: datetime)
 
 
 def tombstone(model: type[Model], object_id: str, when: datetime) -> Outcome:
-    """Mark an object deleted when only its id is known (Stripe answered 404)."""
+    """Mark an object deleted when only its id is known (Stripe answered 404, or a DELETE's stub).
+
+    An object not mirrored yet gets a tombstone row all the same: without it, an older state delivered
+    later (its `created` event, say) would create the object live.
+    """
     spec = MIRRORS[model]
     with transaction.atomic(savepoint=False):
         row = _locked_row(model, object_id)
-        if row is None or row.deleted:
+        if row is None:
+            stub = {"id": object_id, "object": spec.object_name, "deleted": True}
+            if insert_ignore(model(id=object_id, synced_at=when, **columns_for(spec, stub, True))):
+                return Outcome.CREATED
+            row = _locked_row(model, object_id)  # another worker inserted it first
+        if row.deleted:
             return Outcome.UNCHANGED
         return _write(spec, row, {"deleted": True}, None, max(when, row.synced_at or when))
 

@@ -6,6 +6,7 @@ import pytest
 
 from django_stripe.client import get_client
 from django_stripe.models import ActiveEntitlement, Customer, Invoice, Product, Subscription, SubscriptionItem
+from django_stripe.payments.mirror import remember
 from django_stripe.signals import customer_subscriptions_changed
 from django_stripe.sync.sql import insert_ignore
 from django_stripe.sync.upsert import (
@@ -13,6 +14,7 @@ from django_stripe.sync.upsert import (
     replace_entitlements,
     replace_entitlements_from_stripe,
     upsert,
+    upsert_from_stripe,
 )
 from django_stripe.testing.factories import (
     ActiveEntitlementPayloadFactory,
@@ -229,6 +231,41 @@ def test_items_of_a_cut_subscription_gone_at_stripe_are_kept_as_they_are(stripe_
         "si_unknown",
         subscription["items"]["data"][0]["id"],
     }
+
+
+def test_a_delete_answered_with_a_stub_only_sets_the_tombstone(stripe_fake):
+    client = get_client().v1
+    customer = client.customers.create({"email": "leaving@example.com", "name": "Leaving"})
+    upsert(Customer, customer.to_dict(for_json=True), at(10))
+
+    remember(client.customers.delete(customer.id))  # Stripe answers {id, object, deleted: true}
+
+    row = Customer.objects.get()
+    assert row.deleted
+    assert (row.email, row.name, row.stripe_data["email"]) == ("leaving@example.com", "Leaving", "leaving@example.com")
+
+
+def test_a_stub_tombstone_of_an_object_never_mirrored_is_filled_in_by_its_deleted_event(stripe_fake):
+    stub = {"id": "cus_stub", "object": "customer", "deleted": True}
+    assert upsert(Customer, stub, at(10), deleted=True, fresh=True) is Outcome.CREATED
+    full = CustomerPayloadFactory(id="cus_stub", email="gone@example.com")
+
+    assert upsert(Customer, full, at(9), deleted=True) is Outcome.UPDATED
+
+    row = Customer.objects.get()
+    assert (row.deleted, row.email, row.synced_at) == (True, "gone@example.com", at(10))
+    assert upsert(Customer, {**full, "email": "late@example.com"}, at(11)) is Outcome.STALE
+
+
+def test_an_object_missing_at_stripe_and_not_mirrored_yet_leaves_a_tombstone(stripe_fake):
+    assert upsert_from_stripe(Subscription, "sub_never_seen", at(10)) is Outcome.CREATED
+
+    late = SubscriptionPayloadFactory(id="sub_never_seen", status="active")
+    assert upsert(Subscription, late, at(5)) is Outcome.UPDATED  # fills the empty tombstone in, still deleted
+    row = Subscription.objects.get()
+    assert row.deleted and row.status == "active"
+    assert not Subscription.objects.live().exists()
+    assert not SubscriptionItem.objects.live().exists()
 
 
 def test_a_tie_is_settled_through_rate_limits_and_server_errors(stripe_fake, settings):
