@@ -4,12 +4,15 @@ interruption without fetching earlier pages again, rate limits and server errors
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 import pytest
 
 from django_stripe import models
 from django_stripe.sync.backfill import OBJECT_TYPES, backfill, backfill_type
 from django_stripe.sync.paging import PAGE_SIZE
+from django_stripe.sync.upsert import upsert
+from django_stripe.testing.factories import CustomerPayloadFactory, SubscriptionPayloadFactory
 
 from .seeding import assert_mirrors, call, fake_objects, seed
 
@@ -167,3 +170,20 @@ def test_restart_starts_a_new_pass(stripe_fake):
 
     assert result.resumed_after == "" and result.fetched == 250
     assert models.Customer.objects.count() == 250
+
+
+def test_a_pass_leaves_objects_on_a_test_clock_alone(stripe_fake):
+    seed(stripe_fake, products=1, customers=3, subscribers=1)
+    long_ago = datetime(2026, 1, 1, tzinfo=UTC)
+    # Stripe lists these only when asked for their clock: the pass cannot see them.
+    upsert(models.Customer, CustomerPayloadFactory(id="cus_clock", test_clock="clock_1"), long_ago)
+    upsert(models.Subscription, SubscriptionPayloadFactory(id="sub_clock", test_clock="clock_1"), long_ago)
+    # And one that Stripe really no longer has.
+    upsert(models.Customer, CustomerPayloadFactory(id="cus_gone", test_clock=None), long_ago)
+
+    results = {result.name: result for result in backfill(["customers", "subscriptions"])}
+
+    assert (results["customers"].tombstoned, results["subscriptions"].tombstoned) == (1, 0)
+    assert models.Customer.objects.get(pk="cus_gone").deleted
+    assert not models.Customer.objects.get(pk="cus_clock").deleted
+    assert not models.Subscription.objects.get(pk="sub_clock").deleted
