@@ -3,34 +3,34 @@
 `process_webhook_event` acknowledges late (a worker killed mid-event leaves the message to be delivered
 again) and retries failures with exponential backoff. `sweep_webhook_events`, run periodically by
 celery beat, re-enqueues events that were stored but never got processed (broker down at the time,
-worker killed): a stored event is never lost.
+worker killed) and failed events whose retry never came (it could not be published, or Celery ran
+eagerly): a stored event is never lost.
 """
 
 from __future__ import annotations
 
 import logging
-import random
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
+from itertools import islice
 
 from celery import shared_task
+from django.db import DatabaseError
 from django.db.models import Q
 from django.utils import timezone
 
 from .models import WebhookEvent
-from .webhooks.processing import process_event
+from .webhooks.processing import MAX_ATTEMPTS, MAX_RETRIES, process_event, retry_delay
 
 logger = logging.getLogger(__name__)
 
-MAX_RETRIES = 8
 # A failed publish is retried briefly, then given up: the request must answer Stripe fast, and the
 # sweeper will enqueue the stored event later.
 PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
-
-
-def retry_delay(retries: int) -> int:
-    """Seconds before retry number `retries + 1`: 10 s, 20 s, 40 s... capped at 1 hour, with jitter."""
-    base = min(10 * 2**retries, 3600)
-    return base + random.randint(0, base // 4)
+# An event the sweeper sent is given this many times its waiting time to be consumed before it is sent
+# again: a backlog the workers are still draining is not sent a second time at every sweep.
+RESEND_FACTOR = 10
+MARK_BATCH = 1000
 
 
 @shared_task(
@@ -60,32 +60,80 @@ def process_webhook_event(self, event_id: str) -> str:
 def enqueue_event(event_id: str) -> bool:
     """Send the event to the workers (or process it now when Celery is eager). Never raises.
 
-    Returns False when the broker could not be reached: the event stays pending for the sweeper.
+    Returns False when the broker could not be reached: the event is left to the sweeper.
     """
     try:
         process_webhook_event.apply_async((event_id,), retry=True, retry_policy=PUBLISH_RETRY_POLICY)
     except Exception as error:  # the broker's errors vary with the transport (kombu, redis, socket)
         logger.warning("Stripe event %s stored but not enqueued (%s): the sweeper will retry", event_id, error)
+        _unmark(event_id)
         return False
     return True
 
 
-def unfinished_events(older_than: timedelta):
-    """Events received more than `older_than` ago and still waiting to be applied."""
-    waiting = Q(status=WebhookEvent.Status.PENDING) | Q(status=WebhookEvent.Status.PROCESSING)
-    return WebhookEvent.objects.filter(waiting, received_at__lt=timezone.now() - older_than)
+def _unmark(event_id: str) -> None:
+    """Nothing of the event is in the queue: let the next sweep send it, not one `RESEND_FACTOR` later.
+    (The endpoint marks an event sent when it stores it, to spare the request an UPDATE.)"""
+    try:
+        WebhookEvent.objects.filter(pk=event_id).update(enqueued_at=None)
+    except DatabaseError as error:
+        logger.warning("Stripe event %s: could not clear enqueued_at (%s)", event_id, error)
+
+
+def enqueue_events(event_ids: Iterable[str]) -> int:
+    """Send events to the workers in the given order, marking when; returns how many were sent.
+
+    Each batch is marked before it is sent: marked after, the UPDATE's row locks could make a worker that
+    already has one of the events skip it (SKIP LOCKED, as for a duplicate) and drop its message. Stops at
+    the first event the broker refuses: it is down, and the rest is left to the sweeper, unmarked.
+    """
+    sent = 0
+    for batch in _batches(event_ids, MARK_BATCH):
+        WebhookEvent.objects.filter(pk__in=batch).update(enqueued_at=timezone.now())
+        for index, event_id in enumerate(batch):
+            if not enqueue_event(event_id):  # which unmarks this one
+                WebhookEvent.objects.filter(pk__in=batch[index + 1 :]).update(enqueued_at=None)
+                return sent
+            sent += 1
+    return sent
+
+
+def _batches(items: Iterable[str], size: int) -> Iterator[list[str]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def due_events(older_than: timedelta, resend_after: timedelta):
+    """Events the workers should have had by now, unless sent to them within `resend_after`:
+
+    * pending ones received more than `older_than` ago (the broker was down, a worker died mid-event);
+    * failed ones with attempts left, due again more than `older_than` ago: their retry could not be
+      published (a broker blip while retrying), or Celery ran eagerly, which never retries.
+    """
+    now = timezone.now()
+    Status = WebhookEvent.Status
+    waiting = Q(status__in=[Status.PENDING, Status.PROCESSING], received_at__lt=now - older_than)
+    retry_due = Q(status=Status.FAILED, attempts__lt=MAX_ATTEMPTS, next_attempt_at__lt=now - older_than)
+    not_just_sent = Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - resend_after)
+    return WebhookEvent.objects.filter(waiting | retry_due).filter(not_just_sent)
 
 
 @shared_task(name="django_stripe.sweep_webhook_events")
-def sweep_webhook_events(older_than_seconds: int = 60, limit: int = 1000) -> int:
-    """Re-enqueue events left pending; returns how many were sent. Processing stays idempotent, so an
-    event that is merely slow in the queue is at worst skipped by the second worker."""
-    event_ids = list(
-        unfinished_events(timedelta(seconds=older_than_seconds))
-        .order_by("created")
-        .values_list("id", flat=True)[:limit]
-    )
-    sent = sum(enqueue_event(event_id) for event_id in event_ids)
+def sweep_webhook_events(
+    older_than_seconds: int = 60, limit: int = 1000, resend_after_seconds: int | None = None
+) -> int:
+    """Re-enqueue events left pending, and failed ones whose retry is overdue; returns how many were sent.
+
+    An event sent within `resend_after_seconds` (default: `RESEND_FACTOR` times `older_than_seconds`) is
+    left alone: it is probably waiting in a busy queue. Processing stays idempotent, so an event that was
+    merely slow in the queue is at worst skipped by the second worker.
+    """
+    if resend_after_seconds is None:
+        resend_after_seconds = RESEND_FACTOR * older_than_seconds
+    due = due_events(timedelta(seconds=older_than_seconds), timedelta(seconds=resend_after_seconds))
+    event_ids = list(due.order_by("created").values_list("id", flat=True)[:limit])
+    sent = enqueue_events(event_ids)
     if event_ids:
         logger.info("Stripe webhook sweeper: %d of %d unfinished events enqueued", sent, len(event_ids))
     return sent

@@ -27,6 +27,10 @@ class WebhookEvent(models.Model):
     traceback = models.TextField(blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a failed event is due again (none once its attempts are spent)."
+    )
+    enqueued_at = models.DateTimeField(null=True, blank=True, help_text="When the event was last sent to the workers.")
 
     class Meta:
         db_table = "django_stripe_webhook_event"

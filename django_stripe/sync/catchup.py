@@ -63,7 +63,7 @@ def catch_up(
     """Store and enqueue every event created since `since` (default: the mark of the last run, minus the
     overlap) that is not stored yet."""
     # The webhook module imports the tasks, which import this one.
-    from ..tasks import enqueue_event
+    from ..tasks import enqueue_events
     from ..webhooks.views import store_event
 
     cursor, _ = models.SyncCursor.objects.get_or_create(object_type=EVENTS_CURSOR)
@@ -86,8 +86,7 @@ def catch_up(
         result.seconds = time.monotonic() - result.started
         if progress:
             progress(result)
-    for event_id in stored_since(run_started):
-        enqueue_event(event_id)
+    enqueue_events(stored_since(run_started))
     _advance(cursor, newest, result.stored)
     result.seconds = time.monotonic() - result.started
     return result

@@ -3,12 +3,17 @@
 The event row is locked with SKIP LOCKED for the whole transaction, so two workers handed the same event
 (a redelivery, the sweeper) never apply it at once: the second one skips. If the worker dies, PostgreSQL
 rolls back and releases the lock; the event is still pending and the sweeper enqueues it again.
+
+A failure records when the event is due again (`next_attempt_at`, on the backoff schedule below): the
+task's own retry comes by then, and the sweeper sends it again if that retry never happened.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import traceback
+from datetime import timedelta
 from functools import partial
 
 from django.db import transaction
@@ -26,6 +31,29 @@ Status = WebhookEvent.Status
 DONE = (Status.PROCESSED, Status.IGNORED)
 SKIPPED = "skipped"
 MAX_ERROR_CHARS = 2000
+
+MAX_RETRIES = 8
+MAX_ATTEMPTS = MAX_RETRIES + 1
+"""How many times an event is tried without anyone asking (the first try and its retries)."""
+
+
+def retry_delay(retries: int) -> int:
+    """Seconds before retry number `retries + 1`: 10 s, 20 s, 40 s... capped at 1 hour, with jitter."""
+    base = _base_delay(retries)
+    return base + random.randint(0, base // 4)
+
+
+def due_again_after(attempts: int) -> timedelta | None:
+    """How long after its `attempts`-th failed try an event is due again: the longest `retry_delay` of that
+    retry, so the task's own retry always comes first. None once the attempts are spent."""
+    if attempts >= MAX_ATTEMPTS:
+        return None
+    base = _base_delay(max(attempts - 1, 0))
+    return timedelta(seconds=base + base // 4)
+
+
+def _base_delay(retries: int) -> int:
+    return min(10 * 2**retries, 3600)
 
 
 def process_event(event_id: str, *, force: bool = False) -> str:
@@ -59,7 +87,7 @@ def _apply(event: WebhookEvent) -> str:
 def _mark(event: WebhookEvent, status: str) -> None:
     now = timezone.now()
     WebhookEvent.objects.filter(pk=event.pk).update(
-        status=status, attempts=F("attempts") + 1, error="", traceback="", processed_at=now
+        status=status, attempts=F("attempts") + 1, error="", traceback="", processed_at=now, next_attempt_at=None
     )
     event.status, event.attempts, event.processed_at = status, event.attempts + 1, now
     event.error = event.traceback = ""
@@ -72,9 +100,13 @@ def _mark(event: WebhookEvent, status: str) -> None:
 def _record_failure(event_id: str, error: Exception) -> None:
     """Keep the error and traceback on the event (in a new transaction: the failed one rolled back)."""
     logger.warning("Stripe event %s failed: %s", event_id, error.__class__.__name__, exc_info=True)
-    WebhookEvent.objects.filter(pk=event_id).update(
+    event = WebhookEvent.objects.filter(pk=event_id)
+    attempts = (event.values_list("attempts", flat=True).first() or 0) + 1
+    wait = due_again_after(attempts)
+    event.update(
         status=Status.FAILED,
         attempts=F("attempts") + 1,
         error=f"{error.__class__.__name__}: {error}"[:MAX_ERROR_CHARS],
         traceback=traceback.format_exc(),
+        next_attempt_at=timezone.now() + wait if wait is not None else None,
     )

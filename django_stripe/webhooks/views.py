@@ -16,6 +16,7 @@ from typing import Any
 import stripe
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseServerError
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -143,6 +144,8 @@ def store_event(payload: dict[str, Any], *, enqueue: bool = True) -> bool:
         livemode=bool(payload.get("livemode")),
         created=datetime.fromtimestamp(payload["created"], tz=UTC),
         payload=payload,
+        # Marked as sent with the insert (no UPDATE in the request); enqueue_event clears it if the broker refuses.
+        enqueued_at=timezone.now() if enqueue else None,
     )
     with transaction.atomic():
         created = insert_ignore(event)

@@ -1,0 +1,92 @@
+"""The sweeper: events left pending, and failed events whose retry never came (it could not be published,
+or Celery ran eagerly), are sent again once due; an event sent recently is not sent again at every sweep."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from django_stripe.models import Customer, WebhookEvent
+from django_stripe.tasks import RESEND_FACTOR, sweep_webhook_events
+from django_stripe.testing.factories import CustomerPayloadFactory
+from django_stripe.webhooks import webhook_handler
+from django_stripe.webhooks.processing import MAX_ATTEMPTS, process_event
+from django_stripe.webhooks.registry import unregister
+from django_stripe.webhooks.views import store_event
+
+from .conftest import event
+from .events import stored
+
+pytestmark = pytest.mark.django_db
+
+
+def ago(seconds: float):
+    return timezone.now() - timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def failing_once():
+    """A project handler for customer.created that raises the first time only."""
+    calls = []
+
+    @webhook_handler("customer.created")
+    def flaky(event):
+        calls.append(event.id)
+        if len(calls) == 1:
+            raise RuntimeError("downstream unavailable")
+
+    yield calls
+    unregister(flaky)
+
+
+def test_a_failed_event_is_retried_by_the_sweeper_once_its_backoff_has_elapsed(failing_once):
+    customer = CustomerPayloadFactory()
+    event = stored("customer.created", customer)
+    assert process_event(event.id) == "failed"  # eager Celery: the task never retries it
+    event.refresh_from_db()
+    assert timedelta(seconds=10) <= event.next_attempt_at - timezone.now() <= timedelta(seconds=13)
+
+    assert sweep_webhook_events(older_than_seconds=60) == 0  # not due yet
+
+    WebhookEvent.objects.filter(pk=event.pk).update(next_attempt_at=ago(61))  # its backoff, and a minute more
+    assert sweep_webhook_events(older_than_seconds=60) == 1
+    event.refresh_from_db()
+    assert (event.status, event.attempts, event.next_attempt_at) == ("processed", 2, None)
+    assert Customer.objects.filter(pk=customer["id"]).exists()
+
+
+def test_a_failed_event_whose_attempts_are_spent_is_left_for_a_replay(failing_once):
+    event = stored("customer.created", CustomerPayloadFactory())
+    WebhookEvent.objects.filter(pk=event.pk).update(attempts=MAX_ATTEMPTS - 1)
+
+    assert process_event(event.id) == "failed"
+
+    event.refresh_from_db()
+    assert (event.attempts, event.next_attempt_at) == (MAX_ATTEMPTS, None)
+    WebhookEvent.objects.filter(pk=event.pk).update(received_at=ago(3600))
+    assert sweep_webhook_events(older_than_seconds=0) == 0
+
+
+def test_an_event_sent_recently_is_not_sent_again_at_every_sweep():
+    event = stored("customer.created", CustomerPayloadFactory())
+    sent_a_sweep_ago = ago(60)
+    WebhookEvent.objects.filter(pk=event.pk).update(received_at=ago(120), enqueued_at=sent_a_sweep_ago)
+
+    assert sweep_webhook_events(older_than_seconds=60) == 0  # probably still in a busy queue
+
+    WebhookEvent.objects.filter(pk=event.pk).update(enqueued_at=ago(RESEND_FACTOR * 60 + 1))
+    assert sweep_webhook_events(older_than_seconds=60) == 1
+    event.refresh_from_db()
+    assert event.status == "processed"
+    assert event.enqueued_at > sent_a_sweep_ago
+
+
+def test_the_endpoint_marks_an_event_sent_when_it_stores_it():
+    before = timezone.now()
+    delivered = event("customer.created", CustomerPayloadFactory())
+    listed = event("customer.created", CustomerPayloadFactory())  # the catch-up sends its events later
+
+    assert store_event(delivered) and store_event(listed, enqueue=False)
+
+    assert WebhookEvent.objects.get(pk=delivered["id"]).enqueued_at >= before
+    assert WebhookEvent.objects.get(pk=listed["id"]).enqueued_at is None
