@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import random
 import traceback
+from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
 
@@ -56,11 +57,13 @@ def _base_delay(retries: int) -> int:
     return min(10 * 2**retries, 3600)
 
 
-def process_event(event_id: str, *, force: bool = False) -> str:
+def process_event(event_id: str, *, force: bool = False, fatal: Callable[[Exception], bool] | None = None) -> str:
     """Apply the stored event `event_id`; returns its new status, or "skipped".
 
     An event already processed or ignored is left alone unless `force` (a deliberate replay; the guarded
     upsert makes re-applying an old state harmless). Skipped: unknown id, or another worker holds it.
+    An error for which `fatal` is true (a bad key: every event would fail alike) is raised to the caller
+    instead of being recorded: the event is left as it was, no attempt counted.
     """
     try:
         with transaction.atomic():
@@ -72,6 +75,8 @@ def process_event(event_id: str, *, force: bool = False) -> str:
             status = _apply(event)
             _mark(event, status)
     except Exception as error:
+        if fatal is not None and fatal(error):
+            raise
         _record_failure(event_id, error)
         return Status.FAILED
     return status

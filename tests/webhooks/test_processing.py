@@ -294,3 +294,37 @@ def entitlement_summary(customer_id: str, entitlements: list[dict], has_more: bo
         "entitlements": {"object": "list", "data": entitlements, "has_more": has_more},
         "livemode": False,
     }
+
+
+def needs_a_fetch():
+    """An event whose processing reads from Stripe: a checkout session naming its subscription by id."""
+    session = {"id": "cs_fetch", "object": "checkout.session", "customer": None, "subscription": "sub_elsewhere"}
+    return stored("checkout.session.completed", session)
+
+
+UNREACHABLE = {"STRIPE_HTTP_CLIENT": None, "STRIPE_API_BASE": "http://127.0.0.1:9", "STRIPE_MAX_NETWORK_RETRIES": 0}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"STRIPE_SECRET_KEY": "sk_bad_key"}, "^Stripe refused the API key"),
+        (UNREACHABLE, "^Stripe is unreachable at http://127.0.0.1:9"),  # the discard port: nothing listens
+        ({"STRIPE_SECRET_KEY": ""}, "^STRIPE_SECRET_KEY is not set"),
+    ],
+    ids=["bad-key", "unreachable", "no-key"],
+)
+def test_replaying_with_a_bad_key_or_no_stripe_stops_with_one_line_and_spends_no_attempt(
+    stripe_fake, settings, overrides, message
+):
+    first, second = needs_a_fetch(), stored("customer.created", CustomerPayloadFactory(), created=1_767_225_601)
+    for name, value in overrides.items():
+        setattr(settings, name, value)
+
+    with pytest.raises(CommandError, match=message) as error:
+        call_command("stripe_process_events")
+
+    assert "\n" not in str(error.value)
+    statuses = dict(WebhookEvent.objects.values_list("id", "status"))
+    assert statuses == {first.id: "pending", second.id: "pending"}  # stopped at the first: nothing recorded
+    assert set(WebhookEvent.objects.values_list("attempts", "error")) == {(0, "")}

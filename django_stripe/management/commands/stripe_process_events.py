@@ -6,7 +6,9 @@
     stripe_process_events --type 'invoice.*' --since 2026-01-01
 
 Events are applied oldest first. Re-applying an event already processed is harmless: the guarded upsert
-ignores a state older than the mirror's.
+ignores a state older than the mirror's. A key Stripe refuses or an unreachable Stripe stops the run at
+once with the one-line error `stripe_sync` gives, leaving the event as it was: every other one would
+fail alike, and none should spend an attempt on it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from ...models import WebhookEvent
 from ...webhooks.processing import process_event
+from .stripe_sync import fatal_error
 
 Status = WebhookEvent.Status
 
@@ -53,6 +56,11 @@ def select_events(
     return events
 
 
+def is_fatal(error: Exception) -> bool:
+    """Errors that no event would escape either (a bad key, Stripe unreachable, no key configured)."""
+    return fatal_error(error) is not None
+
+
 class Command(BaseCommand):
     help = "Apply stored Stripe webhook events again (all unfinished ones, the failed ones, or a selection)."
 
@@ -75,7 +83,10 @@ class Command(BaseCommand):
         for event_id, event_type in events.values_list("id", "type").iterator():
             if type_pattern and not fnmatchcase(event_type, type_pattern):
                 continue
-            status = process_event(event_id, force=force)
+            try:
+                status = process_event(event_id, force=force, fatal=is_fatal)
+            except Exception as error:  # only what is_fatal picked: the others are recorded on the event
+                raise CommandError(fatal_error(error)) from None
             counts[status] = counts.get(status, 0) + 1
             if verbosity >= 2:
                 self.stdout.write(f"{event_id} {event_type}: {status}")
