@@ -10,6 +10,7 @@ import stripe
 from .. import signals
 from ..client import get_client
 from ..conf import stripe_settings
+from ..webhooks.linking import CHECKOUT_USER_KEY
 from .catalog import retrieve_price
 from .customers import add_stripe_customer_if_not_existing, refuse_owner_override
 
@@ -32,6 +33,8 @@ def create_checkout(user: Any, method: Callable[..., stripe.checkout.Session] | 
         **kwargs,
         "customer": user.stripe_customer_id,
         "client_reference_id": str(user.pk),
+        # What the webhook links the session's customer to the user by: a buyer can set client_reference_id.
+        "metadata": {**(kwargs.get("metadata") or {}), CHECKOUT_USER_KEY: str(user.pk)},
     }
     session = method(**params) if method else get_client().v1.checkout.sessions.create(params=params)
     signals.checkout_created.send(sender=user.__class__, user=user, session=session)

@@ -8,12 +8,7 @@ entitlement summary) cost a fetch from Stripe.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
-
-from django.contrib.auth import get_user_model
-from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.db.models import Exists, Q
 
 from ..models import PaymentMethod, Subscription, WebhookEvent
 from ..sync.mappers import ref_id
@@ -24,9 +19,8 @@ from ..sync.upsert import (
     upsert,
     upsert_from_stripe,
 )
+from .linking import link_checkout_customer
 from .registry import webhook_handler
-
-logger = logging.getLogger(__name__)
 
 
 def event_object(event: WebhookEvent) -> dict[str, Any]:
@@ -55,11 +49,10 @@ def sync_event_object(event: WebhookEvent) -> None:
 
 @webhook_handler("checkout.session.completed")
 def checkout_completed(event: WebhookEvent) -> None:
-    """Link the customer to the user who checked out, and mirror the subscription it started."""
+    """Link the customer to the user who checked out (when the session is vouched for: see linking.py), and
+    mirror the subscription it started."""
     session = event_object(event)
-    customer_id = ref_id(session.get("customer"))
-    if customer_id and session.get("client_reference_id"):
-        link_customer_to_user(session["client_reference_id"], customer_id)
+    link_checkout_customer(session)
     mirror_reference(Subscription, session.get("subscription"), event)
 
 
@@ -80,29 +73,6 @@ def entitlements_updated(event: WebhookEvent) -> None:
         replace_entitlements_from_stripe(customer_id, not_before=event.created)
     else:
         replace_entitlements(customer_id, entitlements.get("data") or [], event.created)
-
-
-def link_customer_to_user(user_pk: Any, customer_id: str) -> bool:
-    """Set the user's `stripe_customer_id` unless they already have one or another user holds this one.
-
-    One conditional UPDATE, so two deliveries racing cannot link twice. Returns whether it linked.
-    """
-    user_model = get_user_model()
-    try:
-        user_model._meta.get_field("stripe_customer_id")
-        pk = user_model._meta.pk.to_python(user_pk)
-    except FieldDoesNotExist:
-        logger.warning("%s has no stripe_customer_id column: checkout not linked", user_model.__name__)
-        return False
-    except ValidationError:
-        return False  # not a user id of ours: nothing to link
-    taken = user_model.objects.filter(stripe_customer_id=customer_id)
-    linked = (
-        user_model.objects.filter(Q(stripe_customer_id__isnull=True) | Q(stripe_customer_id=""), pk=pk)
-        .filter(~Exists(taken))
-        .update(stripe_customer_id=customer_id)
-    )
-    return linked == 1
 
 
 def mirror_reference(model: type, reference: Any, event: WebhookEvent) -> None:

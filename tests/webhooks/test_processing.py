@@ -28,6 +28,7 @@ from django_stripe.testing.factories import (
     SubscriptionPayloadFactory,
 )
 from django_stripe.webhooks import webhook_handler
+from django_stripe.webhooks.linking import CHECKOUT_USER_KEY
 from django_stripe.webhooks.processing import process_event
 from django_stripe.webhooks.registry import unregister
 
@@ -188,6 +189,7 @@ def test_checkout_completed_links_the_customer_to_a_user_without_one():
         "object": "checkout.session",
         "customer": "cus_new",
         "client_reference_id": str(buyer.pk),
+        "metadata": {CHECKOUT_USER_KEY: str(buyer.pk)},  # made by payments.create_checkout
         "subscription": subscription,
     }
     assert process_event(stored("checkout.session.completed", session).id) == "processed"
@@ -197,7 +199,7 @@ def test_checkout_completed_links_the_customer_to_a_user_without_one():
 
     # A user who has a customer keeps it; an id that is not a user is ignored.
     for n, reference in enumerate((str(other.pk), "not-a-pk", "999999")):
-        again = {**session, "client_reference_id": reference}
+        again = {**session, "client_reference_id": reference, "metadata": {CHECKOUT_USER_KEY: reference}}
         process_event(stored("checkout.session.completed", again, event_id=f"evt_checkout_{n}").id)
     other.refresh_from_db()
     assert other.stripe_customer_id == "cus_already"
