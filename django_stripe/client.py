@@ -54,9 +54,15 @@ def _build_client(
     )
 
 
+_identified_as: dict[str, str | None] | None = None
+
+
 def _identify(app_data: dict[str, str] | str | None) -> None:
-    """Tell Stripe which plugin makes the requests (a name, or a dict of name, url, version, partner_id)."""
+    """Tell Stripe which plugin makes the requests (a name, or a dict of name, url, version, partner_id),
+    unless the project set the SDK's app info itself: that one is left alone."""
+    global _identified_as
     given = {"name": app_data} if isinstance(app_data, str) else dict(app_data or {})
     wanted = {key: given.get(key) for key in ("name", "partner_id", "url", "version")}
-    if wanted["name"] and stripe.app_info != wanted:
+    if wanted["name"] and stripe.app_info in (None, _identified_as) and stripe.app_info != wanted:
         stripe.set_app_info(**wanted)
+        _identified_as = stripe.app_info

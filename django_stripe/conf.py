@@ -54,6 +54,14 @@ FROM_ENVIRONMENT = frozenset({"STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "ST
 FALSE_WORDS = frozenset({"", "false", "0", "no", "off"})
 
 
+def as_bool(value: Any) -> bool:
+    """A boolean setting, also when given as a string: "false", "0", "no", "off" and "" (any case, spaces
+    around ignored) are false, any other string is true; other values by their truth."""
+    if isinstance(value, str):
+        return value.strip().lower() not in FALSE_WORDS
+    return bool(value)
+
+
 class StripeSettings:
     """Attribute access to the settings above: `stripe_settings.STRIPE_CHECKOUT_TITLE`."""
 
@@ -65,15 +73,9 @@ class StripeSettings:
         value = getattr(settings, name, None)
         if value is None and name in FROM_ENVIRONMENT:
             value = os.environ.get(name) or None
-        return DEFAULTS[name] if value is None else value
-
-    def flag(self, name: str) -> bool:
-        """A boolean setting, also when given as a string: "false", "0", "no", "off" and "" (any case, spaces
-        around ignored) are false, any other string is true; other values by their truth."""
-        value = getattr(self, name)
-        if isinstance(value, str):
-            return value.strip().lower() not in FALSE_WORDS
-        return bool(value)
+        if value is None:
+            return DEFAULTS[name]
+        return as_bool(value) if isinstance(DEFAULTS[name], bool) else value
 
     @property
     def webhook_secrets(self) -> list[str]:

@@ -138,7 +138,7 @@ def is_test_key(publishable_key: str | None) -> bool:
 
 def show_test_cards(publishable_key: str | None) -> bool:
     """Test card hints: in dev mode, and never with a live key."""
-    return stripe_settings.flag("STRIPE_CHECKOUT_DEV_MODE") and is_test_key(publishable_key)
+    return stripe_settings.STRIPE_CHECKOUT_DEV_MODE and is_test_key(publishable_key)
 
 
 def default_country(request: HttpRequest) -> str:
@@ -210,7 +210,7 @@ class PortalMixin(LoginRequiredMixin):
 
     def portal_context(self) -> dict[str, Any]:
         publishable_key = stripe_settings.STRIPE_PUBLISHABLE_KEY
-        hide_postal_code = stripe_settings.flag("STRIPE_CREDIT_CARD_HIDE_POSTAL_CODE")
+        hide_postal_code = stripe_settings.STRIPE_CREDIT_CARD_HIDE_POSTAL_CODE
         urls = {
             "setupIntents": reverse("setup-intents"),
             "subscriptions": reverse("subscriptions"),

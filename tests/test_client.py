@@ -72,7 +72,8 @@ class RecordingStripe(BaseHTTPRequestHandler):
         ("plain-name", "plain-name"),
     ],
 )
-def test_stripe_app_data_names_the_plugin_in_every_request(app_data, user_agent):
+def test_stripe_app_data_names_the_plugin_in_every_request(app_data, user_agent, monkeypatch):
+    monkeypatch.setattr(stripe, "app_info", None)  # restored after the test: the SDK keeps it module-wide
     server = ThreadingHTTPServer(("127.0.0.1", 0), RecordingStripe)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     RecordingStripe.seen.clear()
@@ -86,3 +87,10 @@ def test_stripe_app_data_names_the_plugin_in_every_request(app_data, user_agent)
     (headers,) = RecordingStripe.seen
     assert headers["User-Agent"].endswith(" " + user_agent)
     assert json.loads(headers["X-Stripe-Client-User-Agent"])["application"]["name"] == user_agent.split("/")[0]
+
+
+def test_an_app_info_the_project_set_itself_is_left_alone(monkeypatch):
+    monkeypatch.setattr(stripe, "app_info", {"name": "theirs", "partner_id": None, "url": None, "version": None})
+    with override_settings(STRIPE_SECRET_KEY="sk_test_theirs", STRIPE_APP_DATA="ours"):
+        get_client()
+    assert stripe.app_info["name"] == "theirs"

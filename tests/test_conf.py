@@ -55,23 +55,18 @@ def test_unknown_setting_is_an_error():
 @pytest.mark.parametrize(
     "value", ["False", "false", "FALSE", "0", "no", "No", "off", "OFF", "", "  false  ", False, 0, None]
 )
-def test_flag_reads_false_words_as_false(value):
+def test_a_boolean_setting_reads_false_words_as_false(value):
     # None is "unset": the default of STRIPE_CREDIT_CARD_HIDE_POSTAL_CODE, which is False.
     with override_settings(STRIPE_CREDIT_CARD_HIDE_POSTAL_CODE=value):
-        assert stripe_settings.flag("STRIPE_CREDIT_CARD_HIDE_POSTAL_CODE") is False
+        assert stripe_settings.STRIPE_CREDIT_CARD_HIDE_POSTAL_CODE is False
 
 
 @pytest.mark.parametrize("value", ["True", "true", "1", "yes", "on", "Y", True, 1])
-def test_flag_reads_other_values_as_true(value):
+def test_a_boolean_setting_reads_other_values_as_true(value):
     with override_settings(STRIPE_CREDIT_CARD_HIDE_POSTAL_CODE=value):
-        assert stripe_settings.flag("STRIPE_CREDIT_CARD_HIDE_POSTAL_CODE") is True
+        assert stripe_settings.STRIPE_CREDIT_CARD_HIDE_POSTAL_CODE is True
 
 
-def test_flag_falls_back_to_the_default():
+def test_a_boolean_setting_falls_back_to_the_default():
     with override_settings(STRIPE_CHECKOUT_DEV_MODE=None):
-        assert stripe_settings.flag("STRIPE_CHECKOUT_DEV_MODE") is True
-
-
-def test_flag_of_an_unknown_setting_is_an_error():
-    with pytest.raises(AttributeError, match="STRIPE_TYPO"):
-        stripe_settings.flag("STRIPE_TYPO")
+        assert stripe_settings.STRIPE_CHECKOUT_DEV_MODE is True

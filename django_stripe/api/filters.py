@@ -26,9 +26,13 @@ class RepeatableCSVWidget(django_filters.widgets.CSVWidget):
 class CommaSeparatedField(django_filters.BaseInFilter, django_filters.CharFilter):
     """`?ids=a,b` or `?ids=a&ids=b`."""
 
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", RepeatableCSVWidget)
+        super().__init__(*args, **kwargs)
+
 
 class ProductFilter(django_filters.FilterSet):
-    ids = CommaSeparatedField(field_name="id", max_length=5000, widget=RepeatableCSVWidget)
+    ids = CommaSeparatedField(field_name="id", max_length=5000)
 
     class Meta:
         model = Product

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from .base import StripeObject, StripeQuerySet, stripe_relation
@@ -23,10 +24,11 @@ class Customer(StripeObject):
 
 class SubscriptionQuerySet(StripeQuerySet):
     def with_status(self, status: str | None = None) -> SubscriptionQuerySet:
-        """Stripe's rule for listing subscriptions: without a status, those not cancelled (a cancelled one
-        is a tombstone); `all`, every one; otherwise those of that status, cancelled ones included."""
+        """Stripe's rule for listing subscriptions: without a status, every one not cancelled (an expired
+        incomplete one included, though its row is a tombstone); `all`, every one; otherwise those of that
+        status, tombstones included."""
         if not status:
-            return self.live()
+            return self.exclude(status="canceled").filter(Q(deleted=False) | Q(status="incomplete_expired"))
         return self if status == "all" else self.filter(status=status)
 
 

@@ -42,7 +42,7 @@ def get_products(
     STRIPE_ALLOW_DEFAULT_PRODUCT_ONLY, asking for another product raises PermissionDenied (REST
     framework's when `rest`). Three queries, however many products.
     """
-    if stripe_settings.flag("STRIPE_ALLOW_DEFAULT_PRODUCT_ONLY"):
+    if stripe_settings.STRIPE_ALLOW_DEFAULT_PRODUCT_ONLY:
         for product_id in ids or []:
             _check_product_allowed(product_id, rest)
         ids = [stripe_settings.STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID]
@@ -67,7 +67,7 @@ def get_prices(
     user: Any, product: str | None = None, currency: str | None = None, rest: bool = False, **kwargs: Any
 ) -> list[dict[str, Any]]:
     """Active prices, optionally of one product and one currency, with subscription info."""
-    if stripe_settings.flag("STRIPE_ALLOW_DEFAULT_PRODUCT_ONLY"):
+    if stripe_settings.STRIPE_ALLOW_DEFAULT_PRODUCT_ONLY:
         _check_product_allowed(product, rest)
         product = stripe_settings.STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID
     filters = {**kwargs, **({"currency": currency.lower()} if currency else {})}  # Stripe's codes are lowercase
@@ -88,7 +88,7 @@ def retrieve_price(user: Any, obj_id: str, rest: bool = False) -> dict[str, Any]
 
 def _check_product_allowed(product_id: str | None, rest: bool) -> None:
     default = stripe_settings.STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID
-    if stripe_settings.flag("STRIPE_ALLOW_DEFAULT_PRODUCT_ONLY") and product_id and product_id != default:
+    if stripe_settings.STRIPE_ALLOW_DEFAULT_PRODUCT_ONLY and product_id and product_id != default:
         raise permission_denied(rest, f"Cannot access product {product_id}")
 
 

@@ -102,7 +102,7 @@ def sync_customer_details(sender, instance: Any, created: bool = False, **kwargs
     New users are left alone (their customer is created from them), and a Stripe outage never breaks the
     save: the push is logged and the next save tries again.
     """
-    if created or kwargs.get("raw") or not stripe_settings.flag("STRIPE_KEEP_CUSTOMER_DETAILS_UPDATED"):
+    if created or kwargs.get("raw") or not stripe_settings.STRIPE_KEEP_CUSTOMER_DETAILS_UPDATED:
         return
     update_fields = kwargs.get("update_fields")
     if update_fields is not None and not DETAIL_FIELDS & set(update_fields):

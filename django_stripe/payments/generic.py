@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import stripe
+from django.db.models import QuerySet
 
 from .. import signals
 from ..models import Customer, Invoice, PaymentMethod, StripeObject, Subscription
@@ -37,13 +38,12 @@ def list_customer_resource(user: Any, obj_cls: Any, **kwargs: Any) -> list[dict[
     customer_id = customer_id_of(user)
     if not customer_id:
         return []
-    limit = kwargs.pop("limit", None)
     if model is Subscription:
         rows = Subscription.objects.with_status(kwargs.pop("status", None))
     else:
         rows = model.objects.live()
-    rows = rows.filter(**_owner_filter(model, customer_id), **_list_filters(model, kwargs)).order_by("-created", "-id")
-    return [row.stripe_data for row in (rows[:limit] if limit else rows)]
+    rows = filter_like_stripe(rows.filter(**_owner_filter(model, customer_id)), **kwargs)
+    return [row.stripe_data for row in rows]
 
 
 def retrieve(user: Any, obj_cls: Any, obj_id: str) -> dict[str, Any]:
@@ -83,10 +83,26 @@ def model_for(obj_cls: Any) -> type[StripeObject]:
         raise TypeError(f"{obj_cls!r} is not a customer resource django-stripe mirrors") from None
 
 
-def _list_filters(model: type[StripeObject], fields: dict[str, Any]) -> dict[str, Any]:
-    """A field the mirror keeps as a column is filtered there (indexed); any other in the payload."""
-    columns = {field.name for field in model._meta.concrete_fields}
-    return {(name if name in columns else f"stripe_data__{name}"): value for name, value in fields.items()}
+def filter_like_stripe(rows: QuerySet, limit: int | None = None, **fields: Any) -> QuerySet:
+    """`rows` newest first, filtered like Stripe's list parameters: at most `limit`; a field the mirror
+    keeps as a column is filtered there (indexed), any other in the payload, a dict by its keys
+    (`card={"brand": "visa"}`)."""
+    columns = {field.name for field in rows.model._meta.concrete_fields}
+    filters = {}
+    for name, value in fields.items():
+        filters.update({name: value} if name in columns else _payload_lookups(f"stripe_data__{name}", value))
+    rows = rows.filter(**filters).order_by("-created", "-id")
+    return rows[:limit] if limit else rows
+
+
+def _payload_lookups(path: str, value: Any) -> dict[str, Any]:
+    """`stripe_data__card`, {"brand": "visa"} -> {"stripe_data__card__brand": "visa"}."""
+    if not isinstance(value, dict):
+        return {path: value}
+    lookups: dict[str, Any] = {}
+    for key, item in value.items():
+        lookups.update(_payload_lookups(f"{path}__{key}", item))
+    return lookups
 
 
 def _owner_filter(model: type[StripeObject], customer_id: str) -> dict[str, str]:

@@ -12,6 +12,7 @@ from ..conf import stripe_settings
 from ..models import Customer, PaymentMethod
 from .access import customer_id_of
 from .customers import modify_customer
+from .generic import filter_like_stripe
 from .mirror import owned, remember
 
 
@@ -24,9 +25,7 @@ def list_payment_methods(user: Any, types: list[str] | None = None, **kwargs: An
     customer_id = customer_id_of(user)
     if not customer_id:
         return []
-    limit = kwargs.pop("limit", None)
-    rows = _owned_methods(customer_id, types).filter(**_payload_filters(kwargs)).order_by("-created", "-id")
-    return _with_default_flag(customer_id, rows[:limit] if limit else rows)
+    return _with_default_flag(customer_id, filter_like_stripe(_owned_methods(customer_id, types), **kwargs))
 
 
 def retrieve_payment_method(user: Any, pm_id: str) -> stripe.PaymentMethod:
@@ -73,10 +72,6 @@ def modify_payment_method(user: Any, obj_id: str, set_as_default: bool = False, 
 def _owned_methods(customer_id: str, types: list[str] | None):
     types = list(types or stripe_settings.STRIPE_PAYMENT_METHOD_TYPES)
     return PaymentMethod.objects.live().filter(customer_id=customer_id, type__in=types)
-
-
-def _payload_filters(fields: dict[str, Any]) -> dict[str, Any]:
-    return {f"stripe_data__{name}": value for name, value in fields.items()}
 
 
 def _with_default_flag(customer_id: str, rows) -> list[stripe.PaymentMethod]:

@@ -48,8 +48,9 @@ def modify_subscription(
     if "payment_method" in kwargs:
         kwargs["default_payment_method"] = kwargs.pop("payment_method")
     for item in kwargs.get("items") or []:
-        if isinstance(item, dict) and item.get("price"):
-            retrieve_price(user, item["price"])
+        price = isinstance(item, dict) and (item.get("price") or item.get("plan"))  # `plan`: the older name
+        if price:
+            retrieve_price(user, price)
     payment_method = kwargs.get("default_payment_method")
     if payment_method:
         owned(user, PaymentMethod, payment_method)

@@ -6,7 +6,9 @@ none. The link is made only when the app vouches for the session:
 
 * sessions made by `django_stripe.payments.create_checkout` carry the user's pk in their metadata
   (`CHECKOUT_USER_KEY`), which only a holder of the secret key can set; or
-* the session's customer has the user's email address (compared case-insensitively).
+* the session's customer has the user's email address (compared case-insensitively). A buyer can type
+  anyone's address, but then the customer carries the user's own address: Stripe's receipts and its
+  customer-portal login go to the user, not to the buyer, so nothing of the user's reaches the buyer.
 
 Anything else is logged and left unlinked.
 """

@@ -71,6 +71,21 @@ def test_live_excludes_tombstones():
     assert list(models.Product.objects.live()) == [kept]
 
 
+def test_subscriptions_listed_by_stripes_status_rule():
+    def subscription(status):
+        deleted = status in models.billing.ENDED_STATUSES  # what the sync does with an ended subscription
+        return factories.SubscriptionFactory(payload__status=status, deleted=deleted).id
+
+    active, expired, cancelled = subscription("active"), subscription("incomplete_expired"), subscription("canceled")
+
+    def listed(status=None):
+        return set(models.Subscription.objects.with_status(status).values_list("id", flat=True))
+
+    assert listed() == {active, expired}
+    assert listed("all") == {active, expired, cancelled}
+    assert listed("canceled") == {cancelled}
+
+
 def test_stripe_customer_id_is_unique_and_optional():
     User = get_user_model()
     User.objects.create(username="a")

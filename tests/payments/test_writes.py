@@ -206,7 +206,8 @@ def test_payment_methods_as_stripe_objects_filtered_like_stripe_lists(synced_fak
     listed = payments.list_payment_methods(user)
     assert [(pm.id, pm.card.brand) for pm in listed] == [(second, "mastercard"), (first, "visa")]
     assert [pm.id for pm in payments.list_payment_methods(user, limit=1)] == [second]
-    assert [pm.id for pm in payments.list_payment_methods(user, card={"brand": "visa"})] == []
+    assert [pm.id for pm in payments.list_payment_methods(user, card={"brand": "visa"})] == [first]
+    assert [pm.id for pm in payments.list_payment_methods(user, card={"brand": "amex"})] == []
     assert payments.retrieve_payment_method(user, first).default is False
     payments.modify_payment_method(user, first, set_as_default=True)
     assert payments.retrieve_payment_method(user, first).default is True

@@ -9,7 +9,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from django_stripe.testing.demo import DEMO_PRODUCT_ID
+from tests.ports import free_ports
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "example_project" / "demo.py"
@@ -39,18 +39,6 @@ NOT_INHERITED = (
 )
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="finds the demo's children in /proc")
-
-
-def free_ports(count: int) -> list[int]:
-    """Ports nobody listens on, all different (each held until all are found)."""
-    probes = [socket.socket() for _ in range(count)]
-    try:
-        for probe in probes:
-            probe.bind(("127.0.0.1", 0))
-        return [probe.getsockname()[1] for probe in probes]
-    finally:
-        for probe in probes:
-            probe.close()
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):

@@ -11,7 +11,6 @@ import http.client
 import os
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -21,16 +20,12 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
+from tests.ports import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 CUSTOMERS = 3000
 KEY = "sk_test_process"
 REQUEST_LINE = re.compile(r'"GET (/v1/customers\S*) HTTP')
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

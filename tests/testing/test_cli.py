@@ -2,7 +2,6 @@
 control endpoints driving a standalone server's queued events and faults."""
 
 import json
-import socket
 import subprocess
 import sys
 import urllib.request
@@ -12,13 +11,9 @@ from urllib.parse import urlencode
 import pytest
 import stripe
 
+from tests.ports import free_port
+
 from .receivers import Receiver
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager

@@ -9,6 +9,7 @@ import pytest
 
 from django_stripe.testing.fake.params import parse_form
 from django_stripe.testing.fake.store import Store
+from tests import ports
 
 
 def test_parse_form():
@@ -53,11 +54,7 @@ def test_store_lists_an_owners_objects_without_a_scan():
 
 @pytest.fixture
 def free_port():
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return ports.free_port()
 
 
 def test_cli_serves_the_api(free_port):

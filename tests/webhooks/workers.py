@@ -14,6 +14,8 @@ from pathlib import Path
 
 from django.db import connection
 
+from tests.ports import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -91,12 +93,6 @@ class Worker(Subprocess):
         super().start()
         wait_for(lambda: self.output().count(" ready.") > ready_before, 60, f"worker ready\n{self.output()[-3000:]}")
         return self
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class WebServer(Subprocess):
