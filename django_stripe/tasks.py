@@ -38,6 +38,8 @@ MARK_BATCH = 1000
     name="django_stripe.process_webhook_event",
     acks_late=True,
     reject_on_worker_lost=True,
+    # A backstop only: retries go by the event's own attempts (below), which this chain may not have
+    # counted when the failure could not even be recorded.
     max_retries=MAX_RETRIES,
 )
 def process_webhook_event(self, event_id: str) -> str:
@@ -46,15 +48,32 @@ def process_webhook_event(self, event_id: str) -> str:
         status = process_event(event_id)
     except Exception as error:
         # The failure could not even be recorded: the database connection died mid-event (process_event keeps
-        # every other error on the event). Retry all the same: the sweeper only re-sends pending events, so an
-        # event already marked failed by an earlier attempt would otherwise wait for a manual replay.
+        # every other error on the event). Retry all the same, rather than leave the event to the sweeper.
         logger.warning("Stripe event %s: processing interrupted (%s), retrying", event_id, error.__class__.__name__)
         status = WebhookEvent.Status.FAILED
     # Eagerly (in the request) a retry would run at once, in a loop: the failure stays recorded instead,
-    # for `stripe_process_events --failed`.
-    if status == WebhookEvent.Status.FAILED and not self.request.is_eager and self.request.retries < MAX_RETRIES:
-        raise self.retry(countdown=retry_delay(self.request.retries))
+    # for the sweeper and `stripe_process_events --failed`.
+    if status == WebhookEvent.Status.FAILED and not self.request.is_eager:
+        countdown = retry_countdown(event_id, self.request.retries)
+        if countdown is not None:
+            raise self.retry(countdown=countdown)
     return status
+
+
+def retry_countdown(event_id: str, retries: int) -> int | None:
+    """Seconds before the failed event's next try, or None once its attempts are spent.
+
+    Counted by the event's attempts, as `next_attempt_at` and the sweeper count them, and not by this
+    message's `retries`: an event the sweeper sent again starts a new chain of messages, and would
+    otherwise be tried MAX_ATTEMPTS more times. `retries` only stands in while the database is away.
+    """
+    try:
+        attempts = WebhookEvent.objects.filter(pk=event_id).values_list("attempts", flat=True).first()
+    except DatabaseError:
+        attempts = retries + 1
+    if attempts is None or attempts >= MAX_ATTEMPTS:
+        return None
+    return retry_delay(max(attempts - 1, 0))
 
 
 def enqueue_event(event_id: str) -> bool:
@@ -113,7 +132,7 @@ def due_events(older_than: timedelta, resend_after: timedelta):
     """
     now = timezone.now()
     Status = WebhookEvent.Status
-    waiting = Q(status__in=[Status.PENDING, Status.PROCESSING], received_at__lt=now - older_than)
+    waiting = Q(status=Status.PENDING, received_at__lt=now - older_than)
     retry_due = Q(status=Status.FAILED, attempts__lt=MAX_ATTEMPTS, next_attempt_at__lt=now - older_than)
     not_just_sent = Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - resend_after)
     return WebhookEvent.objects.filter(waiting | retry_due).filter(not_just_sent)

@@ -10,6 +10,9 @@ class WebhookEvent(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending"
+        # Never set: an event being applied is locked in its transaction (SKIP LOCKED), so a status written
+        # then would be seen by no one, and a worker that dies leaves it pending. Kept so that the field's
+        # choices, and so the migrations, stay as they are.
         PROCESSING = "processing"
         PROCESSED = "processed"
         FAILED = "failed"

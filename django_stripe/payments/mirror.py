@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import stripe
-from django.utils import timezone
 
 from ..exceptions import StripeWrongCustomer
 from ..models import StripeObject
-from ..sync.fetch import response_time, sdk_service
+from ..sync.fetch import fetch_object, sdk_service
 from ..sync.mappers import as_payload
+from ..sync.stamps import stamp_of
 from ..sync.upsert import MODELS_BY_OBJECT, upsert
 from .access import customer_id_of
 
@@ -21,9 +21,9 @@ def remember(stripe_object: stripe.StripeObject | dict[str, Any]) -> dict[str, A
     model = MODELS_BY_OBJECT.get(payload.get("object"))
     if model is not None:
         response = getattr(stripe_object, "last_response", None)
-        # Stamped with Stripe's clock (the response's Date), in whole seconds like events are; `fresh` wins a
-        # same-second tie, and a later event of the same second is not mistaken for an older state.
-        fetched_at = response_time(response.headers if response else None) or timezone.now().replace(microsecond=0)
+        # The response's Date (Stripe's clock, whole seconds like events), not less the call's time as a fetch
+        # is (the caller timed nothing): a write is answered as it ends, and `fresh` wins a same-second tie.
+        fetched_at = stamp_of(response.headers if response else None)
         upsert(model, payload, fetched_at, deleted=bool(payload.get("deleted")), fresh=True)
     return payload
 
@@ -58,10 +58,11 @@ def _owner(row: StripeObject) -> str | None:
 
 
 def _fetch(model: type[StripeObject], obj_id: str) -> StripeObject | None:
-    try:
-        remember(service(model).retrieve(obj_id))
-    except stripe.InvalidRequestError as error:
-        if error.http_status == 404:
-            return None
-        raise
+    """Read an object not mirrored yet from Stripe, as the sync reads one (stamped when the request was sent,
+    backing off from 429 and 5xx), and mirror it. A 404 leaves no tombstone row (as `upsert_from_stripe`
+    would): the id comes from a user, who may have made it up."""
+    fetched = fetch_object(model.stripe_object_name, obj_id)
+    if fetched.payload is None:
+        return None
+    upsert(model, fetched.payload, fetched.stripe_time or stamp_of(None), fresh=True)
     return model.objects.filter(id=obj_id).first()

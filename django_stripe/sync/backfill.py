@@ -10,15 +10,17 @@ Payment methods and entitlements are listed per customer at Stripe; their pass w
 customers by id in batches (the cursor is the last customer done), never holding every id.
 
 **Deletions.** Where absence from a list means the object is gone (products, prices, customers,
-subscriptions listed with status=all), a completed pass tombstones the mirrored rows it did not see. The
-pass starts at the Stripe time of its first page (`pass_started_at`); every object the pass sees is
-stamped at least that (a later page whose own stamp came out earlier, Stripe's servers' clocks being a
-little apart, is raised to it), or kept with a newer stamp, or is already a tombstone; and any row written
-by a webhook during the pass is stamped with its event, which is no older than the pass either. So a live row
-still stamped before `pass_started_at` when the pass completes is one the pass never saw: Stripe no
-longer lists it. This holds across a resume, because `pass_started_at` is committed with the first page
-and kept until the pass completes. Only rows of the key's mode (test or live) are considered, and never
-objects on a test clock: Stripe leaves them out of its lists unless asked for that clock.
+subscriptions listed with status=all), a completed pass tombstones the mirrored rows it did not see. Each
+page's rows keep the page's own stamp (sync/stamps.py: never later than the state they hold), and the
+cursor's `pass_started_at` is the lowest stamp of any page of the pass: a later page may come out stamped
+earlier than the first (Stripe's servers' clocks being a little apart). So every object the pass sees is
+stamped at least `pass_started_at`, or kept with a newer stamp, or is already a tombstone; and any row
+written by a webhook during the pass is stamped with its event, which is no older than the pass either. A
+live row still stamped before `pass_started_at` when the pass completes is one the pass never saw: Stripe
+no longer lists it. This holds across a resume, because `pass_started_at` is committed with each page
+(lowered when the page's stamp is lower) and kept until the pass completes. Only rows of the key's mode
+(test or live) are considered, and never objects on a test clock: Stripe leaves them out of its lists
+unless asked for that clock.
 """
 
 from __future__ import annotations
@@ -178,7 +180,10 @@ def open_cursor(name: str, restart: bool) -> models.SyncCursor:
 
 
 def commit_page(cursor: models.SyncCursor, last_id: str, count: int, stamp: datetime, write: Callable[[], Any]) -> Any:
-    """`write()` and move the cursor past `last_id`, in one transaction, if nobody else moved it."""
+    """`write()` and move the cursor past `last_id`, in one transaction, if nobody else moved it.
+
+    `stamp` is the page's: the pass's start becomes the lowest page stamp, so that no row of the pass is
+    stamped before it (and tombstoned as unseen), however far apart Stripe's servers' clocks are."""
     with transaction.atomic():
         current = models.SyncCursor.objects.select_for_update().get(pk=cursor.pk)
         if (current.starting_after, current.pass_started_at) != (cursor.starting_after, cursor.pass_started_at):
@@ -186,7 +191,7 @@ def commit_page(cursor: models.SyncCursor, last_id: str, count: int, stamp: date
         outcome = write()
         cursor.starting_after = last_id or cursor.starting_after
         cursor.synced_count += count
-        cursor.pass_started_at = cursor.pass_started_at or stamp
+        cursor.pass_started_at = min(cursor.pass_started_at or stamp, stamp)
         cursor.save(update_fields=["starting_after", "synced_count", "pass_started_at", "updated_at"])
     return outcome
 
@@ -202,25 +207,15 @@ def complete_cursor(cursor: models.SyncCursor) -> None:
 
 def _run_list(object_type: ObjectType, cursor: models.SyncCursor, result: BackfillResult, progress: Progress) -> None:
     for page in _pages(object_type, cursor):
-        stamp = seen_stamp(page, cursor)
         counts = commit_page(
             cursor,
             page.last_id or "",
             len(page.data),
-            stamp,
-            lambda page=page, stamp=stamp: write_page(object_type.model, page.data, stamp),
+            page.stamp,
+            lambda page=page: write_page(object_type.model, page.data, page.stamp),
         )
         result.position += len(page.data)
         _account(result, counts, len(page.data), progress)
-
-
-def seen_stamp(page: Page, cursor: models.SyncCursor) -> datetime:
-    """The page's stamp, never below the pass's start. A later page can come out stamped earlier than the
-    first (another Stripe server's clock, a slow answer taken off): its rows would then look unseen by
-    the pass and be tombstoned. It was read after the pass started, so the start is a true stamp for it."""
-    if cursor.pass_started_at is None:
-        return page.stamp
-    return max(page.stamp, cursor.pass_started_at)
 
 
 def _pages(object_type: ObjectType, cursor: models.SyncCursor) -> Iterator[Page]:

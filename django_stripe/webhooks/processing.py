@@ -57,13 +57,14 @@ def _base_delay(retries: int) -> int:
     return min(10 * 2**retries, 3600)
 
 
-def process_event(event_id: str, *, force: bool = False, fatal: Callable[[Exception], bool] | None = None) -> str:
+def process_event(event_id: str, *, force: bool = False, fatal: Callable[[Exception], object] | None = None) -> str:
     """Apply the stored event `event_id`; returns its new status, or "skipped".
 
     An event already processed or ignored is left alone unless `force` (a deliberate replay; the guarded
     upsert makes re-applying an old state harmless). Skipped: unknown id, or another worker holds it.
-    An error for which `fatal` is true (a bad key: every event would fail alike) is raised to the caller
-    instead of being recorded: the event is left as it was, no attempt counted.
+    An error for which `fatal` answers something true (a bad key: every event would fail alike; a message
+    will do) is raised to the caller instead of being recorded: the event is left as it was, no attempt
+    counted. An error while recording a failure (the database) is raised too.
     """
     try:
         with transaction.atomic():

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.test.utils import CaptureQueriesContext
 
 from django_stripe.client import get_client
@@ -330,3 +330,45 @@ def test_replaying_with_a_bad_key_or_no_stripe_stops_with_one_line_and_spends_no
     statuses = dict(WebhookEvent.objects.values_list("id", "status"))
     assert statuses == {first.id: "pending", second.id: "pending"}  # stopped at the first: nothing recorded
     assert set(WebhookEvent.objects.values_list("attempts", "error")) == {(0, "")}
+
+
+def test_a_key_refused_one_resource_fails_only_the_events_that_need_it(stripe_fake):
+    first, second = needs_a_fetch(), stored("customer.created", CustomerPayloadFactory(), created=1_767_225_601)
+    stripe_fake.fail_next(1, status=403)  # Stripe's answer to a restricted key without this resource
+
+    with pytest.raises(CommandError, match=r"^1 event\(s\) failed"):
+        call_command("stripe_process_events")
+
+    first.refresh_from_db()
+    assert (first.status, first.attempts) == ("failed", 1)
+    assert first.error.startswith("PermissionError: ")
+    assert WebhookEvent.objects.get(pk=second.pk).status == "processed"  # the run went on
+
+
+# A trigger refusing to mark an event failed: the database failing just as a failure is recorded.
+REFUSE_FAILED_STATUS = {
+    "sqlite": [
+        "CREATE TRIGGER refuse_failed_status BEFORE UPDATE ON django_stripe_webhook_event "
+        "WHEN NEW.status = 'failed' BEGIN SELECT RAISE(ABORT, 'failure not recorded'); END",
+    ],
+    "postgresql": [
+        "CREATE FUNCTION refuse_failed_status() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'failure not recorded'; END $$",
+        "CREATE TRIGGER refuse_failed_status BEFORE UPDATE ON django_stripe_webhook_event "
+        "FOR EACH ROW WHEN (NEW.status = 'failed') EXECUTE FUNCTION refuse_failed_status()",
+    ],
+}
+
+
+def test_an_error_recording_a_failure_comes_out_of_the_replay_as_itself(handler):
+    @handler("customer.created")
+    def broken(event):
+        raise RuntimeError("downstream unavailable")
+
+    stored("customer.created", CustomerPayloadFactory())
+    with connection.cursor() as cursor:  # dropped with the test's transaction
+        for statement in REFUSE_FAILED_STATUS[connection.vendor]:
+            cursor.execute(statement)
+
+    with pytest.raises(DatabaseError, match="failure not recorded"):
+        call_command("stripe_process_events")

@@ -4,10 +4,11 @@ or Celery ran eagerly), are sent again once due; an event sent recently is not s
 from datetime import timedelta
 
 import pytest
+from celery.exceptions import Retry
 from django.utils import timezone
 
 from django_stripe.models import Customer, WebhookEvent
-from django_stripe.tasks import RESEND_FACTOR, sweep_webhook_events
+from django_stripe.tasks import RESEND_FACTOR, process_webhook_event, sweep_webhook_events
 from django_stripe.testing.factories import CustomerPayloadFactory
 from django_stripe.webhooks import webhook_handler
 from django_stripe.webhooks.processing import MAX_ATTEMPTS, process_event
@@ -39,12 +40,29 @@ def failing_once():
     unregister(flaky)
 
 
+@pytest.fixture
+def always_failing():
+    """A project handler for customer.created that always raises."""
+    calls = []
+
+    @webhook_handler("customer.created")
+    def broken(event):
+        calls.append(event.id)
+        raise RuntimeError("downstream unavailable")
+
+    yield calls
+    unregister(broken)
+
+
 def test_a_failed_event_is_retried_by_the_sweeper_once_its_backoff_has_elapsed(failing_once):
     customer = CustomerPayloadFactory()
     event = stored("customer.created", customer)
+    before = timezone.now()
     assert process_event(event.id) == "failed"  # eager Celery: the task never retries it
+    after = timezone.now()
     event.refresh_from_db()
-    assert timedelta(seconds=10) <= event.next_attempt_at - timezone.now() <= timedelta(seconds=13)
+    # Due once the first retry's longest wait is over: 10 s and a quarter of it as jitter, whole seconds.
+    assert before + timedelta(seconds=12) <= event.next_attempt_at <= after + timedelta(seconds=12)
 
     assert sweep_webhook_events(older_than_seconds=60) == 0  # not due yet
 
@@ -63,8 +81,43 @@ def test_a_failed_event_whose_attempts_are_spent_is_left_for_a_replay(failing_on
 
     event.refresh_from_db()
     assert (event.attempts, event.next_attempt_at) == (MAX_ATTEMPTS, None)
-    WebhookEvent.objects.filter(pk=event.pk).update(received_at=ago(3600))
+    # Overdue all the same (as a row from before the schedule could be): only its attempts hold it back.
+    WebhookEvent.objects.filter(pk=event.pk).update(received_at=ago(3600), next_attempt_at=ago(3600))
     assert sweep_webhook_events(older_than_seconds=0) == 0
+
+    WebhookEvent.objects.filter(pk=event.pk).update(attempts=MAX_ATTEMPTS - 1)
+    assert sweep_webhook_events(older_than_seconds=0) == 1
+
+
+def run_message(event_id: str, retries: int) -> bool:
+    """Run the task as a worker runs the message `retries` deep in a retry chain; whether it asked for one
+    more. (Run directly, Celery's `retry` raises Retry instead of publishing: no countdown to wait for.)"""
+    process_webhook_event.push_request(retries=retries)
+    try:
+        process_webhook_event.run(event_id)
+    except Retry:
+        return True
+    finally:
+        process_webhook_event.pop_request()
+    return False
+
+
+def test_an_event_failing_every_time_is_tried_max_attempts_times_even_when_the_sweeper_sends_it_again(
+    always_failing,
+):
+    event = stored("customer.created", CustomerPayloadFactory())
+    # The endpoint's message and two of its retries ran; the broker failed as the third was published.
+    assert [run_message(event.id, retries) for retries in range(3)] == [True, True, True]
+
+    WebhookEvent.objects.filter(pk=event.pk).update(next_attempt_at=ago(61))  # overdue
+    assert sweep_webhook_events(older_than_seconds=60) == 1  # a new chain, whose first message runs eagerly
+    retries = 1
+    while retries < 3 * MAX_ATTEMPTS and run_message(event.id, retries):  # that chain's own retries
+        retries += 1
+
+    event.refresh_from_db()
+    assert len(always_failing) == event.attempts == MAX_ATTEMPTS
+    assert (event.status, event.next_attempt_at) == ("failed", None)
 
 
 def test_an_event_sent_recently_is_not_sent_again_at_every_sweep():

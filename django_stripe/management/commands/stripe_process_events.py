@@ -8,7 +8,8 @@
 Events are applied oldest first. Re-applying an event already processed is harmless: the guarded upsert
 ignores a state older than the mirror's. A key Stripe refuses or an unreachable Stripe stops the run at
 once with the one-line error `stripe_sync` gives, leaving the event as it was: every other one would
-fail alike, and none should spend an attempt on it.
+fail alike, and none should spend an attempt on it. A restricted key that may not read one resource
+does not stop the run: only the events that need that resource fail, and are recorded as failed.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from ...models import WebhookEvent
 from ...webhooks.processing import process_event
-from .stripe_sync import fatal_error
+from .stripe_sync import unusable_stripe
 
 Status = WebhookEvent.Status
 
@@ -46,7 +47,7 @@ def select_events(
     if failed:
         events = events.filter(status=Status.FAILED)
     elif not (ids or type_pattern or since):
-        events = events.filter(status__in=[Status.PENDING, Status.PROCESSING, Status.FAILED])
+        events = events.filter(status__in=[Status.PENDING, Status.FAILED])
     if ids:
         events = events.filter(id__in=ids)
     if since:
@@ -54,11 +55,6 @@ def select_events(
     if type_pattern and not any(char in type_pattern for char in "*?["):
         events = events.filter(type=type_pattern)
     return events
-
-
-def is_fatal(error: Exception) -> bool:
-    """Errors that no event would escape either (a bad key, Stripe unreachable, no key configured)."""
-    return fatal_error(error) is not None
 
 
 class Command(BaseCommand):
@@ -84,9 +80,14 @@ class Command(BaseCommand):
             if type_pattern and not fnmatchcase(event_type, type_pattern):
                 continue
             try:
-                status = process_event(event_id, force=force, fatal=is_fatal)
-            except Exception as error:  # only what is_fatal picked: the others are recorded on the event
-                raise CommandError(fatal_error(error)) from None
+                status = process_event(event_id, force=force, fatal=unusable_stripe)
+            except Exception as error:
+                # What `unusable_stripe` picked, or an error recording the failure itself (the database):
+                # the latter keeps its traceback.
+                message = unusable_stripe(error)
+                if message is None:
+                    raise
+                raise CommandError(message) from None
             counts[status] = counts.get(status, 0) + 1
             if verbosity >= 2:
                 self.stdout.write(f"{event_id} {event_type}: {status}")

@@ -30,10 +30,17 @@ COLUMNS = ("type", "objects", "created", "updated", "unchanged", "stale", "tombs
 
 def fatal_error(error: Exception) -> str | None:
     """The one-line message for errors that no other type would escape either, or None."""
-    if isinstance(error, stripe.AuthenticationError):
-        return f"Stripe refused the API key (check STRIPE_SECRET_KEY): {error.user_message or error}"
     if isinstance(error, stripe.PermissionError):
         return f"The API key may not read this ({error.user_message or error})"
+    return unusable_stripe(error)
+
+
+def unusable_stripe(error: Exception) -> str | None:
+    """The one-line message for errors no call to Stripe would escape (a refused key, Stripe unreachable,
+    no key configured), or None. Unlike `fatal_error`, not a key refused one resource (a restricted key):
+    that fails only what needs the resource, e.g. some of the events a replay applies."""
+    if isinstance(error, stripe.AuthenticationError):
+        return f"Stripe refused the API key (check STRIPE_SECRET_KEY): {error.user_message or error}"
     if isinstance(error, stripe.APIConnectionError):
         base = stripe_settings.STRIPE_API_BASE or "https://api.stripe.com"
         return f"Stripe is unreachable at {base} ({network_reason(error)}): check STRIPE_API_BASE and the network"
