@@ -162,6 +162,7 @@ def main() -> None:
     options = parser.parse_args()
     sys.path.insert(0, ROOT)
     from benchmarks.results import emit
+
     rows = []
     database = os.environ.get("DATABASE_URL")
     with tempfile.TemporaryDirectory() as tmp:
