@@ -38,6 +38,7 @@ from django.db.models import Model, Q
 
 from .. import models
 from ..conf import stripe_settings
+from .backoff import is_missing
 from .bulk import PageCounts, subscriptions_changed, write_page
 from .mappers import Payload
 from .paging import Page, fetch_all, iter_pages
@@ -288,7 +289,7 @@ def _customer_list(object_type: ObjectType, customer_id: str) -> CustomerList:
     try:
         return fetch_all(path, params)
     except stripe.InvalidRequestError as error:
-        if error.http_status == 404 or error.code == "resource_missing":
+        if is_missing(error):
             return [], None
         raise
 

@@ -16,6 +16,8 @@ from typing import TypeVar
 
 import stripe
 
+from .stamps import header
+
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -58,9 +60,13 @@ def is_retryable(error: stripe.StripeError) -> bool:
     return isinstance(error, stripe.RateLimitError) or status == 429 or status >= 500
 
 
+def is_missing(error: stripe.StripeError) -> bool:
+    """Whether Stripe answered that the object (or the list's parent) does not exist."""
+    return error.http_status == 404 or error.code == "resource_missing"
+
+
 def retry_after(error: stripe.StripeError) -> float | None:
-    headers = error.headers or {}
-    value = next((v for k, v in dict(headers).items() if k.lower() == "retry-after"), None)
+    value = header(error.headers, "retry-after")
     try:
         return float(value) if value is not None else None
     except ValueError:

@@ -15,7 +15,7 @@ from typing import Any
 import stripe
 
 from ..client import get_client
-from .backoff import with_backoff
+from .backoff import is_missing, with_backoff
 from .mappers import Payload, as_payload
 from .paging import fetch_all
 from .stamps import response_time, stamp_of, timed
@@ -49,7 +49,7 @@ def fetch_object(object_name: str, object_id: str) -> Fetched:
     try:
         obj, elapsed = with_backoff(lambda: timed(lambda: sdk_service(object_name).retrieve(object_id)))
     except stripe.InvalidRequestError as error:
-        if error.http_status == 404 or error.code == "resource_missing":
+        if is_missing(error):
             return Fetched(None, response_time(error.headers))
         raise
     return Fetched(as_payload(obj), stamp_of(_headers(obj), elapsed))
@@ -65,7 +65,7 @@ def fetch_subscription_items(subscription_id: str) -> list[Payload] | None:
     try:
         items, _ = fetch_all("/v1/subscription_items", {"subscription": subscription_id})
     except stripe.InvalidRequestError as error:
-        if error.http_status == 404 or error.code == "resource_missing":
+        if is_missing(error):
             return None
         raise
     return items

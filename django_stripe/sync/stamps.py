@@ -21,15 +21,18 @@ T = TypeVar("T")
 
 def response_time(headers: Any) -> datetime | None:
     """The `Date` header of a Stripe response: the fetch time on Stripe's clock, not ours."""
-    if not headers:
-        return None
-    value = next((v for k, v in dict(headers).items() if k.lower() == "date"), None)
+    value = header(headers, "date")
     try:
         when = parsedate_to_datetime(value) if value else None
     except (TypeError, ValueError):
         return None
     # HTTP dates are GMT; a value the parser leaves naive (e.g. two Date headers joined by a comma) is too.
     return when.replace(tzinfo=UTC) if when is not None and when.tzinfo is None else when
+
+
+def header(headers: Any, name: str) -> str | None:
+    """A response header by its lowercase name, whatever case the server sent it in."""
+    return next((v for k, v in dict(headers or {}).items() if k.lower() == name), None)
 
 
 def stamp_of(headers: Any, elapsed: float = 0.0) -> datetime:

@@ -25,15 +25,14 @@ def ago(seconds: float):
     return timezone.now() - timedelta(seconds=seconds)
 
 
-@pytest.fixture
-def failing_once():
-    """A project handler for customer.created that raises the first time only."""
+def failing_handler(failures: float):
+    """A project handler for customer.created that raises for its first `failures` calls; yields the calls."""
     calls = []
 
     @webhook_handler("customer.created")
     def flaky(event):
         calls.append(event.id)
-        if len(calls) == 1:
+        if len(calls) <= failures:
             raise RuntimeError("downstream unavailable")
 
     yield calls
@@ -41,17 +40,13 @@ def failing_once():
 
 
 @pytest.fixture
+def failing_once():
+    yield from failing_handler(1)
+
+
+@pytest.fixture
 def always_failing():
-    """A project handler for customer.created that always raises."""
-    calls = []
-
-    @webhook_handler("customer.created")
-    def broken(event):
-        calls.append(event.id)
-        raise RuntimeError("downstream unavailable")
-
-    yield calls
-    unregister(broken)
+    yield from failing_handler(float("inf"))
 
 
 def test_a_failed_event_is_retried_by_the_sweeper_once_its_backoff_has_elapsed(failing_once):
