@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.checks import Error, Tags, Warning, register
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from .conf import stripe_settings
+from .conf import key_mode, stripe_settings
 
 
 @register()
@@ -24,11 +24,12 @@ def check_api_keys(app_configs, **kwargs):
                 id="django_stripe.W001",
             )
         )
-    if secret and publishable and _key_mode(secret) != _key_mode(publishable):
+    secret_mode, publishable_mode = key_mode(secret), key_mode(publishable)
+    if secret_mode and publishable_mode and secret_mode != publishable_mode:
         messages.append(
             Error(
                 "STRIPE_SECRET_KEY and STRIPE_PUBLISHABLE_KEY belong to different modes "
-                f"({_key_mode(secret)} and {_key_mode(publishable)}).",
+                f"({secret_mode} and {publishable_mode}).",
                 hint="Use the test keys together, or the live keys together, from the same Stripe account.",
                 id="django_stripe.E001",
             )
@@ -46,6 +47,28 @@ def check_webhook_secret(app_configs, **kwargs):
             "will not follow Stripe.",
             hint="Copy the endpoint's signing secret (whsec_...) from the Stripe Dashboard or `stripe listen`.",
             id="django_stripe.W002",
+        )
+    ]
+
+
+# Stripe signs every delivery, retries included, anew: a window of more than an hour helps no genuine event,
+# only a captured one replayed later.
+MAX_WEBHOOK_TOLERANCE = 3600
+
+
+@register()
+def check_webhook_tolerance(app_configs, **kwargs):
+    value = stripe_settings.STRIPE_WEBHOOK_TOLERANCE
+    # bool is an int to Python, but True is no number of seconds.
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_WEBHOOK_TOLERANCE:
+        return []
+    return [
+        Error(
+            f"STRIPE_WEBHOOK_TOLERANCE is {value!r}: it must be a whole number of seconds from 1 to "
+            f"{MAX_WEBHOOK_TOLERANCE}. stripe-python does not check a signature's age at all with 0, so replayed "
+            "deliveries would be accepted; the endpoint uses the default (300) for anything but a positive int.",
+            hint="Leave STRIPE_WEBHOOK_TOLERANCE unset (300 s, Stripe's own default) or set an int such as 300.",
+            id="django_stripe.E005",
         )
     ]
 
@@ -92,10 +115,6 @@ def check_rest_framework_installed(app_configs, **kwargs):
             id="django_stripe.E003",
         )
     ]
-
-
-def _key_mode(key: str) -> str:
-    return "live" if "_live_" in key else "test"
 
 
 def _uses_api_urls(patterns) -> bool:

@@ -27,6 +27,8 @@ DEFAULTS: dict[str, Any] = {
     "STRIPE_WEBHOOK_SECRET": None,
     "STRIPE_WEBHOOK_TOLERANCE": 300,
     "STRIPE_WEBHOOK_MAX_BODY_BYTES": 1024 * 1024,
+    # Events of connected accounts (Connect) are refused unless the project mirrors them on purpose.
+    "STRIPE_CONNECT_EVENTS": False,
     # Access
     "STRIPE_ACCESS_STATUSES": ("active", "trialing"),
     "STRIPE_SUBSCRIPTION_CACHE_NAME": "default",
@@ -34,6 +36,12 @@ DEFAULTS: dict[str, Any] = {
     # Customers
     "STRIPE_KEEP_CUSTOMER_DETAILS_UPDATED": True,
     "STRIPE_NEW_CUSTOMER_GET_KWARGS": None,
+    # A callable or dotted path, (user) -> bool: whether that user's email address is verified. Only then
+    # may a completed checkout be linked to the user by its customer's email (see webhooks/linking.py).
+    "STRIPE_VERIFIED_EMAIL": None,
+    # What a subscription costs is the server's decision, never the buyer's
+    "STRIPE_TRIAL_PERIOD_DAYS": None,
+    "STRIPE_ALLOW_PROMOTION_CODES": False,
     # Checkout, setup intents and billing portal
     "STRIPE_PAYMENT_METHOD_TYPES": ("card",),
     "STRIPE_CHECKOUT_SUCCESS_URL": "/",
@@ -48,6 +56,9 @@ DEFAULTS: dict[str, Any] = {
     # Where the pages load Stripe.js from; None: Stripe's, or the fake's stand-in when STRIPE_API_BASE is set
     "STRIPE_JS_URL": None,
 }
+
+# Stripe's API keys: secret (sk_), restricted (rk_) and publishable (pk_), each of a mode: sk_live_..., pk_test_...
+KEY_KINDS, KEY_MODES = frozenset({"sk", "rk", "pk"}), frozenset({"live", "test"})
 
 FROM_ENVIRONMENT = frozenset({"STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID"})
 # The seed documents the boolean settings as strings, and bool("False") is True: these words mean false.
@@ -83,5 +94,30 @@ class StripeSettings:
         secrets = self.STRIPE_WEBHOOK_SECRET or []
         return [secrets] if isinstance(secrets, str) else list(secrets)
 
+    @property
+    def webhook_tolerance(self) -> int:
+        """STRIPE_WEBHOOK_TOLERANCE as the webhook endpoint applies it: a positive number of seconds. stripe-python
+        skips the timestamp check for a tolerance of 0 or None, which would let a captured delivery be replayed
+        forever: anything but a positive int (0, -1, "300", True) counts as the default. `manage.py check`
+        reports such a value (django_stripe.E005)."""
+        value = self.STRIPE_WEBHOOK_TOLERANCE
+        positive_int = isinstance(value, int) and not isinstance(value, bool) and value > 0
+        return value if positive_int else DEFAULTS["STRIPE_WEBHOOK_TOLERANCE"]
+
 
 stripe_settings = StripeSettings()
+
+
+def key_mode(key: str | None) -> str | None:
+    """The mode of a Stripe API key, "live" or "test", read from its prefix (sk_live_, rk_test_, pk_live_...);
+    None for no key, or a key of no known shape: then no mode is known."""
+    kind, _, rest = (key or "").partition("_")
+    mode, separator, _ = rest.partition("_")
+    return mode if kind in KEY_KINDS and mode in KEY_MODES and separator else None
+
+
+def key_livemode() -> bool | None:
+    """The `livemode` of the objects and events STRIPE_SECRET_KEY sees: True for a live key, False for a test
+    one, None when no mode is known (no key set)."""
+    mode = key_mode(stripe_settings.STRIPE_SECRET_KEY)
+    return None if mode is None else mode == "live"

@@ -21,3 +21,10 @@ class StripeWrongCustomer(Exception):
 
 class StripeCustomerMissing(Exception):
     """The user has no Stripe customer yet."""
+
+
+class StripePriceUnavailable(ValueError):
+    """The price exists but cannot be bought: it, or its product, is archived (inactive).
+
+    A ValueError, so the REST API answers it with 400 and its message.
+    """

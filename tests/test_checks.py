@@ -52,6 +52,16 @@ def test_missing_webhook_secret_warns():
     assert "django_stripe.W002" in check_ids(**{**CONFIGURED, "STRIPE_WEBHOOK_SECRET": None})
 
 
+@pytest.mark.parametrize("tolerance", [0, -1, "300", True, 3601, 100000, 300.0])
+def test_a_webhook_tolerance_that_is_no_int_from_1_to_3600_is_an_error(tolerance):
+    assert "django_stripe.E005" in check_ids(**CONFIGURED, STRIPE_WEBHOOK_TOLERANCE=tolerance)
+
+
+@pytest.mark.parametrize("tolerance", [1, 300, 3600, None])
+def test_a_webhook_tolerance_from_1_to_3600_or_unset_is_clean(tolerance):
+    assert "django_stripe.E005" not in check_ids(**CONFIGURED, STRIPE_WEBHOOK_TOLERANCE=tolerance)
+
+
 def test_user_model_without_customer_id_is_an_error():
     assert "django_stripe.E002" in check_ids(**CONFIGURED, AUTH_USER_MODEL="auth.User")
 

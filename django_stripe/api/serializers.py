@@ -8,6 +8,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from ..conf import stripe_settings
 from ..sync import mappers
 
 
@@ -147,14 +148,30 @@ class SetupIntentSerializer(serializers.Serializer):
 # Request bodies
 
 
-class SubscriptionCreateSerializer(serializers.Serializer):
+class RequestSerializer(serializers.Serializer):
+    """A request body: a field this API does not take is a 400 naming it, never silently dropped, so that a
+    client asking for what is the server's decision (a trial, a discount) learns it was not granted."""
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        unknown = sorted(set(data) - set(self.fields)) if isinstance(data, dict) else []
+        if unknown:
+            raise serializers.ValidationError({name: ["This field is not accepted."] for name in unknown})
+        return super().to_internal_value(data)
+
+
+class SubscriptionCreateSerializer(RequestSerializer):
     price_id = serializers.CharField(max_length=255)
     default_payment_method = serializers.CharField(max_length=255, required=False)
     set_as_default_payment_method = serializers.BooleanField(default=False)
-    trial_period_days = serializers.IntegerField(min_value=1, max_value=730, required=False)
+    promotion_code = serializers.CharField(max_length=255, required=False)
+
+    def validate_promotion_code(self, value: str) -> str:
+        if not stripe_settings.STRIPE_ALLOW_PROMOTION_CODES:
+            raise serializers.ValidationError("Promotion codes are not accepted.")
+        return value
 
 
-class SubscriptionUpdateSerializer(serializers.Serializer):
+class SubscriptionUpdateSerializer(RequestSerializer):
     default_payment_method = serializers.CharField(max_length=255, required=False)
     set_as_default_payment_method = serializers.BooleanField(default=False)
     cancel_at_period_end = serializers.BooleanField(required=False)
@@ -162,12 +179,12 @@ class SubscriptionUpdateSerializer(serializers.Serializer):
     quantity = serializers.IntegerField(min_value=1, max_value=10_000, required=False)
 
 
-class PaymentMethodUpdateSerializer(serializers.Serializer):
+class PaymentMethodUpdateSerializer(RequestSerializer):
     set_as_default = serializers.BooleanField(default=False)
     billing_details = serializers.DictField(required=False)
 
 
-class SetupCheckoutSerializer(serializers.Serializer):
+class SetupCheckoutSerializer(RequestSerializer):
     subscription_id = serializers.CharField(max_length=255, required=False)
 
 

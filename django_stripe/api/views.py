@@ -188,7 +188,8 @@ class StripePaymentMethodView(StripeAPIView):
 
 class StripeSubscriptionView(StripeAPIView):
     """Your subscriptions. POST subscribes (`price_id`, `default_payment_method`,
-    `set_as_default_payment_method`); PUT changes one; DELETE cancels it now and answers the result.
+    `set_as_default_payment_method`, and `promotion_code` when the project allows them; a trial is the
+    project's to grant, never asked for); PUT changes one; DELETE cancels it now and answers the result.
     Lists leave out cancelled subscriptions unless `?status=canceled` (or `all`) asks for them."""
 
     serializer_class = serializers.SubscriptionSerializer
@@ -207,6 +208,8 @@ class StripeSubscriptionView(StripeAPIView):
     )
     def post(self, request: Request, obj_id: str | None = None) -> Response:
         fields = self.validated(serializers.SubscriptionCreateSerializer, request.data)
+        if "promotion_code" in fields:
+            fields["discounts"] = [{"promotion_code": fields.pop("promotion_code")}]
         # A declined card fails the request (402 with Stripe's message) instead of leaving an incomplete
         # subscription behind; the self-hosted checkout confirmed the card with a SetupIntent already.
         subscription = payments.create_subscription(

@@ -4,11 +4,23 @@ from __future__ import annotations
 
 from django.db import models
 
+from ..conf import key_livemode
+
 
 class StripeQuerySet(models.QuerySet):
     def live(self) -> StripeQuerySet:
-        """Rows whose object still exists at Stripe (tombstones excluded)."""
-        return self.filter(deleted=False)
+        """What reads show: rows whose object still exists at Stripe (tombstones excluded), of the key's mode.
+
+        Not for the sync, which writes whatever mode its events carry (the webhook endpoint refuses the other
+        mode's)."""
+        return self.filter(deleted=False).of_key_mode()
+
+    def of_key_mode(self) -> StripeQuerySet:
+        """Rows of STRIPE_SECRET_KEY's mode (test rows under a test key, live rows under a live key): the
+        other mode's objects are not this key's to show or change, and Stripe would not know them. Without a
+        key no mode is known, and nothing is left out."""
+        livemode = key_livemode()
+        return self if livemode is None else self.filter(livemode=livemode)
 
 
 class StripeObject(models.Model):

@@ -24,12 +24,13 @@ class Customer(StripeObject):
 
 class SubscriptionQuerySet(StripeQuerySet):
     def with_status(self, status: str | None = None) -> SubscriptionQuerySet:
-        """Stripe's rule for listing subscriptions: without a status, every one not cancelled (an expired
-        incomplete one included, though its row is a tombstone); `all`, every one; otherwise those of that
-        status, tombstones included."""
+        """Stripe's rule for listing subscriptions, among those of the key's mode: without a status, every one
+        not cancelled (an expired incomplete one included, though its row is a tombstone); `all`, every one;
+        otherwise those of that status, tombstones included."""
+        rows = self.of_key_mode()
         if not status:
-            return self.exclude(status="canceled").filter(Q(deleted=False) | Q(status="incomplete_expired"))
-        return self if status == "all" else self.filter(status=status)
+            return rows.exclude(status="canceled").filter(Q(deleted=False) | Q(status="incomplete_expired"))
+        return rows if status == "all" else rows.filter(status=status)
 
 
 class Subscription(StripeObject):

@@ -4,6 +4,7 @@ Reads answer from the mirror; writes go through the Stripe SDK after an ownershi
 before they return.
 """
 
+from ..webhooks.linking import checkout_reference
 from .access import (
     FREE,
     SubscriptionInfoWithEvaluation,
@@ -49,6 +50,7 @@ __all__ = [
     "cancel_subscription_at_period_end",
     "cancel_subscription_for_product",
     "change_subscription_quantity",
+    "checkout_reference",
     "create_billing_portal",
     "create_checkout",
     "create_customer",

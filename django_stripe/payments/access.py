@@ -10,7 +10,7 @@ from django.core.cache import BaseCache, caches
 from django.dispatch import receiver
 from django.utils import timezone
 
-from ..conf import stripe_settings
+from ..conf import key_livemode, stripe_settings
 from ..models import ActiveEntitlement, SubscriptionItem
 from ..signals import customer_subscriptions_changed
 
@@ -135,13 +135,18 @@ def subscription_required(view=None, *, product_id: str | None = None, redirect_
 
 
 def access_items(customer_id: str, product_id: str | None = None):
-    """Items of the customer's subscriptions that grant access (optionally to one product)."""
+    """Items of the customer's subscriptions that grant access (optionally to one product), of the key's mode:
+    a test-mode subscription gives no access under a live key, nor a live one under a test key. (The mode is
+    the subscription's: an item's own payload carries none.)"""
     items = SubscriptionItem.objects.filter(
         deleted=False,
         subscription__customer_id=customer_id,
         subscription__status__in=list(stripe_settings.STRIPE_ACCESS_STATUSES),
         subscription__deleted=False,
     )
+    livemode = key_livemode()
+    if livemode is not None:
+        items = items.filter(subscription__livemode=livemode)
     return items.filter(product_id=product_id) if product_id else items
 
 

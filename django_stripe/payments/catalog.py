@@ -8,9 +8,11 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 
 from ..conf import stripe_settings
+from ..exceptions import StripePriceUnavailable
 from ..models import Price, Product
 from .access import _epoch, _free_access_until, access_items, customer_id_of
 from .errors import not_found, permission_denied
+from .mirror import fetch_unmirrored
 
 PRODUCT_FIELDS = ("id", "name", "description", "images", "metadata", "shippable", "type", "unit_label", "url")
 PRICE_FIELDS = (
@@ -78,12 +80,30 @@ def get_prices(
 
 
 def retrieve_price(user: Any, obj_id: str, rest: bool = False) -> dict[str, Any]:
-    """One price with subscription info; not found (or of a forbidden product) raises as `get_prices`."""
-    price = Price.objects.live().filter(id=obj_id).first()
+    """One active price with subscription info; a missing or archived one (archived and grandfathered prices
+    are not for sale) raises Http404 (NotFound when `rest`), one of a forbidden product PermissionDenied."""
+    price = Price.objects.live().filter(id=obj_id, active=True).first()
     if price is None:
         raise not_found(rest, f"No such price: '{obj_id}'")
     _check_product_allowed(price.product_id, rest)
     return _present_prices([price], _access_of(user))[0]
+
+
+def purchasable_price(price_id: str, rest: bool = False) -> Price:
+    """The price a write subscribes to, checked before any call to Stripe: a price created at Stripe a
+    moment ago, whose webhook is still on its way, is fetched once and mirrored; a missing one raises as
+    `retrieve_price`, an archived one (or one of an archived product) StripePriceUnavailable."""
+    if not isinstance(price_id, str) or not price_id:
+        raise not_found(rest, f"No such price: '{price_id}'")
+    price = Price.objects.live().filter(id=price_id).first()
+    if price is None and not Price.objects.filter(id=price_id).exists():  # a tombstone is not fetched again
+        price = fetch_unmirrored(Price, price_id)
+    if price is None:
+        raise not_found(rest, f"No such price: '{price_id}'")
+    _check_product_allowed(price.product_id, rest)
+    if not price.active or Product.objects.filter(id=price.product_id).exclude(active=True, deleted=False).exists():
+        raise StripePriceUnavailable(f"The price '{price_id}' is no longer available.")
+    return price
 
 
 def _check_product_allowed(product_id: str | None, rest: bool) -> None:

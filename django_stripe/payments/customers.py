@@ -14,8 +14,10 @@ from .. import signals
 from ..client import get_client
 from ..conf import stripe_settings
 from ..exceptions import StripeCustomerMissing, StripeNotConfigured
-from ..models import Customer
-from .mirror import remember
+from ..models import Customer, PaymentMethod
+from . import params
+from .mirror import owned, remember
+from .params import forward_only
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +33,7 @@ def create_customer(user: Any, **kwargs: Any) -> Any:
     """
     if not getattr(user, "is_authenticated", False):
         raise StripeCustomerMissing("A Stripe customer can only be created for a logged-in user.")
+    forward_only("create_customer", kwargs, params.NEW_CUSTOMER)
     if user.stripe_customer_id:
         return user
     model = user._meta.model  # not type(user): request.user is a lazy proxy around the instance
@@ -63,12 +66,23 @@ def customer_params(user: Any, **kwargs: Any) -> dict[str, Any]:
 
 
 def modify_customer(user: Any, **kwargs: Any) -> stripe.Customer:
-    """Update the user's Stripe customer with `kwargs` (Stripe's parameters); customer_modified is sent."""
+    """Update the user's Stripe customer with `kwargs`, Stripe's parameters among `params.CUSTOMER` (anything
+    else, such as `balance` or `coupon`, is a TypeError); an `invoice_settings.default_payment_method` must be
+    the user's own. customer_modified is sent."""
     customer_id = require_customer_id(user)
+    check_customer_params(user, kwargs)
     customer = get_client().v1.customers.update(customer_id, params=kwargs)
     remember(customer)
     signals.customer_modified.send(sender=user.__class__, user=user, customer=customer)
     return customer
+
+
+def check_customer_params(user: Any, kwargs: dict[str, Any]) -> None:
+    forward_only("modify_customer", kwargs, params.CUSTOMER)
+    invoice_settings = kwargs.get("invoice_settings") or {}
+    forward_only("modify_customer() invoice_settings", invoice_settings, params.CUSTOMER_INVOICE_SETTINGS)
+    if invoice_settings.get("default_payment_method"):
+        owned(user, PaymentMethod, invoice_settings["default_payment_method"])
 
 
 def add_stripe_customer_if_not_existing(function):

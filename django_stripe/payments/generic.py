@@ -13,8 +13,12 @@ from django.db.models import QuerySet
 
 from .. import signals
 from ..models import Customer, Invoice, PaymentMethod, StripeObject, Subscription
+from . import params
 from .access import customer_id_of
+from .customers import check_customer_params
 from .mirror import owned, remember, service
+from .params import forward_only
+from .subscriptions import checked_subscription_change
 
 MODELS: dict[Any, type[StripeObject]] = {
     stripe.Subscription: Subscription,
@@ -52,10 +56,12 @@ def retrieve(user: Any, obj_cls: Any, obj_id: str) -> dict[str, Any]:
 
 
 def modify(user: Any, obj_cls: Any, obj_id: str, **kwargs: Any) -> dict[str, Any]:
-    """Update the user's object at Stripe with `kwargs` and mirror the result."""
+    """Update the user's object at Stripe with `kwargs` and mirror the result. `kwargs` are checked as the
+    object's own write checks them (`modify_subscription`, `modify_payment_method`, `modify_customer`; an
+    invoice takes `description`, `footer` and `metadata`): anything else is a TypeError."""
     model = model_for(obj_cls)
-    owned(user, model, obj_id)
-    payload = remember(service(model).update(obj_id, params=kwargs))
+    changes = CHANGE_CHECKS[model](user, obj_id, kwargs)
+    payload = remember(service(model).update(obj_id, params=changes))
     if model in MODIFY_SIGNALS:
         MODIFY_SIGNALS[model].send(sender=user.__class__, user=user, obj=payload)
     return payload
@@ -72,6 +78,29 @@ def delete(user: Any, obj_cls: Any, obj_id: str) -> dict[str, Any]:
     if model in DELETE_SIGNALS:
         DELETE_SIGNALS[model].send(sender=user.__class__, user=user, obj=payload)
     return payload
+
+
+def _checked_customer_change(user: Any, obj_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+    owned(user, Customer, obj_id)
+    check_customer_params(user, changes)
+    return changes
+
+
+def _checked_by(allowed: frozenset[str], model: type[StripeObject]):
+    def check(user: Any, obj_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        forward_only("modify", changes, allowed)
+        owned(user, model, obj_id)
+        return changes
+
+    return check
+
+
+CHANGE_CHECKS = {
+    Subscription: checked_subscription_change,
+    Customer: _checked_customer_change,
+    PaymentMethod: _checked_by(params.PAYMENT_METHOD, PaymentMethod),
+    Invoice: _checked_by(params.INVOICE, Invoice),
+}
 
 
 def model_for(obj_cls: Any) -> type[StripeObject]:

@@ -6,6 +6,7 @@ from typing import Any
 
 import stripe
 
+from ..conf import key_livemode
 from ..exceptions import StripeWrongCustomer
 from ..models import StripeObject
 from ..sync.fetch import fetch_object, sdk_service
@@ -34,16 +35,16 @@ def owned(user: Any, model: type[StripeObject], obj_id: str, fetch_missing: bool
 
     With `fetch_missing`, an object not mirrored yet (its webhook still on the way) is fetched once from
     Stripe and remembered: writes use it. Reads leave it False, so that no read costs an API call. A
-    missing object and another customer's raise the same StripeWrongCustomer with the same message, so
-    ids cannot be probed.
+    missing object, another customer's and one of the other mode than the key's raise the same
+    StripeWrongCustomer with the same message, so ids cannot be probed.
     """
     customer_id = customer_id_of(user)
     row = None
     if customer_id and obj_id:
         row = model.objects.filter(id=obj_id).first()
         if row is None and fetch_missing:
-            row = _fetch(model, obj_id)
-    if row is None or _owner(row) != customer_id:
+            row = fetch_unmirrored(model, obj_id)
+    if row is None or not _of_key_mode(row) or _owner(row) != customer_id:
         raise StripeWrongCustomer(f"No such {model.stripe_object_name}: '{obj_id}'")
     return row
 
@@ -53,11 +54,18 @@ def service(model: type[StripeObject]) -> Any:
     return sdk_service(model.stripe_object_name)
 
 
+def _of_key_mode(row: StripeObject) -> bool:
+    """Whether the row is of STRIPE_SECRET_KEY's mode (any row when no mode is known). A row of the other
+    mode is not the key's to read or change: the key's Stripe does not know it."""
+    livemode = key_livemode()
+    return livemode is None or row.livemode == livemode
+
+
 def _owner(row: StripeObject) -> str | None:
     return row.id if row.stripe_object_name == "customer" else getattr(row, "customer_id", None)
 
 
-def _fetch(model: type[StripeObject], obj_id: str) -> StripeObject | None:
+def fetch_unmirrored(model: type[StripeObject], obj_id: str) -> StripeObject | None:
     """Read an object not mirrored yet from Stripe, as the sync reads one (stamped when the request was sent,
     backing off from 429 and 5xx), and mirror it. A 404 leaves no tombstone row (as `upsert_from_stripe`
     would): the id comes from a user, who may have made it up."""

@@ -10,10 +10,12 @@ from .. import signals
 from ..client import get_client
 from ..conf import stripe_settings
 from ..models import Customer, PaymentMethod
+from . import params
 from .access import customer_id_of
 from .customers import modify_customer
 from .generic import filter_like_stripe
 from .mirror import owned, remember
+from .params import forward_only
 
 
 def list_payment_methods(user: Any, types: list[str] | None = None, **kwargs: Any) -> list[stripe.PaymentMethod]:
@@ -55,8 +57,10 @@ def detach_all_payment_methods(user: Any, types: list[str] | None = None, **kwar
 
 
 def modify_payment_method(user: Any, obj_id: str, set_as_default: bool = False, **kwargs: Any) -> stripe.PaymentMethod:
-    """Change one of the user's payment methods (`kwargs`: Stripe's parameters such as `billing_details`)
-    and, with `set_as_default`, make it the customer's default for invoices and subscriptions."""
+    """Change one of the user's payment methods (`kwargs`: Stripe's parameters among `params.PAYMENT_METHOD`,
+    such as `billing_details`) and, with `set_as_default`, make it the customer's default for invoices and
+    subscriptions."""
+    forward_only("modify_payment_method", kwargs, params.PAYMENT_METHOD)
     owned(user, PaymentMethod, obj_id)
     if set_as_default:
         modify_customer(user, invoice_settings={"default_payment_method": obj_id})

@@ -8,30 +8,36 @@ import stripe
 
 from .. import signals
 from ..client import get_client
-from ..models import PaymentMethod, Subscription
+from ..exceptions import StripeWrongCustomer
+from ..models import PaymentMethod, Subscription, SubscriptionItem
+from . import params
 from .access import access_items, customer_id_of
-from .catalog import retrieve_price
+from .catalog import purchasable_price
 from .customers import add_stripe_customer_if_not_existing, modify_customer, refuse_owner_override
 from .mirror import owned, remember
+from .params import each_entry, forward_only, with_discounts
+from .trials import TRIAL_PARAMS, granted_trial, trial_options
 
 
 @add_stripe_customer_if_not_existing
 def create_subscription(
     user: Any, price_id: str, set_as_default_payment_method: bool = False, **kwargs: Any
 ) -> stripe.Subscription:
-    """Subscribe the user to `price_id`. `kwargs` are Stripe's parameters (`default_payment_method`,
-    `trial_period_days`, `payment_behavior`, ...). The payment method must be the user's own; with
-    `set_as_default_payment_method` it also becomes the customer's default. The subscription is in the
-    mirror before this returns, so `is_subscribed` is true at once. subscription_created is sent."""
+    """Subscribe the user to `price_id`, an active price. `kwargs` are Stripe's parameters among
+    `params.NEW_SUBSCRIPTION` (`default_payment_method`, `payment_behavior`, `metadata`, ...; `discounts`
+    with STRIPE_ALLOW_PROMOTION_CODES); anything else is a TypeError. The payment method must be the user's
+    own; with `set_as_default_payment_method` it also becomes the customer's default. Without a trial of the
+    caller's own, the project's trial (STRIPE_TRIAL_PERIOD_DAYS or the price's metadata) is granted to a
+    customer who never had one. The subscription is in the mirror before this returns, so `is_subscribed`
+    is true at once. subscription_created is sent."""
     refuse_owner_override(kwargs, "customer", "items")
-    retrieve_price(user, price_id)
-    payment_method = kwargs.get("default_payment_method")
-    if payment_method:
-        owned(user, PaymentMethod, payment_method)
-        if set_as_default_payment_method:
-            modify_customer(user, invoice_settings={"default_payment_method": payment_method})
-    params = {**kwargs, "customer": user.stripe_customer_id, "items": [{"price": price_id}]}
-    subscription = get_client().v1.subscriptions.create(params=params)
+    forward_only("create_subscription", kwargs, with_discounts(params.NEW_SUBSCRIPTION))
+    price = purchasable_price(price_id)
+    use_payment_method(user, kwargs.get("default_payment_method"), set_as_default_payment_method)
+    customer_id = user.stripe_customer_id
+    trial = {} if TRIAL_PARAMS & set(kwargs) else granted_trial(customer_id, price)
+    request = {**kwargs, **trial, "customer": customer_id, "items": [{"price": price_id}]}
+    subscription = get_client().v1.subscriptions.create(params=request, options=trial_options(customer_id, trial))
     remember(subscription)
     signals.subscription_created.send(sender=user.__class__, user=user, subscription=subscription)
     return subscription
@@ -40,26 +46,59 @@ def create_subscription(
 def modify_subscription(
     user: Any, sub_id: str, set_as_default_payment_method: bool = False, **kwargs: Any
 ) -> stripe.Subscription:
-    """Change one of the user's subscriptions with Stripe's parameters. A `default_payment_method` (or the
-    seed's `payment_method`) must be the user's own; with `set_as_default_payment_method` it becomes the
-    customer's default too. New prices in `items` are checked like `create_subscription`'s. Another
-    customer's subscription raises StripeWrongCustomer. subscription_modified is sent."""
-    owned(user, Subscription, sub_id)
-    if "payment_method" in kwargs:
-        kwargs["default_payment_method"] = kwargs.pop("payment_method")
-    for item in kwargs.get("items") or []:
-        price = isinstance(item, dict) and (item.get("price") or item.get("plan"))  # `plan`: the older name
-        if price:
-            retrieve_price(user, price)
-    payment_method = kwargs.get("default_payment_method")
-    if payment_method:
-        owned(user, PaymentMethod, payment_method)
-        if set_as_default_payment_method:
-            modify_customer(user, invoice_settings={"default_payment_method": payment_method})
-    subscription = get_client().v1.subscriptions.update(sub_id, params=kwargs)
+    """Change one of the user's subscriptions with Stripe's parameters among `params.SUBSCRIPTION_CHANGE`
+    (anything else is a TypeError). A `default_payment_method` (or the older name `payment_method`) must be
+    the user's own; with `set_as_default_payment_method` it becomes the customer's default too. `items`
+    change this subscription's own items (`id`) or add active prices (`price`), with `quantity`, `deleted`
+    and `metadata`. Another customer's subscription raises StripeWrongCustomer. subscription_modified is
+    sent."""
+    changes = checked_subscription_change(user, sub_id, kwargs)
+    use_payment_method(user, changes.get("default_payment_method"), set_as_default_payment_method)
+    subscription = get_client().v1.subscriptions.update(sub_id, params=changes)
     remember(subscription)
     signals.subscription_modified.send(sender=user.__class__, user=user, subscription=subscription)
     return subscription
+
+
+def checked_subscription_change(user: Any, sub_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """Stripe's parameters of a change to the user's subscription `sub_id`, once checked: only the ones
+    forwarded, its own items and active prices, the user's own payment method."""
+    changes = dict(changes)
+    if "payment_method" in changes:
+        changes["default_payment_method"] = changes.pop("payment_method")
+    forward_only("modify_subscription", changes, with_discounts(params.SUBSCRIPTION_CHANGE))
+    owned(user, Subscription, sub_id)
+    if "items" in changes:
+        changes["items"] = checked_item_changes(sub_id, changes["items"])
+    if changes.get("default_payment_method"):
+        owned(user, PaymentMethod, changes["default_payment_method"])
+    return changes
+
+
+def checked_item_changes(sub_id: str, items: Any) -> list[dict[str, Any]]:
+    """`items` of a subscription change: each names an item of this subscription (`id`) or adds a price, and
+    every price (`plan` is its older name) is an active one. Raises before anything is sent to Stripe."""
+    changes = each_entry("modify_subscription", "items", items, params.SUBSCRIPTION_ITEM_CHANGE)
+    own_items = set(SubscriptionItem.objects.filter(subscription_id=sub_id).values_list("id", flat=True))
+    for change in changes:
+        if "id" in change and change["id"] not in own_items:
+            raise StripeWrongCustomer(f"No such subscription item: '{change['id']}'")
+        price = change.get("price") or change.get("plan")
+        if price:
+            purchasable_price(price)
+        elif "id" not in change:
+            raise TypeError("modify_subscription() items: a new item needs a price")
+    return changes
+
+
+def use_payment_method(user: Any, payment_method: str | None, set_as_default: bool) -> None:
+    """Check that a payment method a subscription is to be charged to is the user's own, and with
+    `set_as_default` make it the customer's default."""
+    if not payment_method:
+        return
+    owned(user, PaymentMethod, payment_method)
+    if set_as_default:
+        modify_customer(user, invoice_settings={"default_payment_method": payment_method})
 
 
 def cancel_subscription(user: Any, subscription_id: str) -> stripe.Subscription:

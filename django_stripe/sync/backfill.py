@@ -37,7 +37,7 @@ from django.db import reset_queries, transaction
 from django.db.models import Model, Q
 
 from .. import models
-from ..conf import stripe_settings
+from ..conf import key_mode, stripe_settings
 from .backoff import is_missing
 from .bulk import PageCounts, subscriptions_changed, write_page
 from .mappers import Payload
@@ -325,7 +325,7 @@ def _write_entitlements(object_type: ObjectType, lists: list[tuple[str, Customer
 
 def key_livemode() -> bool:
     """Whether the configured key is a live one: a pass only speaks for objects of its own mode."""
-    return "_live_" in (stripe_settings.STRIPE_SECRET_KEY or "")
+    return key_mode(stripe_settings.STRIPE_SECRET_KEY) == "live"
 
 
 def tombstone_unseen(model: type[Model], pass_started_at: datetime) -> int:

@@ -1,27 +1,46 @@
 """Linking the customer of a completed Checkout Session to a user of the project.
 
-`client_reference_id` alone proves nothing: Payment Links and pricing tables let the buyer set it, so
-trusting it would let anyone attach their customer (and what it pays for, or owes) to a user who has
-none. The link is made only when the app vouches for the session:
+`client_reference_id` alone proves nothing: Payment Links and pricing tables let whoever builds the URL set
+it. Trusting it would let an attacker send someone a Payment Link naming the attacker's own user, and take
+over the customer (card, subscription, invoices) the victim pays with; or bind a customer paid with a stolen
+card to a victim who has none yet (so that no customer of the victim's own is ever created). So the customer
+is linked to the user in `client_reference_id` only when that user is proven to have started the checkout:
 
-* sessions made by `django_stripe.payments.create_checkout` carry the user's pk in their metadata
-  (`CHECKOUT_USER_KEY`), which only a holder of the secret key can set; or
-* the session's customer has the user's email address (compared case-insensitively). A buyer can type
-  anyone's address, but then the customer carries the user's own address: Stripe's receipts and its
-  customer-portal login go to the user, not to the buyer, so nothing of the user's reaches the buyer.
+* the session was made by `django_stripe.payments.create_checkout`: its metadata holds the user's pk under
+  `CHECKOUT_USER_KEY`, which only a holder of the secret key can set; or
+* `client_reference_id` is a signed reference, made by `checkout_reference(user)` for the logged-in user and
+  put in the Payment Link URL or the pricing table by the project: only this server (its SECRET_KEY) can
+  make one; or
+* the project says the user's email address is verified (`STRIPE_VERIFIED_EMAIL`) and the session's
+  customer has that address (compared case-insensitively). Never by email otherwise: where anyone can
+  register any address, an address proves nothing.
 
-Anything else is logged and left unlinked.
+And even then never a user who already has a customer, nor a customer another user holds. Anything else is
+logged and left unlinked; the rest of the event is still applied.
+
+Remaining risk. The email fallback still trusts an address the buyer types: someone who knows a verified
+user's pk and address can bind a customer they pay for to that user, if the user has no customer yet. That
+customer carries the user's own address, so Stripe's receipts and its customer-portal login go to the user,
+not to the buyer: the buyer gains nothing of the user's, but the user may find a customer (and a card) they
+did not create. A signed reference is a bearer token for its user, valid until SECRET_KEY changes: show it
+to that user only (never in a page another user or a cache can see).
 """
 
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db.models import Exists, Q
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.module_loading import import_string
 
+from ..conf import stripe_settings
 from ..models import Customer
 from ..sync.mappers import Payload, ref_id
 
@@ -30,32 +49,90 @@ logger = logging.getLogger(__name__)
 CHECKOUT_USER_KEY = "django_stripe_user"
 """The metadata key of a Checkout Session that holds the pk of the user it was created for."""
 
+REFERENCE_SALT = "django_stripe.webhooks.linking.checkout_reference"
+# Stripe allows only letters, digits, "-" and "_" in a client_reference_id, 200 at most: the signature is
+# appended after the last "_" (a hex digest has none, so a pk holding "_" parses back whole).
+REFERENCE_SEPARATOR = "_"
+STRIPE_REFERENCE = re.compile(r"[A-Za-z0-9_-]{1,200}")
+
+
+def checkout_reference(user: Any) -> str:
+    """A `client_reference_id` proving that `user` started the checkout: their pk and a signature only this
+    server can make. Put it in the Payment Link URL (`?client_reference_id=...`) or the pricing table's
+    `client-reference-id` attribute shown to the logged-in user; the completed checkout then links them.
+
+    ValueError when the pk cannot make one that Stripe accepts (a character other than letters, digits,
+    "-" and "_", or over 135 characters)."""
+    pk = str(user.pk)
+    reference = f"{pk}{REFERENCE_SEPARATOR}{_signature(pk, settings.SECRET_KEY)}"
+    if not STRIPE_REFERENCE.fullmatch(reference):
+        raise ValueError(f"The pk of {user!r} cannot be put in a Stripe client_reference_id.")
+    return reference
+
+
+def signed_user_pk(reference: str) -> str | None:
+    """The pk a `checkout_reference` names, or None when `reference` is not one (a plain pk, a forgery)."""
+    pk, separator, signature = reference.rpartition(REFERENCE_SEPARATOR)
+    if not (pk and separator):
+        return None
+    # The fallbacks keep the references already handed out valid while SECRET_KEY is being rotated.
+    secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    return pk if any(constant_time_compare(signature, _signature(pk, secret)) for secret in secrets) else None
+
+
+def _signature(pk: str, secret: str) -> str:
+    return salted_hmac(REFERENCE_SALT, pk, secret=secret, algorithm="sha256").hexdigest()
+
 
 def link_checkout_customer(session: Payload) -> bool:
-    """Link the session's customer to the user in `client_reference_id`, if the session is vouched for."""
+    """Link the session's customer to the user `client_reference_id` names, if that user is proven to have
+    started the checkout (see the module docstring). Returns whether it linked."""
     customer_id = ref_id(session.get("customer"))
     reference = session.get("client_reference_id")
-    if not (customer_id and reference):
+    if not (customer_id and isinstance(reference, str) and reference):
         return False
     user_model = get_user_model()
-    try:
-        user_model._meta.get_field("stripe_customer_id")
-        pk = user_model._meta.pk.to_python(reference)
-    except FieldDoesNotExist:
-        logger.warning("%s has no stripe_customer_id column: checkout not linked", user_model.__name__)
+    if not has_customer_column(user_model):
         return False
-    except ValidationError:
+    signed_pk = signed_user_pk(reference)
+    pk = user_pk(user_model, reference if signed_pk is None else signed_pk)
+    if pk is None:
         return False  # not a user id of ours: nothing to link
-    if not (has_our_marker(session, reference) or has_users_email(session, pk)):
+    if signed_pk is None and not (has_our_marker(session, reference) or has_verified_email(session, pk)):
         logger.warning(
-            "Checkout Session %s names user %s but was not created for them by this app and its customer's "
-            "email is not theirs: customer %s not linked",
+            "Checkout Session %s names user %s but was not created for them by this app, carries no signed "
+            "reference, and its customer's email is not their verified one: customer %s not linked",
             session.get("id"),
             reference,
             customer_id,
         )
         return False
-    return link_customer_to_user(pk, customer_id)
+    linked = link_customer_to_user(pk, customer_id)
+    if not linked:
+        logger.info(
+            "Checkout Session %s: user %s already has a customer, or customer %s is another user's: not linked",
+            session.get("id"),
+            pk,
+            customer_id,
+        )
+    return linked
+
+
+def has_customer_column(user_model: type) -> bool:
+    try:
+        user_model._meta.get_field("stripe_customer_id")
+    except FieldDoesNotExist:
+        logger.warning("%s has no stripe_customer_id column: checkout not linked", user_model.__name__)
+        return False
+    return True
+
+
+def user_pk(user_model: type, value: str) -> Any | None:
+    """`value` as a pk of the user model, or None when it cannot be one."""
+    try:
+        return user_model._meta.pk.to_python(value)
+    except ValidationError:
+        return None
 
 
 def has_our_marker(session: Payload, reference: str) -> bool:
@@ -63,12 +140,26 @@ def has_our_marker(session: Payload, reference: str) -> bool:
     return (session.get("metadata") or {}).get(CHECKOUT_USER_KEY) == str(reference)
 
 
-def has_users_email(session: Payload, user_pk: Any) -> bool:
-    """Whether the email the customer gave at checkout, or the customer's own, is the user's."""
-    user_model = get_user_model()
-    user_email = user_model.objects.filter(pk=user_pk).values_list(user_model.get_email_field_name(), flat=True)
-    wanted = _normalized(user_email.first())
-    return bool(wanted) and wanted in {_normalized(email) for email in session_emails(session)}
+def has_verified_email(session: Payload, user_pk: Any) -> bool:
+    """Whether the customer's email, at checkout or as mirrored, is the user's, and the project says that
+    the user's address is verified (STRIPE_VERIFIED_EMAIL). False when the project says nothing."""
+    is_verified = verified_email_check()
+    if is_verified is None:
+        return False
+    user = get_user_model().objects.filter(pk=user_pk).first()
+    if user is None:
+        return False
+    wanted = _normalized(getattr(user, user.get_email_field_name(), None))
+    has_email = bool(wanted) and wanted in {_normalized(email) for email in session_emails(session)}
+    return has_email and bool(is_verified(user))
+
+
+def verified_email_check() -> Callable[[Any], bool] | None:
+    """STRIPE_VERIFIED_EMAIL as a callable (it may be given as a dotted path), or None when unset."""
+    check = stripe_settings.STRIPE_VERIFIED_EMAIL
+    if not check:
+        return None
+    return import_string(check) if isinstance(check, str) else check
 
 
 def session_emails(session: Payload) -> list[str | None]:

@@ -3,6 +3,11 @@
 Nothing is applied here (unless Celery runs eagerly), so Stripe gets its 2xx fast. A request that fails
 verification gets 400 with a short reason and leaves no row. Secrets and signature headers are never
 logged.
+
+A genuine event is still refused (400, no row, a warning in the log) when it is not this mirror's to apply:
+an event of the other mode than STRIPE_SECRET_KEY's (a test-mode endpoint secret listed beside the live one
+would otherwise let test objects into the live mirror), and an event of a connected account (Connect: its
+objects are not the platform's) unless STRIPE_CONNECT_EVENTS says the project mirrors those on purpose.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from ..conf import stripe_settings
+from ..conf import key_livemode, stripe_settings
 from ..models import WebhookEvent
 from ..sync.sql import insert_ignore
 from ..tasks import enqueue_event
@@ -47,9 +52,19 @@ def webhook(request: HttpRequest) -> HttpResponse:
         payload = parse_event(body)
     except Rejected as reason:
         logger.info("Stripe webhook refused: %s", reason)
-        return HttpResponseBadRequest(str(reason), content_type="text/plain")
+        return refusal(reason)
+    try:
+        check_origin(payload)
+    except Rejected as reason:
+        # Genuine, but from somewhere this mirror does not follow: likely a misconfigured secret, worth a warning.
+        logger.warning("Stripe event %s (%s) refused: %s", payload["id"], payload["type"], reason)
+        return refusal(reason)
     store_event(payload)
     return HttpResponse("ok", content_type="text/plain")
+
+
+def refusal(reason: Rejected) -> HttpResponse:
+    return HttpResponseBadRequest(str(reason), content_type="text/plain")
 
 
 def read_body(request: HttpRequest) -> bytes:
@@ -73,7 +88,7 @@ def verify_signature(body: bytes, header: str | None, secrets: list[str]) -> Non
     if not header.isascii():
         # Stripe's header is ASCII; the SDK's hmac.compare_digest raises TypeError (a 500) on anything else.
         raise Rejected("malformed signature header")
-    tolerance = stripe_settings.STRIPE_WEBHOOK_TOLERANCE
+    tolerance = stripe_settings.webhook_tolerance  # never 0: the SDK would skip the replay check
     reason = "bad signature"
     for secret in secrets:
         try:
@@ -116,6 +131,22 @@ def parse_event(body: bytes) -> dict[str, Any]:
     return payload
 
 
+def check_origin(payload: dict[str, Any]) -> None:
+    """Refuse a verified event that this mirror must not apply: one of the other mode than the key's, or one
+    of a connected account unless STRIPE_CONNECT_EVENTS."""
+    expected = key_livemode()
+    if expected is not None and event_livemode(payload) != expected:
+        raise Rejected("event livemode does not match the API key's mode")
+    if payload.get("account") and not stripe_settings.STRIPE_CONNECT_EVENTS:
+        raise Rejected("events of connected accounts are not accepted")
+
+
+def event_livemode(payload: dict[str, Any]) -> bool:
+    """Only JSON `true` is live mode: anything else a signed body may hold there is taken for test mode, as
+    the stored row says."""
+    return payload.get("livemode") is True
+
+
 def _is_name(value: Any, max_chars: int) -> bool:
     return isinstance(value, str) and 0 < len(value) <= max_chars
 
@@ -141,7 +172,7 @@ def store_event(payload: dict[str, Any], *, enqueue: bool = True) -> bool:
         id=payload["id"],
         type=payload["type"],
         api_version=payload.get("api_version"),
-        livemode=bool(payload.get("livemode")),
+        livemode=event_livemode(payload),
         created=datetime.fromtimestamp(payload["created"], tz=UTC),
         payload=payload,
         # Marked as sent with the insert (no UPDATE in the request); enqueue_event clears it if the broker refuses.

@@ -68,20 +68,42 @@ def test_a_marker_for_another_user_does_not_vouch(victim, make_user):
     assert customer_of(victim) is None
 
 
-@pytest.mark.parametrize("where", ["customer_details", "expanded customer", "mirrored customer"])
-def test_a_customer_with_the_users_email_links_them(victim, where):
+def session_with_the_users_email(user, where: str) -> dict:
     email = "  victim@EXAMPLE.com"  # compared without case
     if where == "customer_details":
-        checkout = session(victim, customer_details={"email": email})
-    elif where == "expanded customer":
-        checkout = session(victim, customer=CustomerPayloadFactory(id="cus_buyer", email=email), customer_details=None)
-    else:
-        Customer.objects.create(id="cus_buyer", email=email)
-        checkout = session(victim, customer_details=None)
+        return session(user, customer_details={"email": email})
+    if where == "expanded customer":
+        return session(user, customer=CustomerPayloadFactory(id="cus_buyer", email=email), customer_details=None)
+    Customer.objects.create(id="cus_buyer", email=email)
+    return session(user, customer_details=None)
 
-    complete(checkout)
+
+WHERE = ["customer_details", "expanded customer", "mirrored customer"]
+
+
+@pytest.mark.parametrize("where", WHERE)
+def test_a_customer_with_the_users_email_does_not_link_them_unless_the_email_is_verified(victim, where):
+    # Anyone may register a user with someone else's address: by default an address proves nothing.
+    complete(session_with_the_users_email(victim, where))
+
+    assert customer_of(victim) is None
+
+
+@pytest.mark.parametrize("where", WHERE)
+def test_a_customer_with_the_users_verified_email_links_them(victim, where, settings):
+    settings.STRIPE_VERIFIED_EMAIL = lambda user: user.pk == victim.pk
+
+    complete(session_with_the_users_email(victim, where))
 
     assert customer_of(victim) == "cus_buyer"
+
+
+def test_an_email_the_project_does_not_say_is_verified_does_not_link(victim, settings):
+    settings.STRIPE_VERIFIED_EMAIL = lambda user: False
+
+    complete(session_with_the_users_email(victim, "customer_details"))
+
+    assert customer_of(victim) is None
 
 
 def test_a_user_without_an_email_is_never_matched_by_email(make_user):
