@@ -1,6 +1,11 @@
 """The example project plus the live-API baseline routes of `benchmarks/live_api.py`."""
 
+import os
+
 from example_project.settings import *  # noqa: F403
 
 ROOT_URLCONF = "benchmarks.live_api"
 DEBUG = False
+
+# The webhook benchmark's endpoint publishes to a queue of its own, purged afterwards.
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("DJANGO_STRIPE_BENCH_QUEUE", "celery")

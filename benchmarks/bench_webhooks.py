@@ -1,15 +1,18 @@
-"""Webhook sync throughput: the endpoint, one worker, and SQL statements per applied event.
+"""Webhook sync throughput: the endpoint under gunicorn, the batched apply by 1, 2, 4 worker processes, and
+SQL statements per applied event.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/django_stripe REDIS_URL=redis://127.0.0.1:6379/0 \\
-        .venv/bin/python benchmarks/bench_webhooks.py [--events 2000]
+        .venv/bin/python benchmarks/bench_webhooks.py [--events 3000]
 
 Creates (and drops) a throw-away database `test_<name>` on the configured server. Measures:
-  - events/s accepted by the endpoint: signed POSTs through Django's request handling (test Client, one
-    thread): signature check, JSON parse, INSERT of the event, enqueue on commit (to Redis when REDIS_URL
-    is set, on a queue of its own that is purged afterwards; else to Celery's in-memory transport);
-  - events/s applied by one worker: `process_event` in one process and thread (lock, handler, guarded
-    upsert, mark processed), i.e. a worker with --concurrency 1 minus the broker round trip;
-  - SQL statements per applied event by type, not counting BEGIN/COMMIT.
+  - events/s accepted by the endpoint: the example project under gunicorn (2 gthread workers, one per core),
+    loaded over real HTTP by a separate process (benchmarks/load_webhooks.py, keep-alive, 8 senders) with
+    deliveries each signed: signature check, parse, the event's INSERT committed before the 200, and the
+    dispatcher sending the ids on (to Redis, on a queue of its own that is purged afterwards);
+  - events/s applied by 1, 2 and 4 worker processes side by side: `process_batch` on the dispatcher's
+    batches, i.e. workers with --concurrency 1 minus the broker round trip;
+  - SQL statements per applied event, amortised over a batch, not counting BEGIN/COMMIT/SAVEPOINT/RELEASE;
+  - the floor of both: one single-row upsert committed per event, on a raw cursor.
 The events are a mix shaped like a subscription business: customer created/updated, subscription
 created/updated (one item), invoice created/paid, each object created and then changed.
 """
@@ -20,11 +23,11 @@ import argparse
 import json
 import multiprocessing
 import os
-import statistics
+import subprocess
 import sys
+import tempfile
 import time
 import uuid
-from collections import defaultdict
 
 ROOT = os.path.join(os.path.dirname(__file__), "..")
 sys.path[:0] = [ROOT, os.path.join(ROOT, "example_project")]
@@ -37,10 +40,10 @@ django.setup()
 
 from celery import current_app  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
-from django.test import Client, override_settings  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 
 from benchmarks.results import emit  # noqa: E402
+from benchmarks.servers import free_port, wait_for  # noqa: E402
 from django_stripe.models import WebhookEvent  # noqa: E402
 from django_stripe.testing.factories import (  # noqa: E402
     CustomerPayloadFactory,
@@ -48,7 +51,8 @@ from django_stripe.testing.factories import (  # noqa: E402
     SubscriptionPayloadFactory,
 )
 from django_stripe.testing.fake import FakeStripe  # noqa: E402
-from django_stripe.webhooks.processing import process_event  # noqa: E402
+from django_stripe.webhooks.batches import BATCH_SIZE, process_batch  # noqa: E402
+from django_stripe.webhooks.views import store_event  # noqa: E402
 
 SECRET = "whsec_bench"
 CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
@@ -85,40 +89,84 @@ def make_events(count: int) -> list[dict]:
     return events[:count]
 
 
-def accept(events: list[dict]) -> float:
-    client = Client()
-    bodies = [json.dumps(payload).encode() for payload in events]
-    started = time.perf_counter()
-    for body in bodies:
-        header = FakeStripe.sign(body, SECRET)
-        response = client.post("/api/webhook/", body, content_type="application/json", HTTP_STRIPE_SIGNATURE=header)
-        assert response.status_code == 200, response.content
-    return len(bodies) / (time.perf_counter() - started)
+def accept(events: list[dict], queue: str) -> float:
+    """Events/s the endpoint accepts under gunicorn, loaded from a separate process; every one answered 200."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "benchmarks.bench_settings",
+        "PYTHONPATH": os.pathsep.join([ROOT, os.path.join(ROOT, "example_project")]),
+        "DATABASE_URL": database_url(),
+        "STRIPE_WEBHOOK_SECRET": SECRET,
+        "DJANGO_STRIPE_BENCH_QUEUE": queue,
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+    }
+    gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+    command = [gunicorn, "example_project.wsgi:application", "--workers", "2", "--worker-class", "gthread"]
+    command += ["--threads", "4", "--bind", f"127.0.0.1:{port}", "--log-level", "warning"]
+    web = subprocess.Popen(command, cwd=ROOT, env=env)
+    try:
+        wait_for(port)
+        with tempfile.NamedTemporaryFile("w", suffix=".json") as deliveries:
+            json.dump([signed(payload) for payload in events], deliveries)
+            deliveries.flush()
+            load = os.path.join(ROOT, "benchmarks", "load_webhooks.py")
+            url = f"http://127.0.0.1:{port}/api/webhook/"
+            answer = subprocess.run(
+                [sys.executable, load, "--url", url, "--deliveries", deliveries.name, "--senders", "8"],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+    finally:
+        web.terminate()
+        web.wait(30)
+    result = json.loads(answer.stdout)
+    assert result["statuses"] == {"200": len(events)}, result
+    return len(events) / result["seconds"]
 
 
-def apply(events: list[dict]) -> float:
-    started = time.perf_counter()
+def signed(payload: dict) -> tuple[str, str]:
+    body = json.dumps(payload)
+    return body, FakeStripe.sign(body.encode(), SECRET)
+
+
+def database_url() -> str:
+    settings = connection.settings_dict
+    return f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
+
+
+def store(events: list[dict]) -> list[str]:
+    """Store events as the endpoint does, without sending them: for the apply runs."""
     for payload in events:
-        assert process_event(payload["id"]) == "processed"
-    return len(events) / (time.perf_counter() - started)
+        store_event(payload, enqueue=False)
+    return [payload["id"] for payload in events]
 
 
-def apply_in_processes(events: list[dict], processes: int) -> float:
-    """Events/s applied by `processes` worker processes side by side (forked, each its own connection)."""
+def batches(ids: list[str]) -> list[list[str]]:
+    return [ids[start : start + BATCH_SIZE] for start in range(0, len(ids), BATCH_SIZE)]
+
+
+def apply_in_processes(ids: list[str], processes: int) -> float:
+    """Events/s applied by `processes` worker processes side by side (forked, each its own connection), each
+    taking the dispatcher's batches in turn."""
     connection.close()
-    slices = [events[index::processes] for index in range(processes)]
+    shares = [batches(ids)[index::processes] for index in range(processes)]
     context = multiprocessing.get_context("fork")
     started = time.perf_counter()
     with context.Pool(processes) as pool:
-        applied = sum(pool.map(_apply_slice, slices))
+        applied = sum(pool.map(_apply_share, shares))
     elapsed = time.perf_counter() - started
-    assert applied == len(events)
+    assert applied == len(ids), (applied, len(ids))
     return applied / elapsed
 
 
-def _apply_slice(events: list[dict]) -> int:
+def _apply_share(share: list[list[str]]) -> int:
     connection.close()  # never share the parent's socket
-    done = sum(process_event(payload["id"]) in ("processed", "ignored") for payload in events)
+    done = 0
+    for batch in share:
+        outcome = process_batch(batch)
+        done += len(outcome.get("processed", ())) + len(outcome.get("ignored", ()))
     connection.close()
     return done
 
@@ -138,20 +186,19 @@ def commit_floor(count: int) -> float:
     return count / (time.perf_counter() - started)
 
 
-def count_queries(events: list[dict]) -> dict[str, list[int]]:
-    """Statements per event, on events of their own (counting slows the run, so it is not timed)."""
-    queries: dict[str, list[int]] = defaultdict(list)
-    for payload in events:
-        connection.queries_log.clear()
+def count_queries(ids: list[str]) -> float:
+    """SQL statements per applied event, amortised over batches (counting slows the run, so it is not timed)."""
+    statements = 0
+    for batch in batches(ids):
         with CaptureQueriesContext(connection) as captured:
-            assert process_event(payload["id"]) == "processed"
-        queries[payload["type"]].append(sum(not q["sql"].startswith(CONTROL) for q in captured))
-    return queries
+            process_batch(batch)
+        statements += sum(not query["sql"].startswith(CONTROL) for query in captured)
+    return statements / len(ids)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--events", type=int, default=3000)
     parser.add_argument("--processes", type=int, nargs="+", default=[1, 2, 4], help="worker processes to compare")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
@@ -161,38 +208,30 @@ def main() -> None:
     current_app.conf.task_default_queue = queue
     broker = os.environ.get("REDIS_URL") or "memory:// (in-process)"
     try:
-        with override_settings(STRIPE_WEBHOOK_SECRET=SECRET, DEBUG=False):
-            events, counted = make_events(args.events), make_events(300)
-            accepted = accept(events)
-            assert WebhookEvent.objects.filter(status="pending").count() == len(events)
-            applied = apply(events)
-            accept(counted)
-            queries = count_queries(counted)
-            by_processes = {}
-            for processes in args.processes:
-                batch = make_events(args.events)
-                accept(batch)
-                by_processes[processes] = apply_in_processes(batch, processes)
-            floor = commit_floor(len(events))
+        events = make_events(args.events)
+        accepted = accept(events, queue)
+        assert WebhookEvent.objects.count() == len(events)
+        statements_per_event = count_queries(store(make_events(600)))
+        by_processes = {processes: apply_in_processes(store(make_events(args.events)), processes)
+                        for processes in args.processes}  # fmt: skip
+        floor = commit_floor(len(events))
         print(f"database: {connection.vendor}; broker: {broker}; {len(events)} events")
-        print(f"accepted by the endpoint (verify + store + enqueue): {accepted:,.0f} events/s")
-        print(f"applied by one worker process (process_event):       {applied:,.0f} events/s")
-        print("SQL statements per applied event (without BEGIN/COMMIT): type, mean, max")
-        for event_type, counts in sorted(queries.items()):
-            print(f"  {event_type:32} {statistics.mean(counts):.1f}  {max(counts)}")
+        print(f"accepted by the endpoint (gunicorn, 2 workers):  {accepted:,.0f} events/s")
+        print(f"SQL statements per applied event (amortised):     {statements_per_event:.2f}")
         print(f"bare SQL floor (one-row upsert + commit per event): {floor:,.0f}/s")
         for processes, rate in by_processes.items():
-            print(f"applied by {processes} worker process(es): {rate:,.0f} events/s ({rate / floor:.2f} of the floor)")
+            print(f"applied by {processes} worker process(es): {rate:,.0f} events/s ({rate / floor:.2f}x the floor)")
         emit(
             args.json,
             {
                 "database": connection.vendor,
                 "events": len(events),
                 "accepted_per_second": accepted,
-                "applied_per_second": applied,
+                "applied_per_second": by_processes[min(by_processes)],
                 "applied_per_second_by_processes": by_processes,
                 "commit_floor_per_second": floor,
-                "queries_per_event": {kind: max(counts) for kind, counts in queries.items()},
+                "statements_per_event": statements_per_event,
+                "batch_size": BATCH_SIZE,
             },
         )
     finally:

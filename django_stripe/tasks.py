@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .models import WebhookEvent
+from .webhooks.batches import BATCH_SIZE, process_batch
 from .webhooks.processing import MAX_ATTEMPTS, MAX_RETRIES, process_event, retry_delay
 
 logger = logging.getLogger(__name__)
@@ -30,7 +31,6 @@ PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 
 # An event the sweeper sent is given this many times its waiting time to be consumed before it is sent
 # again: a backlog the workers are still draining is not sent a second time at every sweep.
 RESEND_FACTOR = 10
-MARK_BATCH = 1000
 
 
 @shared_task(
@@ -76,44 +76,66 @@ def retry_countdown(event_id: str, retries: int) -> int | None:
     return retry_delay(max(attempts - 1, 0))
 
 
-def enqueue_event(event_id: str) -> bool:
-    """Send the event to the workers (or process it now when Celery is eager). Never raises.
-
-    Returns False when the broker could not be reached: the event is left to the sweeper.
-    """
+@shared_task(
+    bind=True,
+    name="django_stripe.process_webhook_events",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=MAX_RETRIES,
+)
+def process_webhook_events(self, event_ids: list[str]) -> dict[str, int]:
+    """Apply a batch of stored events in one transaction (webhooks/batches.py); how many ended in each status.
+    An event that failed is retried on its own, on the backoff schedule of `process_webhook_event`."""
     try:
-        process_webhook_event.apply_async((event_id,), retry=True, retry_policy=PUBLISH_RETRY_POLICY)
+        outcome = process_batch(event_ids)
+    except Exception as error:
+        # The database went away mid-batch: the claim rolled back and every event is pending again.
+        logger.warning("Stripe events batch interrupted (%s), retrying", error.__class__.__name__)
+        if self.request.is_eager:
+            return {}
+        raise self.retry(countdown=retry_delay(self.request.retries)) from error
+    if not self.request.is_eager:  # eagerly the failures stay recorded, as for one event
+        for event_id in outcome.get(WebhookEvent.Status.FAILED, ()):
+            countdown = retry_countdown(event_id, 0)
+            if countdown is not None:
+                publish(process_webhook_event, event_id, countdown=countdown)
+    return {status: len(ids) for status, ids in outcome.items()}
+
+
+def publish(task, *args: object, retry: bool = True, **options: object) -> bool:
+    """Send a task message, retrying the broker briefly unless `retry` is False; never raises. False when the
+    broker could not be reached: what was to be sent is left to the sweeper (or the dispatcher's next try)."""
+    try:
+        task.apply_async(args, retry=retry, retry_policy=PUBLISH_RETRY_POLICY, **options)
     except Exception as error:  # the broker's errors vary with the transport (kombu, redis, socket)
-        logger.warning("Stripe event %s stored but not enqueued (%s): the sweeper will retry", event_id, error)
-        _unmark(event_id)
+        logger.warning("Stripe events stored but not enqueued (%s): they will be sent again", error)
         return False
     return True
 
 
-def _unmark(event_id: str) -> None:
-    """Nothing of the event is in the queue: let the next sweep send it, not one `RESEND_FACTOR` later.
-    (The endpoint marks an event sent when it stores it, to spare the request an UPDATE.)"""
+def _unmark(event_ids: list[str]) -> None:
+    """Nothing of these events is in the queue: let the next sweep send them, not one `RESEND_FACTOR` later."""
     try:
-        WebhookEvent.objects.filter(pk=event_id).update(enqueued_at=None)
+        WebhookEvent.objects.filter(pk__in=event_ids).update(enqueued_at=None)
     except DatabaseError as error:
-        logger.warning("Stripe event %s: could not clear enqueued_at (%s)", event_id, error)
+        logger.warning("Stripe events: could not clear enqueued_at (%s)", error)
 
 
-def enqueue_events(event_ids: Iterable[str]) -> int:
-    """Send events to the workers in the given order, marking when; returns how many were sent.
+def enqueue_events(event_ids: Iterable[str], *, retry: bool = True) -> int:
+    """Send events to the workers in the given order, BATCH_SIZE to a message, marking when; returns how many
+    were sent. `retry=False` gives up on the broker at its first refusal (the caller retries on its own).
 
     Each batch is marked before it is sent: marked after, the UPDATE's row locks could make a worker that
-    already has one of the events skip it (SKIP LOCKED, as for a duplicate) and drop its message. Stops at
-    the first event the broker refuses: it is down, and the rest is left to the sweeper, unmarked.
+    already has one of the events skip it (SKIP LOCKED, as for a duplicate) and drop it. Stops at the first
+    batch the broker refuses: it is down, and that batch and the rest are left to the sweeper, unmarked.
     """
     sent = 0
-    for batch in _batches(event_ids, MARK_BATCH):
+    for batch in _batches(event_ids, BATCH_SIZE):
         WebhookEvent.objects.filter(pk__in=batch).update(enqueued_at=timezone.now())
-        for index, event_id in enumerate(batch):
-            if not enqueue_event(event_id):  # which unmarks this one
-                WebhookEvent.objects.filter(pk__in=batch[index + 1 :]).update(enqueued_at=None)
-                return sent
-            sent += 1
+        if not publish(process_webhook_events, batch, retry=retry):
+            _unmark(batch)
+            return sent
+        sent += len(batch)
     return sent
 
 

@@ -73,7 +73,7 @@ def process_event(event_id: str, *, force: bool = False, fatal: Callable[[Except
                 return SKIPPED
             if event.status in DONE and not force:
                 return event.status
-            status = _apply(event)
+            status = apply_handlers(event)
             _mark(event, status)
     except Exception as error:
         if fatal is not None and fatal(error):
@@ -83,18 +83,36 @@ def process_event(event_id: str, *, force: bool = False, fatal: Callable[[Except
     return status
 
 
-def _apply(event: WebhookEvent) -> str:
+def apply_handlers(event: WebhookEvent, *, mirror: bool = True) -> str:
+    """Run the event's handlers; its status once they ran. Without `mirror` (a newer state of the same object
+    follows in the batch), the handlers that only mirror the object are left out."""
     handlers = handlers_for(event.type)
     for handler in handlers:
-        handler(event)
+        if mirror or not getattr(handler, "mirrors_event_object", False):
+            handler(event)
     return Status.PROCESSED if handlers else Status.IGNORED
 
 
 def _mark(event: WebhookEvent, status: str) -> None:
     now = timezone.now()
-    WebhookEvent.objects.filter(pk=event.pk).update(
-        status=status, attempts=F("attempts") + 1, error="", traceback="", processed_at=now, next_attempt_at=None
-    )
+    WebhookEvent.objects.filter(pk=event.pk).update(**done_fields(status, now))
+    announce_done(event, status, now)
+
+
+def done_fields(status: str, now) -> dict[str, object]:
+    """The columns of an event its handlers just applied (`status`: processed or ignored)."""
+    return {
+        "status": status,
+        "attempts": F("attempts") + 1,
+        "error": "",
+        "traceback": "",
+        "processed_at": now,
+        "next_attempt_at": None,
+    }
+
+
+def announce_done(event: WebhookEvent, status: str, now) -> None:
+    """Bring the instance in line with its row, and send webhook_event_processed once the transaction commits."""
     event.status, event.attempts, event.processed_at = status, event.attempts + 1, now
     event.error = event.traceback = ""
     if status == Status.PROCESSED:
@@ -105,14 +123,23 @@ def _mark(event: WebhookEvent, status: str) -> None:
 
 def _record_failure(event_id: str, error: Exception) -> None:
     """Keep the error and traceback on the event (in a new transaction: the failed one rolled back)."""
-    logger.warning("Stripe event %s failed: %s", event_id, error.__class__.__name__, exc_info=True)
+    log_failure(event_id, error)
     event = WebhookEvent.objects.filter(pk=event_id)
     attempts = (event.values_list("attempts", flat=True).first() or 0) + 1
+    event.update(**failure_fields(attempts, error, traceback.format_exc()))
+
+
+def log_failure(event_id: str, error: Exception) -> None:
+    logger.warning("Stripe event %s failed: %s", event_id, error.__class__.__name__, exc_info=error)
+
+
+def failure_fields(attempts: int, error: Exception, trace: str) -> dict[str, object]:
+    """The columns of an event whose `attempts`-th try just failed: its error, and when it is due again."""
     wait = due_again_after(attempts)
-    event.update(
-        status=Status.FAILED,
-        attempts=F("attempts") + 1,
-        error=f"{error.__class__.__name__}: {error}"[:MAX_ERROR_CHARS],
-        traceback=traceback.format_exc(),
-        next_attempt_at=timezone.now() + wait if wait is not None else None,
-    )
+    return {
+        "status": Status.FAILED,
+        "attempts": F("attempts") + 1,
+        "error": f"{error.__class__.__name__}: {error}"[:MAX_ERROR_CHARS],
+        "traceback": trace,
+        "next_attempt_at": timezone.now() + wait if wait is not None else None,
+    }

@@ -1,4 +1,4 @@
-"""The webhook endpoint: verify the signature, store the event, enqueue it on commit, answer 200.
+"""The webhook endpoint: verify the signature, store the event, answer 200; the dispatcher sends it on.
 
 Nothing is applied here (unless Celery runs eagerly), so Stripe gets its 2xx fast. A request that fails
 verification gets 400 with a short reason and leaves no row. Secrets and signature headers are never
@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
 import stripe
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseServerError
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -27,8 +28,7 @@ from django.views.decorators.http import require_POST
 
 from ..conf import key_livemode, stripe_settings
 from ..models import WebhookEvent
-from ..sync.sql import insert_ignore
-from ..tasks import enqueue_event
+from .dispatch import dispatcher
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def webhook(request: HttpRequest) -> HttpResponse:
     try:
         body = read_body(request)
         verify_signature(body, request.headers.get("Stripe-Signature"), secrets)
-        payload = parse_event(body)
+        payload, text = parse_event(body)
     except Rejected as reason:
         logger.info("Stripe webhook refused: %s", reason)
         return refusal(reason)
@@ -59,7 +59,7 @@ def webhook(request: HttpRequest) -> HttpResponse:
         # Genuine, but from somewhere this mirror does not follow: likely a misconfigured secret, worth a warning.
         logger.warning("Stripe event %s (%s) refused: %s", payload["id"], payload["type"], reason)
         return refusal(reason)
-    store_event(payload)
+    store_event(payload, text=text)
     return HttpResponse("ok", content_type="text/plain")
 
 
@@ -106,12 +106,14 @@ def verify_signature(body: bytes, header: str | None, secrets: list[str]) -> Non
 MAX_ID_CHARS, MAX_API_VERSION_CHARS, MAX_CREATED = 255, 64, 253_402_300_799  # 9999-12-31T23:59:59Z
 
 
-def parse_event(body: bytes) -> dict[str, Any]:
-    """The event in a verified body, or Rejected. A signed body is Stripe's, but whatever it holds must end in a
-    400, never a 500 (Stripe would retry a 500 for days): so the fields the row is built from are checked
-    against the columns, and text that PostgreSQL cannot store (NUL, a lone surrogate) is refused."""
+def parse_event(body: bytes) -> tuple[dict[str, Any], str]:
+    """The event in a verified body, and the body as text to store, or Rejected. A signed body is Stripe's, but
+    whatever it holds must end in a 400, never a 500 (Stripe would retry a 500 for days): so the fields the
+    row is built from are checked against the columns, and what PostgreSQL's jsonb cannot store (NUL, a lone
+    surrogate, NaN) is refused."""
     try:
-        payload = json.loads(body)
+        text = body.decode("utf-8")
+        payload = json.loads(text, parse_constant=_refuse_constant)
     except (ValueError, RecursionError):  # RecursionError: arrays or objects nested thousands deep
         raise Rejected("malformed JSON") from None
     if not isinstance(payload, dict) or payload.get("object") != "event":
@@ -126,9 +128,9 @@ def parse_event(body: bytes) -> dict[str, Any]:
     version = payload.get("api_version")
     if version is not None and not _is_name(version, MAX_API_VERSION_CHARS):
         raise Rejected("not a Stripe event")
-    if not _storable(payload):
+    if not storable(text):
         raise Rejected("unsupported characters")
-    return payload
+    return payload, text
 
 
 def check_origin(payload: dict[str, Any]) -> None:
@@ -151,35 +153,63 @@ def _is_name(value: Any, max_chars: int) -> bool:
     return isinstance(value, str) and 0 < len(value) <= max_chars
 
 
-def _storable(payload: dict[str, Any]) -> bool:
-    """No NUL and no lone surrogate anywhere (keys included): PostgreSQL's jsonb refuses both."""
-    try:
-        text = json.dumps(payload, ensure_ascii=False).encode("utf-8")  # a lone surrogate cannot be encoded
-    except UnicodeEncodeError:
-        return False
-    # json.dumps writes NUL as the escape \u0000; drop escaped backslashes first, so that the six characters
-    # "\u0000" written as text in a field (dumped as \\u0000) are not taken for one.
-    return b"\\u0000" not in text.replace(b"\\\\", b"")
+# The JSON escapes jsonb refuses: NUL, and a surrogate that is not half of a pair.
+UNSTORABLE_ESCAPE = re.compile(
+    r"\\u0000"
+    r"|\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
 
 
-def store_event(payload: dict[str, Any], *, enqueue: bool = True) -> bool:
-    """Insert the event; a duplicate delivery (same id) is a no-op. Returns whether it was new.
+def storable(text: str) -> bool:
+    """Whether JSON `text` (valid, decoded from UTF-8, so with no raw surrogate) holds nothing jsonb refuses.
+    Escaped backslashes are dropped first, so that the six characters "\\u0000" written as text in a field
+    (escaped as \\\\u0000) are not taken for a NUL."""
+    return "\\u" not in text or UNSTORABLE_ESCAPE.search(text.replace("\\\\", "")) is None
 
-    `enqueue=False` leaves a new event pending, for a caller that enqueues events in an order of its own
-    (the Events-API catch-up, which reads them newest first).
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def store_event(payload: dict[str, Any], *, text: str | None = None, enqueue: bool = True) -> bool:
+    """Insert the event (`text`: its JSON as received, else `payload` serialized); a duplicate delivery (same
+    id) is a no-op. Returns whether it was new.
+
+    The insert is one statement, committed on its own (outside a transaction) before the endpoint answers;
+    the dispatcher then sends the id to the workers, off the request path. `enqueue=False` leaves a new
+    event pending, for a caller that enqueues events in an order of its own (the Events-API catch-up,
+    which reads them newest first).
     """
-    event = WebhookEvent(
-        id=payload["id"],
-        type=payload["type"],
-        api_version=payload.get("api_version"),
-        livemode=event_livemode(payload),
-        created=datetime.fromtimestamp(payload["created"], tz=UTC),
-        payload=payload,
-        # Marked as sent with the insert (no UPDATE in the request); enqueue_event clears it if the broker refuses.
-        enqueued_at=timezone.now() if enqueue else None,
-    )
-    with transaction.atomic():
-        created = insert_ignore(event)
-        if created and enqueue:
-            transaction.on_commit(partial(enqueue_event, event.id))
+    created = insert_event(payload, text if text is not None else json.dumps(payload))
+    if created and enqueue:
+        transaction.on_commit(partial(dispatcher.send, payload["id"]))
     return created
+
+
+def insert_event(payload: dict[str, Any], text: str) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING, written out: the ORM's compiler and a second serialization of the
+    payload cost the endpoint as much as the round trip. PostgreSQL parses the JSON text into jsonb itself."""
+    connection = connections[router.db_for_write(WebhookEvent)]
+    row = {
+        "id": payload["id"],
+        "type": payload["type"],
+        "api_version": payload.get("api_version"),
+        "livemode": event_livemode(payload),
+        "created": datetime.fromtimestamp(payload["created"], tz=UTC),
+        "payload": text,
+        "status": WebhookEvent.Status.PENDING,
+        "attempts": 0,
+        "error": "",
+        "traceback": "",
+        "received_at": timezone.now(),
+    }
+    json_cast = "::jsonb" if connection.vendor == "postgresql" else ""
+    values = ", ".join(f"%s{json_cast}" if column == "payload" else "%s" for column in row)
+    sql = (
+        f"INSERT INTO {connection.ops.quote_name(WebhookEvent._meta.db_table)} ({', '.join(row)}) "
+        f"VALUES ({values}) ON CONFLICT (id) DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(row.values()))
+        return cursor.rowcount == 1

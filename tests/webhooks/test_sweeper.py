@@ -129,12 +129,14 @@ def test_an_event_sent_recently_is_not_sent_again_at_every_sweep():
     assert event.enqueued_at > sent_a_sweep_ago
 
 
-def test_the_endpoint_marks_an_event_sent_when_it_stores_it():
+def test_an_event_is_marked_sent_when_the_dispatcher_sends_it(django_capture_on_commit_callbacks):
     before = timezone.now()
     delivered = event("customer.created", CustomerPayloadFactory())
     listed = event("customer.created", CustomerPayloadFactory())  # the catch-up sends its events later
 
-    assert store_event(delivered) and store_event(listed, enqueue=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert store_event(delivered) and store_event(listed, enqueue=False)
 
-    assert WebhookEvent.objects.get(pk=delivered["id"]).enqueued_at >= before
+    sent = WebhookEvent.objects.get(pk=delivered["id"])
+    assert sent.enqueued_at >= before and sent.status == "processed"  # eager Celery: applied when sent
     assert WebhookEvent.objects.get(pk=listed["id"]).enqueued_at is None
