@@ -27,10 +27,11 @@ DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 # name -> arguments: the sizes are chosen so that the whole run fits in about ten minutes on 2 cores.
 BENCHMARKS = {
     "fake": ["benchmarks/bench_fake.py", "--seconds", "1"],
-    "webhooks": ["benchmarks/bench_webhooks.py", "--events", "600", "--processes", "1", "2", "4"],
+    "webhooks": ["benchmarks/bench_webhooks.py", "--events", "3000", "--processes", "1", "2", "4"],
     "backfill": ["benchmarks/bench_backfill.py", "--sizes", "1000", "10000", "30000"],
     "access": ["benchmarks/bench_access.py", "--sizes", "1000", "10000", "100000", "--calls", "1000"],
     "rest": ["benchmarks/bench_rest.py", "--seconds", "4", "--clients", "4"],
+    "djstripe": ["benchmarks/bench_djstripe.py", "--events", "600"],
 }
 
 
