@@ -5,8 +5,8 @@ SQL statements per applied event.
         .venv/bin/python benchmarks/bench_webhooks.py [--events 3000]
 
 Creates (and drops) a throw-away database `test_<name>` on the configured server. Measures:
-  - events/s accepted by the endpoint: the example project under gunicorn (2 gthread workers, one per core),
-    loaded over real HTTP by a separate process (benchmarks/load_webhooks.py, keep-alive, 8 senders) with
+  - events/s accepted by the endpoint: the example project under gunicorn (2 gthread workers of 8 threads),
+    loaded over real HTTP by a separate process (benchmarks/load_webhooks.py, keep-alive, 16 senders) with
     deliveries each signed: signature check, parse, the event's INSERT committed before the 200, and the
     dispatcher sending the ids on (to Redis, on a queue of its own that is purged afterwards);
   - events/s applied by 1, 2 and 4 worker processes side by side: `process_batch` on the dispatcher's
@@ -103,7 +103,7 @@ def accept(events: list[dict], queue: str) -> float:
     }
     gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
     command = [gunicorn, "example_project.wsgi:application", "--workers", "2", "--worker-class", "gthread"]
-    command += ["--threads", "4", "--bind", f"127.0.0.1:{port}", "--log-level", "warning"]
+    command += ["--threads", "8", "--bind", f"127.0.0.1:{port}", "--log-level", "warning"]
     web = subprocess.Popen(command, cwd=ROOT, env=env)
     try:
         wait_for(port)
@@ -113,7 +113,7 @@ def accept(events: list[dict], queue: str) -> float:
             load = os.path.join(ROOT, "benchmarks", "load_webhooks.py")
             url = f"http://127.0.0.1:{port}/api/webhook/"
             answer = subprocess.run(
-                [sys.executable, load, "--url", url, "--deliveries", deliveries.name, "--senders", "8"],
+                [sys.executable, load, "--url", url, "--deliveries", deliveries.name, "--senders", "16"],
                 check=True,
                 capture_output=True,
                 text=True,

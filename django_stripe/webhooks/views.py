@@ -20,7 +20,7 @@ from functools import partial
 from typing import Any
 
 import stripe
-from django.db import connections, router, transaction
+from django.db import InterfaceError, OperationalError, connections, router, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseServerError
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -210,6 +210,24 @@ def insert_event(payload: dict[str, Any], text: str) -> bool:
         f"INSERT INTO {connection.ops.quote_name(WebhookEvent._meta.db_table)} ({', '.join(row)}) "
         f"VALUES ({values}) ON CONFLICT (id) DO NOTHING"
     )
+    return _execute_counting(connection, sql, list(row.values())) == 1
+
+
+def _execute_counting(connection, sql: str, params: list[Any]) -> int:
+    """Run one statement; the rows it wrote. The statement is its own health check (CONN_HEALTH_CHECKS would
+    spend a second round trip on a SELECT 1 first): a persistent connection found dead is replaced and the
+    statement sent once more. Nothing is lost if the first one did commit unseen: the insert ignores the
+    duplicate, and the sweeper sends the event, which the dispatcher was not given."""
+    fresh = connection.connection is None or connection.in_atomic_block
+    connection.health_check_done = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.rowcount
+    except (OperationalError, InterfaceError):
+        if fresh or connection.is_usable():
+            raise
+    connection.close()
     with connection.cursor() as cursor:
-        cursor.execute(sql, list(row.values()))
-        return cursor.rowcount == 1
+        cursor.execute(sql, params)
+        return cursor.rowcount
