@@ -1,6 +1,6 @@
 """Backfill throughput and memory against the fake Stripe served over HTTP from another process.
 
-    .venv/bin/python benchmarks/bench_backfill.py [--sizes 1000 10000 100000]
+    .venv/bin/python benchmarks/bench_backfill.py [--sizes 1000 10000 100000] [--latency-ms 150 --latency-size 3000]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/<db> .venv/bin/python benchmarks/bench_backfill.py
 
 For each size N, a fake Stripe holding N products is served by its own process (filled in-process, then
@@ -13,6 +13,10 @@ For each size N, a fake Stripe holding N products is served by its own process (
     DATABASE_URL database, whose product rows are deleted first): bulk upserts, cursor per page.
 Objects per second of each, the backfill's cost over the raw walk, and the peak RSS of the backfill's
 process (ru_maxrss) with the part that the run itself added (peak minus RSS before the run).
+
+Then, at `--latency-size` objects, the raw walk and the backfill once against a fake that answers at once
+and once against one that makes every request wait `--latency-ms` (Stripe's round trip): the backfill
+fetches the next page while it writes the current one, so with latency its time should be the walk's.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 KEY = "sk_test_bench"
+KINDS = ("sdk", "raw", "sync")
 
 
 def rss_mb() -> float:
@@ -42,7 +47,7 @@ def peak_mb() -> float:
 # -- the server process ------------------------------------------------------------------------------------
 
 
-def serve(size: int, port: int) -> None:
+def serve(size: int, port: int, latency_ms: float = 0) -> None:
     sys.path.insert(0, ROOT)
     from django_stripe.testing.fake import FakeStripe
     from django_stripe.testing.fake.resources.catalog import create_product
@@ -53,6 +58,7 @@ def serve(size: int, port: int) -> None:
         for n in range(size):
             create_product(fake, {"name": f"Product {n}", "metadata": {"n": str(n)}})
     fake._events.clear()  # the creation events are not what is measured; they only take memory
+    fake.latency = latency_ms / 1000
     server = FakeStripeServer(fake, port=port)
     print("ready", flush=True)
     server.serve_forever()
@@ -102,7 +108,7 @@ def sync(url: str, db: str | None) -> dict:
     from django_stripe.sync.backfill import backfill_type
 
     call_command("migrate", verbosity=0)
-    models.Product.objects.all().delete()
+    empty_products()
     models.SyncCursor.objects.filter(pk="products").delete()
     before = rss_mb()
     started = time.perf_counter()
@@ -110,6 +116,20 @@ def sync(url: str, db: str | None) -> dict:
     seconds = time.perf_counter() - started
     assert models.Product.objects.count() == result.fetched == result.counts.created
     return {"objects": result.fetched, "seconds": seconds, "rss_before": before, "peak": peak_mb()}
+
+
+def empty_products() -> None:
+    """An empty product table; on PostgreSQL truncated, so that the earlier runs' dead rows are not in the
+    pass's scans (the tombstone query), as they would not be in a first backfill."""
+    from django.db import connection
+
+    from django_stripe import models
+
+    if connection.vendor != "postgresql":
+        models.Product.objects.all().delete()
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {connection.ops.quote_name(models.Product._meta.db_table)}")
 
 
 def child(argv: list[str]) -> None:
@@ -128,20 +148,26 @@ def run_child(*args: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def measure(size: int, db: str | None, port: int) -> dict:
+def measure(size: int, db: str | None, port: int, latency_ms: float = 0, kinds: tuple[str, ...] = KINDS) -> dict:
+    """Each of `kinds` walked once, in its own process, against a fake holding `size` products."""
     server = subprocess.Popen(
-        [sys.executable, __file__, "--serve", str(size), "--port", str(port)], stdout=subprocess.PIPE, text=True
+        [sys.executable, __file__, "--serve", str(size), "--port", str(port), "--latency-ms", str(latency_ms)],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert server.stdout is not None and server.stdout.readline().strip() == "ready"
         url = f"http://127.0.0.1:{port}"
-        sdk = run_child("sdk", url)
-        raw = run_child("raw", url)
-        backfill = run_child("sync", url, db or "")
+        figures = {kind: run_child(kind, url, db or "") for kind in kinds}
     finally:
         server.terminate()
         server.wait()
-    return {"size": size, "sdk": sdk, "raw": raw, "sync": backfill}
+    return {"size": size, "latency_ms": latency_ms, **figures}
+
+
+def measure_latency(size: int, latency_ms: float, db: str, port: int) -> list[dict]:
+    """The raw walk and the backfill without latency, then with it: what the fetch ahead hides."""
+    return [measure(size, db, port, ms, kinds=("raw", "sync")) for ms in (0, latency_ms)]
 
 
 def main() -> None:
@@ -149,8 +175,9 @@ def main() -> None:
         options = argparse.ArgumentParser()
         options.add_argument("--serve", type=int)
         options.add_argument("--port", type=int)
+        options.add_argument("--latency-ms", type=float, default=0)
         parsed = options.parse_args()
-        serve(parsed.serve, parsed.port)
+        serve(parsed.serve, parsed.port, parsed.latency_ms)
         return
     if "--child" in sys.argv:
         child(sys.argv[sys.argv.index("--child") + 1 :])
@@ -158,6 +185,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
     parser.add_argument("--port", type=int, default=12199)
+    parser.add_argument("--latency-ms", type=float, default=150, help="Stripe's round trip, for the latency run")
+    parser.add_argument("--latency-size", type=int, default=3000, help="objects of the latency run (0: no run)")
     parser.add_argument("--json", help="also write the figures to this file")
     options = parser.parse_args()
     sys.path.insert(0, ROOT)
@@ -183,7 +212,24 @@ def main() -> None:
                 f"| {run['peak']:.0f} | {run['peak'] - run['rss_before']:.1f} |",
                 flush=True,
             )
-    emit(options.json, {"database": database or "sqlite", "sizes": rows})
+        latency = []
+        if options.latency_size:
+            db = database or f"sqlite:///{os.path.join(tmp, 'bench_latency.sqlite3')}"
+            latency = measure_latency(options.latency_size, options.latency_ms, db, options.port)
+            print_latency(latency)
+    emit(options.json, {"database": database or "sqlite", "sizes": rows, "latency": latency})
+
+
+def print_latency(rows: list[dict]) -> None:
+    print("\n| products | latency per request ms | raw pages s | backfill s | backfill / raw time | peak RSS MB |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: |")
+    for row in rows:
+        raw, run = row["raw"], row["sync"]
+        print(
+            f"| {row['size']:,} | {row['latency_ms']:.0f} | {raw['seconds']:.2f} | {run['seconds']:.2f} "
+            f"| {run['seconds'] / raw['seconds']:.3f} | {run['peak']:.0f} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

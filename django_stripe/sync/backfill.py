@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -35,6 +36,7 @@ from typing import Any
 import stripe
 from django.db import reset_queries, transaction
 from django.db.models import Model, Q
+from django.utils import timezone
 
 from .. import models
 from ..conf import key_mode, stripe_settings
@@ -42,6 +44,7 @@ from .backoff import is_missing
 from .bulk import PageCounts, subscriptions_changed, write_page
 from .mappers import Payload
 from .paging import Page, fetch_all, iter_pages
+from .sql import commit_without_waiting_for_disk
 from .stamps import stamp_of
 from .upsert import replace_entitlements
 
@@ -185,15 +188,28 @@ def commit_page(cursor: models.SyncCursor, last_id: str, count: int, stamp: date
 
     `stamp` is the page's: the pass's start becomes the lowest page stamp, so that no row of the pass is
     stamped before it (and tombstoned as unseen), however far apart Stripe's servers' clocks are."""
+    moved = {
+        "starting_after": last_id or cursor.starting_after,
+        "synced_count": cursor.synced_count + count,
+        "pass_started_at": min(cursor.pass_started_at or stamp, stamp),
+    }
+    outermost = not transaction.get_connection().in_atomic_block
     with transaction.atomic():
-        current = models.SyncCursor.objects.select_for_update().get(pk=cursor.pk)
-        if (current.starting_after, current.pass_started_at) != (cursor.starting_after, cursor.pass_started_at):
+        if outermost:
+            # A page can be fetched again, so its COMMIT need not wait for the disk (a fsync a page): a crash of
+            # the database loses at most the last pages, each with its cursor move, and the next run fetches
+            # them again. Not inside a caller's transaction, whose other writes may not be redoable.
+            commit_without_waiting_for_disk()
+        # One UPDATE both checks that the cursor is where this run left it and moves it; its row lock holds
+        # another run of the type back until this page commits (that run then finds the cursor moved).
+        current = models.SyncCursor.objects.filter(
+            pk=cursor.pk, starting_after=cursor.starting_after, pass_started_at=cursor.pass_started_at
+        )
+        if not current.update(**moved, updated_at=timezone.now()):
             raise BackfillConflict(f"another backfill of {cursor.object_type} is running")
         outcome = write()
-        cursor.starting_after = last_id or cursor.starting_after
-        cursor.synced_count += count
-        cursor.pass_started_at = min(cursor.pass_started_at or stamp, stamp)
-        cursor.save(update_fields=["starting_after", "synced_count", "pass_started_at", "updated_at"])
+    for name, value in moved.items():
+        setattr(cursor, name, value)
     return outcome
 
 
@@ -207,16 +223,18 @@ def complete_cursor(cursor: models.SyncCursor) -> None:
 
 
 def _run_list(object_type: ObjectType, cursor: models.SyncCursor, result: BackfillResult, progress: Progress) -> None:
-    for page in _pages(object_type, cursor):
-        counts = commit_page(
-            cursor,
-            page.last_id or "",
-            len(page.data),
-            page.stamp,
-            lambda page=page: write_page(object_type.model, page.data, page.stamp),
-        )
-        result.position += len(page.data)
-        _account(result, counts, len(page.data), progress)
+    # closing(): a failed page stops the fetch ahead at once, not when the traceback is let go.
+    with closing(_pages(object_type, cursor)) as pages:
+        for page in pages:
+            counts = commit_page(
+                cursor,
+                page.last_id or "",
+                len(page.data),
+                page.stamp,
+                lambda page=page: write_page(object_type.model, page.data, page.stamp),
+            )
+            result.position += len(page.data)
+            _account(result, counts, len(page.data), progress)
 
 
 def _pages(object_type: ObjectType, cursor: models.SyncCursor) -> Iterator[Page]:

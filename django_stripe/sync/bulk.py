@@ -1,25 +1,31 @@
 """The guarded upsert for a whole page of fetched objects: a few statements per page, not per row.
 
-The rules are upsert.py's, decided for the page at once from one locking SELECT of (id, synced_at,
-deleted):
+The rules are upsert.py's, decided for the page at once:
 
-* a new id is inserted (INSERT ... ON CONFLICT DO NOTHING RETURNING id); one that a webhook worker
-  inserted meanwhile goes through the row-at-a-time upsert, which judges it against that worker's row;
-* a row older than the page is overwritten by one bulk INSERT ... ON CONFLICT DO UPDATE (it is locked);
+* a new id is inserted; one that a webhook worker inserted meanwhile is judged against that worker's row;
+* a row older than the page is overwritten;
 * a tombstone is final: skipped;
 * a row newer than the page is left alone (stale), unless the page says the object ended (a cancelled
   subscription): then the row-at-a-time upsert flips its flag and keeps its newer data;
 * a row stamped with the page's very second is a tie: the row-at-a-time upsert settles it (identical
   data: nothing to do; different: fetch the object once), as for webhooks.
 
-Subscriptions bring their items (bulk upserted, the ones no longer listed tombstoned; those Stripe did not
-embed are listed from it) and the `customer_subscriptions_changed` signal, like the row-at-a-time path.
+On PostgreSQL one set-based statement (sync/set_upsert.py) inserts the new rows and overwrites the older
+ones, and names them; the few rows it left alone (tombstones, newer rows, ties) are then read, locked, to be
+judged. Elsewhere (SQLite) one locking SELECT of (id, synced_at, deleted) judges the page first, then
+INSERT ... ON CONFLICT DO NOTHING RETURNING id writes the new ids (one that a concurrent insert beat goes
+through the row-at-a-time upsert) and one bulk INSERT ... ON CONFLICT DO UPDATE the older rows.
+
+Subscriptions bring their items (upserted in one statement, the ones no longer listed tombstoned; those
+Stripe did not embed are listed from it) and the `customer_subscriptions_changed` signal, like the
+row-at-a-time path.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import Enum
 from functools import partial
 
 from django.db import connections, router, transaction
@@ -29,8 +35,9 @@ from django.db.models.sql import InsertQuery
 
 from .. import models
 from ..signals import customer_subscriptions_changed
-from . import mappers
+from . import mappers, set_upsert
 from .mappers import Payload
+from .set_upsert import Row
 from .upsert import ITEM_COLUMNS, MIRRORS, Outcome, columns_for, items_of, upsert
 
 
@@ -51,67 +58,122 @@ class PageCounts:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
-@dataclass
-class _Plan:
-    new: list[Model] = field(default_factory=list)
-    older: list[Model] = field(default_factory=list)
-    one_by_one: list[Payload] = field(default_factory=list)
-    skipped: int = 0
+class Verdict(Enum):
+    NEW = "new"
+    OLDER = "older"
+    STALE = "stale"
+    ONE_BY_ONE = "one_by_one"
+
+
+RowState = tuple[datetime | None, bool]
+"""A mirrored row's (synced_at, deleted)."""
+
+
+def verdict(state: RowState | None, row: Row) -> Verdict:
+    """What the page does with `row`, given the mirrored row's state (None: no row)."""
+    if state is None:
+        return Verdict.NEW
+    row_synced_at, deleted = state
+    if deleted:
+        return Verdict.STALE
+    if row_synced_at is None or row_synced_at < row["synced_at"]:
+        return Verdict.OLDER
+    if row_synced_at == row["synced_at"] or row["deleted"]:
+        return Verdict.ONE_BY_ONE
+    return Verdict.STALE
 
 
 def write_page(model: type[Model], payloads: list[Payload], synced_at: datetime) -> PageCounts:
     """Upsert `payloads` (objects of `model` as Stripe listed them at `synced_at`) in the caller's transaction."""
     counts = PageCounts()
-    if not payloads:
+    rows = page_rows(model, payloads, synced_at)
+    if not rows:
         return counts
     with transaction.atomic(savepoint=False):
-        plan = _plan(model, payloads, synced_at)
-        counts.stale += plan.skipped
-        inserted = insert_new(model, plan.new)
-        written = [obj for obj in plan.new if obj.pk in inserted] + plan.older
-        counts.created += len(inserted)
-        if plan.older:
-            model.objects.bulk_create(
-                plan.older, update_conflicts=True, unique_fields=["id"], update_fields=_columns(model)
-            )
-            counts.updated += len(plan.older)
+        write = _write_set_based if set_upsert.supported(model) else _write_planned
+        written, one_by_one = write(model, rows, counts)
         if model is models.Subscription:
             write_items(written, synced_at)
-        racing = [obj.stripe_data for obj in plan.new if obj.pk not in inserted]
-        for payload in plan.one_by_one + racing:
+        for payload in one_by_one:
             counts.add(upsert(model, payload, synced_at))
     return counts
 
 
-def _plan(model: type[Model], payloads: list[Payload], synced_at: datetime) -> _Plan:
+def page_rows(model: type[Model], payloads: list[Payload], synced_at: datetime) -> list[Row]:
+    """The page's rows, one per id (Stripe never lists an object twice, but a page must not conflict with itself)."""
     spec = MIRRORS[model]
-    ids = sorted({payload["id"] for payload in payloads})
-    # Locked in id order, as upsert.py locks, so that a webhook worker and the backfill cannot deadlock.
-    existing = {
-        row_id: (row_synced_at, deleted)
-        for row_id, row_synced_at, deleted in model.objects.select_for_update()
-        .filter(pk__in=ids)
-        .order_by("pk")
-        .values_list("id", "synced_at", "deleted")
-    }
-    plan = _Plan()
-    seen: set[str] = set()
+    rows: dict[str, Row] = {}
     for payload in payloads:
-        row_id = payload["id"]
-        if row_id in seen:  # Stripe never lists an object twice, but a page must not conflict with itself
-            continue
-        seen.add(row_id)
-        columns = columns_for(spec, payload, False)
-        if row_id not in existing:
-            plan.new.append(model(id=row_id, synced_at=synced_at, **columns))
-            continue
-        row_synced_at, deleted = existing[row_id]
-        if deleted:
-            plan.skipped += 1
-        elif row_synced_at is None or row_synced_at < synced_at:
-            plan.older.append(model(id=row_id, synced_at=synced_at, **columns))
-        elif row_synced_at == synced_at or columns["deleted"]:
-            plan.one_by_one.append(payload)
+        if payload["id"] not in rows:
+            rows[payload["id"]] = {"id": payload["id"], "synced_at": synced_at, **columns_for(spec, payload, False)}
+    return list(rows.values())
+
+
+def locked_states(model: type[Model], ids: list[str]) -> dict[str, RowState]:
+    """(synced_at, deleted) of the mirrored rows among `ids`, locked until the transaction ends."""
+    # Locked in id order, as upsert.py locks, so that a webhook worker and the backfill cannot deadlock.
+    query = model.objects.select_for_update().filter(pk__in=sorted(ids)).order_by("pk")
+    return {row_id: (at, deleted) for row_id, at, deleted in query.values_list("id", "synced_at", "deleted")}
+
+
+# -- PostgreSQL: one set-based statement ------------------------------------------------------------------
+
+
+def _write_set_based(model: type[Model], rows: list[Row], counts: PageCounts) -> tuple[list[Row], list[Payload]]:
+    written = set_upsert.upsert_rows(model, rows)
+    created = sum(written.values())
+    counts.created += created
+    counts.updated += len(written) - created
+    left = [row for row in rows if row["id"] not in written]
+    states = locked_states(model, [row["id"] for row in left]) if left else {}
+    one_by_one = []
+    for row in left:
+        if verdict(states.get(row["id"]), row) is Verdict.STALE:
+            counts.stale += 1
+        else:  # a tie, or a newer row whose object the page says ended: the row-at-a-time upsert decides
+            one_by_one.append(row["stripe_data"])
+    return [row for row in rows if row["id"] in written], one_by_one
+
+
+# -- elsewhere: judged first, then written ----------------------------------------------------------------
+
+
+@dataclass
+class _Plan:
+    new: list[Row] = field(default_factory=list)
+    older: list[Row] = field(default_factory=list)
+    one_by_one: list[Payload] = field(default_factory=list)
+    skipped: int = 0
+
+
+def _write_planned(model: type[Model], rows: list[Row], counts: PageCounts) -> tuple[list[Row], list[Payload]]:
+    plan = _plan(model, rows)
+    counts.stale += plan.skipped
+    inserted = insert_new(model, [model(**row) for row in plan.new])
+    counts.created += len(inserted)
+    if plan.older:
+        model.objects.bulk_create(
+            [model(**row) for row in plan.older],
+            update_conflicts=True,
+            unique_fields=["id"],
+            update_fields=_columns(model),
+        )
+        counts.updated += len(plan.older)
+    racing = [row["stripe_data"] for row in plan.new if row["id"] not in inserted]
+    return [row for row in plan.new if row["id"] in inserted] + plan.older, plan.one_by_one + racing
+
+
+def _plan(model: type[Model], rows: list[Row]) -> _Plan:
+    states = locked_states(model, [row["id"] for row in rows])
+    plan = _Plan()
+    for row in rows:
+        found = verdict(states.get(row["id"]), row)
+        if found is Verdict.NEW:
+            plan.new.append(row)
+        elif found is Verdict.OLDER:
+            plan.older.append(row)
+        elif found is Verdict.ONE_BY_ONE:
+            plan.one_by_one.append(row["stripe_data"])
         else:
             plan.skipped += 1
     return plan
@@ -146,31 +208,40 @@ def insert_new(model: type[Model], objs: list[Model]) -> set[str]:
 # Subscription items follow their subscription, as in upsert.write_subscription_items.
 
 
-def write_items(subscriptions: list[Model], synced_at: datetime) -> None:
+def write_items(subscriptions: list[Row], synced_at: datetime) -> None:
     """Upsert the items of the subscriptions just written; tombstone those no longer on them."""
     if not subscriptions:
         return
-    rows: list[models.SubscriptionItem] = []
+    rows: list[Row] = []
     complete: list[str] = []
     for subscription in subscriptions:
-        payload = subscription.stripe_data
-        items, listed_all = items_of(payload, subscription.deleted)
+        payload = subscription["stripe_data"]
+        items, listed_all = items_of(payload, subscription["deleted"])
         for item in items:
             columns = mappers.map_subscription_item(item, payload)
-            columns["deleted"] = bool(subscription.deleted or columns["deleted"])
-            rows.append(models.SubscriptionItem(id=item["id"], synced_at=synced_at, **columns))
+            columns["deleted"] = bool(subscription["deleted"] or columns["deleted"])
+            rows.append({"id": item["id"], "synced_at": synced_at, **columns})
         if listed_all:  # a partial list cannot say what was removed
-            complete.append(subscription.pk)
-    rows.sort(key=lambda row: row.pk)
-    if rows:
-        models.SubscriptionItem.objects.bulk_create(
-            rows, update_conflicts=True, unique_fields=["id"], update_fields=ITEM_COLUMNS
-        )
+            complete.append(subscription["id"])
+    _upsert_items(rows)
     if complete:
         models.SubscriptionItem.objects.filter(subscription_id__in=complete, deleted=False).exclude(
-            pk__in=[row.pk for row in rows]
+            pk__in=[row["id"] for row in rows]
         ).update(deleted=True, synced_at=synced_at)
-    subscriptions_changed({subscription.customer_id for subscription in subscriptions})
+    subscriptions_changed({subscription["customer_id"] for subscription in subscriptions})
+
+
+def _upsert_items(rows: list[Row]) -> None:
+    """Every item row overwritten (they are written under their subscription's lock, which just moved forward)."""
+    if set_upsert.supported(models.SubscriptionItem):
+        set_upsert.upsert_rows(models.SubscriptionItem, rows, guarded=False)
+    elif rows:
+        models.SubscriptionItem.objects.bulk_create(
+            [models.SubscriptionItem(**row) for row in sorted(rows, key=lambda row: row["id"])],
+            update_conflicts=True,
+            unique_fields=["id"],
+            update_fields=ITEM_COLUMNS,
+        )
 
 
 def subscriptions_changed(customer_ids: set[str | None]) -> None:

@@ -65,27 +65,24 @@ def iter_pages(
 ) -> Iterator[Page]:
     """Every page of a list from `starting_after` on, newest first (Stripe's order).
 
-    The next page is requested while the caller writes the current one (one page ahead, so memory holds
-    at most two pages): against Stripe the database write then costs no wall time. The cursor of the next
-    request is the last id of the page just read, which is known before that page is written.
+    The next page is requested while the caller writes the current one, from one background thread and
+    one page ahead at most (memory holds the page being written and the one fetched ahead, never more):
+    against Stripe, hundreds of milliseconds a page, the database write then costs no wall time. The
+    cursor of the next request is the last id of the page just read, known before that page is written.
+    Only the HTTP request runs in the thread: the caller's database work stays on its own thread.
     """
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="stripe-page") as pool:
-        after = starting_after
-        pending = pool.submit(fetch_page, path, _page_params(params, after), backoff)
+    ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stripe-page")
+    try:
+        pending = ahead.submit(fetch_page, path, _page_params(params, starting_after), backoff)
         while pending is not None:
             page = pending.result()
-            after = page.last_id or after
-            pending = (
-                pool.submit(fetch_page, path, _page_params(params, after), backoff)
-                if page.has_more and page.data
-                else None
-            )
-            try:
-                yield page
-            except GeneratorExit:
-                if pending is not None:
-                    pending.cancel()
-                raise
+            more = page.has_more and page.last_id
+            pending = ahead.submit(fetch_page, path, _page_params(params, page.last_id), backoff) if more else None
+            yield page
+    finally:
+        # Left early (a write failed, the run was interrupted): the page fetched ahead is dropped, not waited
+        # for; a resumed run asks for it again after the cursor.
+        ahead.shutdown(wait=False, cancel_futures=True)
 
 
 def _page_params(params: dict[str, Any], starting_after: str | None) -> dict[str, Any]:

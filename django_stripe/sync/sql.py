@@ -1,8 +1,8 @@
-"""The two pieces of SQL the ORM does not offer: an insert that ignores a conflict *and says so*, and a
-lock on a key that has no row yet.
+"""The pieces of SQL the ORM does not offer: an insert that ignores a conflict *and says so*, a lock on a
+key that has no row yet, and a commit that does not wait for the disk.
 
-Both keep concurrent workers safe without savepoints: an INSERT that raised IntegrityError would abort
-the whole PostgreSQL transaction, so the conflict is settled by the database instead.
+The first two keep concurrent workers safe without savepoints: an INSERT that raised IntegrityError would
+abort the whole PostgreSQL transaction, so the conflict is settled by the database instead.
 """
 
 from __future__ import annotations
@@ -41,3 +41,17 @@ def advisory_lock(key: str, using: str = "default") -> None:
         return  # SQLite serialises writers itself; other backends are not supported for concurrent workers
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [key])
+
+
+def commit_without_waiting_for_disk(using: str = "default") -> None:
+    """Let the current transaction's COMMIT return before its WAL is flushed (PostgreSQL; a no-op elsewhere).
+
+    Only for work that can be done again. A crash of the database (not of the client) may then lose the last
+    such transactions, each whole and in commit order, never one that a later ordinary commit could depend
+    on: that commit flushes the WAL before it, theirs included. Lasts until the transaction ends.
+    """
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL synchronous_commit TO OFF")

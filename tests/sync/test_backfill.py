@@ -3,13 +3,16 @@ interruption without fetching earlier pages again, rate limits and server errors
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import UTC, datetime
 
 import pytest
 
 from django_stripe import models
-from django_stripe.sync.backfill import OBJECT_TYPES, backfill, backfill_type
+from django_stripe.sync import backfill as backfill_module
+from django_stripe.sync.backfill import OBJECT_TYPES, BackfillConflict, backfill, backfill_type
+from django_stripe.sync.bulk import write_page
 from django_stripe.sync.paging import PAGE_SIZE
 from django_stripe.sync.upsert import upsert
 from django_stripe.testing.factories import CustomerPayloadFactory, SubscriptionPayloadFactory
@@ -61,6 +64,13 @@ def counted(stripe_fake, monkeypatch):
     monkeypatch.setattr(stripe_fake, "handle", logged)
     stripe_fake.log = log
     return stripe_fake
+
+
+def fetch_ahead_done() -> None:
+    """Wait for a page fetched ahead by a run that stopped (dropped, not waited for, by the run itself)."""
+    for thread in threading.enumerate():
+        if thread.name.startswith("stripe-page"):
+            thread.join(10)
 
 
 def fake_requests(fake):
@@ -187,3 +197,52 @@ def test_a_pass_leaves_objects_on_a_test_clock_alone(stripe_fake):
     assert models.Customer.objects.get(pk="cus_gone").deleted
     assert not models.Customer.objects.get(pk="cus_clock").deleted
     assert not models.Subscription.objects.get(pk="sub_clock").deleted
+
+
+def test_a_write_that_fails_mid_pass_resumes_at_the_last_committed_page_and_fetches_the_page_ahead_again(
+    counted, monkeypatch
+):
+    seed(counted, products=1, customers=650, subscribers=0)
+    written = []
+
+    def failing_third_page(model, payloads, synced_at):
+        if len(written) == 2:
+            raise Interrupted  # the process dies while page 3 is written and page 4 is fetched ahead
+        written.append(payloads[-1]["id"])
+        return write_page(model, payloads, synced_at)
+
+    monkeypatch.setattr(backfill_module, "write_page", failing_third_page)
+    with pytest.raises(Interrupted):
+        backfill_type("customers")
+    monkeypatch.setattr(backfill_module, "write_page", write_page)
+    fetch_ahead_done()
+
+    cursor = models.SyncCursor.objects.get(pk="customers")
+    assert (cursor.starting_after, cursor.synced_count) == (written[-1], 2 * PAGE_SIZE)
+    assert models.Customer.objects.count() == 2 * PAGE_SIZE  # page 3 rolled back with its cursor move
+    before = list_requests(counted, "/v1/customers")
+    assert before[:3] == [None, *written]  # pages 1 to 3 ...
+    assert len(before) <= 4  # ... and at most the one page ahead
+    counted.log.clear()
+
+    result = backfill_type("customers")
+
+    requested = list_requests(counted, "/v1/customers")
+    assert requested[0] == written[-1]  # page 3 is asked for again, after the last committed page
+    assert len(requested) == len(set(requested)) == 5
+    assert result.fetched == 450 and result.counts.created == 450
+    assert_mirrors(counted, models.Customer)
+
+
+def test_a_run_that_finds_its_cursor_moved_by_another_run_stops_without_writing_its_page(stripe_fake):
+    seed(stripe_fake, products=1, customers=300, subscribers=0)
+
+    def other_run_moves_the_cursor(result):
+        if result.pages == 1:
+            models.SyncCursor.objects.filter(pk="customers").update(starting_after="cus_elsewhere")
+
+    with pytest.raises(BackfillConflict):
+        backfill_type("customers", progress=other_run_moves_the_cursor)
+
+    assert models.Customer.objects.count() == PAGE_SIZE
+    assert models.SyncCursor.objects.get(pk="customers").starting_after == "cus_elsewhere"

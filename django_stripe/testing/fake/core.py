@@ -58,13 +58,15 @@ class FakeStripe:
     # -- state -------------------------------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Forget every object, event, endpoint, fault and clock advance."""
+        """Forget every object, event, endpoint, fault, latency and clock advance."""
         with self._lock:
             self.store = Store()
             self._events: list[StripeObject] = []
             self._queue: list[StripeObject] = []
             self._outbox: list[StripeObject] = []
             self._faults: list[tuple[int | None, float | None]] = []
+            self.latency = 0.0
+            """Seconds every API request waits before it is answered, as Stripe's round trip would (benchmarks)."""
             self._idempotent: dict[tuple[str, str], tuple[str, int, str]] = {}
             self._request: dict[str, str | None] | None = None
             self.delivery_mode = "immediate"
@@ -163,6 +165,8 @@ class FakeStripe:
             status, page_headers, text = pages.handle(self, method, url.path, parse_form(url.query, body or ""))
             return status, {**page_headers, "Request-Id": request_id}, text
 
+        if self.latency:
+            time.sleep(self.latency)
         fault = self._take_fault()
         if fault is not None:
             status, delay = fault
