@@ -1,10 +1,16 @@
-# django-stripe: `make demo` runs the example project end to end (offline), `make test` runs the whole suite.
+# django-stripe: `make demo` runs the example project end to end (offline), `make test` runs the whole suite,
+# `make test-matrix` runs it on every supported Django (noxfile.py).
 VENV ?= .venv
-PYTHON ?= python3
+# The venv's Python, when the venv is made: the newest one found, so that `make test` gets the newest Django
+# (Django 6 needs Python 3.12 or newer). pyenv's installed versions count too: its shims answer only for the
+# versions selected in its settings. `make PYTHON=python3.11 venv` to choose.
+PYENV_ROOT ?= $(HOME)/.pyenv
+PYTHON ?= $(firstword $(foreach v,3.14 3.13 3.12,$(shell python$(v) -c 'print("python$(v)")' 2>/dev/null) \
+	$(lastword $(wildcard $(PYENV_ROOT)/versions/$(v).*/bin/python$(v)))) python3)
 PY := $(VENV)/bin/python
 MANAGE := $(PY) example_project/manage.py
 
-.PHONY: venv test lint format demo migrate bench clean
+.PHONY: venv test test-matrix lint format demo migrate bench clean
 
 # The venv is (re)installed when it is missing or pyproject.toml changed.
 $(VENV)/.installed: pyproject.toml
@@ -17,6 +23,11 @@ venv: $(VENV)/.installed
 
 test: venv
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The suite on SQLite once per supported Django (5.2, 6.0, 6.1), each in its own venv under .nox/; NOX_ARGS
+# passes options, e.g. NOX_ARGS='-s "tests(django-6.1)" -- tests/api'.
+test-matrix: venv
+	$(VENV)/bin/nox $(NOX_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .
@@ -41,4 +52,4 @@ bench: venv
 	$(PY) benchmarks/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) example_project/db.sqlite3 .pytest_cache
+	rm -rf $(VENV) .nox example_project/db.sqlite3 .pytest_cache

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.checks import Error, Tags, Warning, register
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from .celery_setup import MISSING_APP, celery_app_hint, missing_celery_app
 from .conf import key_mode, stripe_settings
 
 
@@ -115,6 +116,32 @@ def check_rest_framework_installed(app_configs, **kwargs):
             id="django_stripe.E003",
         )
     ]
+
+
+@register(Tags.urls)
+def check_celery_app(app_configs, **kwargs):
+    """The webhook endpoint stores events for the workers: without a Celery app of the project's, none gets them."""
+    if not _uses_webhook_endpoint(get_resolver().url_patterns) or not missing_celery_app():
+        return []
+    return [
+        Warning(
+            f"The Stripe webhook endpoint is in your URLs, but no worker will process its events. {MISSING_APP}",
+            hint=celery_app_hint(),
+            id="django_stripe.W003",
+        )
+    ]
+
+
+def _uses_webhook_endpoint(patterns) -> bool:
+    from .webhooks.views import webhook
+
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            if _uses_webhook_endpoint(pattern.url_patterns):
+                return True
+        elif isinstance(pattern, URLPattern) and pattern.callback is webhook:
+            return True
+    return False
 
 
 def _uses_api_urls(patterns) -> bool:

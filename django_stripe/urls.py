@@ -1,9 +1,9 @@
 """The REST API, its OpenAPI schema and the webhook endpoint: `path("api/", include("django_stripe.urls"))`."""
 
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView
 
 from .api import views
+from .api.schema import StripeSchemaView
 from .webhooks.views import webhook
 
 
@@ -23,6 +23,6 @@ urlpatterns = [
     *resource("invoices", views.StripeInvoiceView.as_view(), "invoices"),
     *resource("payment-methods", views.StripePaymentMethodView.as_view(), "payment-methods"),
     *resource("subscriptions", views.StripeSubscriptionView.as_view(), "subscriptions"),
-    path("schema/", SpectacularAPIView.as_view(), name="stripe-api-schema"),
+    path("schema/", StripeSchemaView.as_view(), name="stripe-api-schema"),
     path("webhook/", webhook, name="stripe-webhook"),
 ]

@@ -89,3 +89,87 @@ class WritableCustomerId(ReadOnlyCustomerId):
 def test_a_read_only_customer_id_property_is_an_error():
     assert [message.id for message in user_model_messages(ReadOnlyCustomerId)] == ["django_stripe.E004"]
     assert user_model_messages(WritableCustomerId) == []
+
+
+urlpatterns = []  # ROOT_URLCONF="tests.test_checks": a project that does not mount the webhook endpoint
+
+
+@pytest.fixture
+def celery_fallback():
+    """Celery's fallback app current, as in a project with no celery.py (or one nothing imports)."""
+    from celery import Celery, _state, current_app
+
+    previous = current_app._get_current_object()
+    fallback = Celery("default", fixups=[], set_as_current=False, loader="default")
+    _state._set_current_app(fallback)
+    yield fallback
+    _state._set_current_app(previous)
+
+
+def messages_of(check_id, **settings):
+    with override_settings(**settings):
+        return [
+            message
+            for check in checks.registry.registry.get_checks()
+            if check.__module__ == "django_stripe.checks"
+            for message in check(app_configs=None)
+            if message.id == check_id
+        ]
+
+
+def test_a_webhook_endpoint_without_a_celery_app_warns_with_the_lines_to_add(celery_fallback):
+    [message] = messages_of("django_stripe.W003", **CONFIGURED)
+    assert "no worker will process its events" in message.msg and "No Celery app" in message.msg
+    assert "example_project/celery.py" in message.hint and "example_project/__init__.py" in message.hint
+    assert 'app.config_from_object("django.conf:settings", namespace="CELERY")' in message.hint
+    assert "from .celery import app as celery_app" in message.hint
+    assert "celery -A example_project worker" in message.hint
+
+
+def test_no_celery_warning_for_a_project_app_eager_celery_or_no_webhook_endpoint(celery_fallback):
+    assert messages_of("django_stripe.W003", **CONFIGURED, ROOT_URLCONF="tests.test_checks") == []
+    celery_fallback.conf.task_always_eager = True
+    assert messages_of("django_stripe.W003", **CONFIGURED) == []
+    celery_fallback.conf.task_always_eager = False
+    celery_fallback.conf.broker_url = "redis://127.0.0.1:6379/0"  # e.g. a celeryconfig module
+    assert messages_of("django_stripe.W003", **CONFIGURED) == []
+
+
+def test_the_example_projects_own_celery_app_is_no_problem():
+    from celery import current_app
+
+    current_app.conf.task_always_eager = False
+    try:
+        assert messages_of("django_stripe.W003", **CONFIGURED) == []
+    finally:
+        current_app.conf.task_always_eager = True
+
+
+def test_the_first_event_sent_without_a_celery_app_logs_why_once_per_process(celery_fallback, monkeypatch, caplog):
+    from django_stripe import celery_setup
+    from django_stripe.webhooks.dispatch import Dispatcher
+
+    monkeypatch.setattr(celery_setup, "_warned_in", None)
+    dispatcher = Dispatcher()
+    monkeypatch.setattr(dispatcher, "_run", lambda: None)  # no thread publishing to the fallback's broker
+    with caplog.at_level("WARNING", logger="django_stripe.celery_setup"):
+        dispatcher.send("evt_1")
+        dispatcher.send("evt_2")
+        celery_setup.warn_once_if_missing()  # whoever asks next in this process: said already
+    [record] = caplog.records
+    assert "No Celery app is configured" in record.getMessage() and "celery.py" in record.getMessage()
+
+
+@pytest.mark.django_db
+def test_stripe_process_events_says_why_events_were_pending(celery_fallback):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from django_stripe.models import WebhookEvent
+
+    payload = {"id": "evt_pending", "object": "event", "type": "ping", "created": 1767225600, "data": {"object": {}}}
+    WebhookEvent.objects.create(id="evt_pending", type="ping", created="2026-01-01T00:00:00Z", payload=payload)
+    errors = StringIO()
+    call_command("stripe_process_events", stdout=StringIO(), stderr=errors)
+    assert "1 Stripe event(s) pending" in errors.getvalue() and "celery.py" in errors.getvalue()

@@ -5,25 +5,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ParseError, ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from .. import payments
 from ..exceptions import StripeWrongCustomer
 from ..models import Invoice, Price, Product, Subscription
 from ..payments.access import customer_id_of
 from ..payments.mirror import owned
-from . import filters, serializers
+from ..payments.payment_methods import payment_method_payloads
+from . import filters, lists, representations, serializers
 from .errors import as_api_exception
-from .schema import StripeAutoSchema
+from .schema import StripeAutoSchema, extend_schema
 from .throttling import StripeWriteThrottle
 
 ALL = "*"
+ANY, JSON = "*/*", "application/json"
 
 
 class StripeAPIView(GenericAPIView):
@@ -57,8 +60,27 @@ class StripeAPIView(GenericAPIView):
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> tuple[Any, str]:
+        # Nearly every API client asks for JSON, or for anything: DRF's answer to those is the first renderer
+        # when that one is JSON, found here without parsing media types (about 70 µs a request). Any other
+        # request (a browser asking for HTML, `?format=api`) is negotiated by DRF as ever.
+        renderers = self.get_renderers()
+        first = renderers[0] if renderers else None
+        if (
+            first is not None
+            and first.media_type == JSON
+            and request.META.get("HTTP_ACCEPT", ANY) in (ANY, JSON)
+            and self.format_kwarg is None
+            and api_settings.URL_FORMAT_OVERRIDE not in request.query_params
+        ):
+            return first, JSON
+        return super().perform_content_negotiation(request, force)
+
     def filters(self, filterset_class: type) -> dict[str, Any]:
-        filterset = filterset_class(data=filters.filter_params(self.request), request=self.request)
+        params = filters.filter_params(self.request)
+        if not params:
+            return {}  # nothing to validate: a FilterSet's form costs about 0.7 ms to build
+        filterset = filterset_class(data=params, request=self.request)
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
         return {name: value for name, value in filterset.form.cleaned_data.items() if value not in (None, "", [])}
@@ -77,7 +99,7 @@ class StripeProductsView(StripeAPIView):
         if obj_id:
             return Response(self.get_serializer(payments.retrieve_product(request.user, obj_id, rest=True)).data)
         products = payments.get_products(request.user, rest=True, **self.filters(filters.ProductFilter))
-        return Response(self.get_serializer(products, many=True).data)
+        return Response([representations.product(product) for product in products])
 
 
 class StripePricesView(StripeAPIView):
@@ -90,7 +112,7 @@ class StripePricesView(StripeAPIView):
         if obj_id:
             return Response(self.get_serializer(payments.retrieve_price(request.user, obj_id, rest=True)).data)
         prices = payments.get_prices(request.user, rest=True, **self.filters(filters.PriceFilter))
-        return Response(self.get_serializer(prices, many=True).data)
+        return Response([representations.price(price) for price in prices])
 
 
 class StripePriceCheckoutView(StripeAPIView):
@@ -154,10 +176,12 @@ class StripeInvoiceView(StripeAPIView):
     def get(self, request: Request, obj_id: str | None = None) -> Response:
         if obj_id:
             return Response(self.get_serializer(owned(request.user, Invoice, obj_id, fetch_missing=False)).data)
-        invoices = Invoice.objects.live().filter(
-            customer_id=customer_id_of(request.user) or "", **_columns(self.filters(filters.InvoiceFilter))
-        )
-        return Response(self.get_serializer(invoices.order_by("-created", "-id"), many=True).data)
+        wanted = self.filters(filters.InvoiceFilter)
+        customer_id = customer_id_of(request.user)
+        if not customer_id:
+            return Response([])  # no customer, no invoice: no query
+        listed = lists.invoice_payloads(customer_id, wanted.get("status"), wanted.get("subscription"))
+        return Response([representations.invoice(payload) for payload in listed])
 
 
 class StripePaymentMethodView(StripeAPIView):
@@ -169,7 +193,8 @@ class StripePaymentMethodView(StripeAPIView):
     def get(self, request: Request, obj_id: str | None = None) -> Response:
         if obj_id:
             return Response(self.get_serializer(payments.retrieve_payment_method(request.user, obj_id)).data)
-        return Response(self.get_serializer(payments.list_payment_methods(request.user), many=True).data)
+        listed = payment_method_payloads(request.user)
+        return Response([representations.payment_method(payload) for payload in listed])
 
     @extend_schema(request=serializers.PaymentMethodUpdateSerializer)
     def put(self, request: Request, obj_id: str | None = None) -> Response:
@@ -200,8 +225,11 @@ class StripeSubscriptionView(StripeAPIView):
         if obj_id:
             return Response(self.get_serializer(owned(request.user, Subscription, obj_id, fetch_missing=False)).data)
         wanted = filters.filter_params(request).get("status")
-        subscriptions = Subscription.objects.with_status(wanted).filter(customer_id=customer_id_of(request.user) or "")
-        return Response(self.get_serializer(subscriptions.order_by("-created", "-id"), many=True).data)
+        customer_id = customer_id_of(request.user)
+        if not customer_id:
+            return Response([])  # no customer, no subscription: no query
+        listed = lists.subscription_payloads(customer_id, wanted)
+        return Response([representations.subscription(payload) for payload in listed])
 
     @extend_schema(
         request=serializers.SubscriptionCreateSerializer, responses={201: serializers.SubscriptionSerializer}
@@ -268,7 +296,3 @@ def _required(obj_id: str | None) -> str:
     if not obj_id:
         raise ValidationError({"obj_id": "This method needs an object id in the URL."})
     return obj_id
-
-
-def _columns(cleaned: dict[str, Any]) -> dict[str, Any]:
-    return {"subscription_id" if name == "subscription" else name: value for name, value in cleaned.items()}

@@ -4,17 +4,30 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import wraps
-from typing import Any, TypedDict
+from typing import Any, NamedTuple, TypedDict
 
-from django.core.cache import BaseCache, caches
-from django.dispatch import receiver
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from ..conf import key_livemode, stripe_settings
 from ..models import ActiveEntitlement, SubscriptionItem
-from ..signals import customer_subscriptions_changed
+from .access_cache import cached_answer, forget_cached_access, subscription_cache  # noqa: F401 (re-exported)
+from .precompiled import Precompiled
 
 FREE = "FREE"
+
+
+class AccessRule(NamedTuple):
+    """Which subscriptions grant access: those in one of STRIPE_ACCESS_STATUSES, of the key's mode (`livemode`
+    None: no key, no mode known). Read once per check; it is also what the precompiled checks are keyed by
+    (a tuple, as it is built on every check)."""
+
+    statuses: tuple[str, ...]
+    livemode: bool | None
+
+    @classmethod
+    def current(cls) -> AccessRule:
+        return cls(tuple(stripe_settings.STRIPE_ACCESS_STATUSES), key_livemode())
 
 
 class SubscriptionInfoWithEvaluation(TypedDict):
@@ -70,12 +83,20 @@ def is_subscribed_and_cancelled_time(user: Any, product_id: str | None = None) -
 
 def is_subscribed(user: Any, product_id: str | None = None) -> bool:
     """True when the user has free access or a subscription granting access to the product: one EXISTS
-    query, none for free access or a user without customer."""
+    query (precompiled), none for free access or a user without customer."""
     if _free_access_until(user):
         return True
     customer_id = customer_id_of(user)
     product_id = product_id or stripe_settings.STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID
-    return bool(customer_id) and access_items(customer_id, product_id).exists()
+    return bool(customer_id) and customer_has_access(customer_id, product_id)
+
+
+def customer_has_access(customer_id: str, product_id: str | None = None) -> bool:
+    """Whether `access_items(customer_id, product_id)` has a row, in one precompiled query."""
+    rule = AccessRule.current()
+    if product_id:
+        return _ACCESS_TO_PRODUCT.exists(rule, str(customer_id), str(product_id))
+    return _ACCESS_TO_ANY_PRODUCT.exists(rule, str(customer_id))
 
 
 def is_subscribed_with_cache(user: Any, product_id: str | None = None) -> bool:
@@ -88,20 +109,16 @@ def is_subscribed_with_cache(user: Any, product_id: str | None = None) -> bool:
     customer_id = customer_id_of(user)
     if not customer_id or _free_access_until(user):
         return is_subscribed(user, product_id)
-    cache, key = subscription_cache(), _cache_key(customer_id)
-    answers = cache.get(key) or {}
-    if product_id not in answers:
-        answers = {**answers, product_id: is_subscribed(user, product_id)}
-        cache.set(key, answers, timeout=stripe_settings.STRIPE_SUBSCRIPTION_CHECK_CACHE_TIMEOUT_SECONDS)
-    return answers[product_id]
+    return cached_answer(customer_id, product_id, lambda: customer_has_access(customer_id, product_id))
 
 
 def has_entitlement(user: Any, lookup_key: str) -> bool:
-    """True when Stripe lists the feature `lookup_key` among the customer's active entitlements."""
+    """True when Stripe lists the feature `lookup_key` among the customer's active entitlements: one
+    precompiled query, none for a user without customer."""
     customer_id = customer_id_of(user)
     if not customer_id:
         return False
-    return ActiveEntitlement.objects.live().filter(customer_id=customer_id, lookup_key=lookup_key).exists()
+    return _ENTITLEMENT.exists(key_livemode(), str(customer_id), str(lookup_key))
 
 
 def subscription_required(view=None, *, product_id: str | None = None, redirect_to: str | None = None):
@@ -134,33 +151,34 @@ def subscription_required(view=None, *, product_id: str | None = None, redirect_
     return decorate(view) if view is not None else decorate
 
 
-def access_items(customer_id: str, product_id: str | None = None):
+def access_items(customer_id: str, product_id: str | None = None, rule: AccessRule | None = None) -> QuerySet:
     """Items of the customer's subscriptions that grant access (optionally to one product), of the key's mode:
     a test-mode subscription gives no access under a live key, nor a live one under a test key. (The mode is
-    the subscription's: an item's own payload carries none.)"""
+    the subscription's: an item's own payload carries none.) `rule` defaults to the current settings'."""
+    rule = rule or AccessRule.current()
     items = SubscriptionItem.objects.filter(
         deleted=False,
         subscription__customer_id=customer_id,
-        subscription__status__in=list(stripe_settings.STRIPE_ACCESS_STATUSES),
+        subscription__status__in=list(rule.statuses),
         subscription__deleted=False,
     )
-    livemode = key_livemode()
-    if livemode is not None:
-        items = items.filter(subscription__livemode=livemode)
+    if rule.livemode is not None:
+        items = items.filter(subscription__livemode=rule.livemode)
     return items.filter(product_id=product_id) if product_id else items
 
 
-def subscription_cache() -> BaseCache:
-    return caches[stripe_settings.STRIPE_SUBSCRIPTION_CACHE_NAME]
-
-
-@receiver(customer_subscriptions_changed)
-def forget_cached_access(sender, customer_id: str, **kwargs) -> None:
-    subscription_cache().delete(_cache_key(customer_id))
-
-
-def _cache_key(customer_id: str) -> str:
-    return f"django_stripe:access:{customer_id}"
+# The checks every gated request makes, compiled once per rule from the querysets above.
+_ACCESS_TO_PRODUCT = Precompiled(
+    SubscriptionItem, lambda rule, customer_id, product_id: access_items(customer_id, product_id, rule)
+)
+_ACCESS_TO_ANY_PRODUCT = Precompiled(SubscriptionItem, lambda rule, customer_id: access_items(customer_id, None, rule))
+# Keyed by key_livemode(), which live() reads again while compiling.
+_ENTITLEMENT = Precompiled(
+    ActiveEntitlement,
+    lambda livemode, customer_id, lookup_key: ActiveEntitlement.objects.live().filter(
+        customer_id=customer_id, lookup_key=lookup_key
+    ),
+)
 
 
 def _free_access_until(user: Any) -> datetime | None:

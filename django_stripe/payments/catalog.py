@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from itertools import groupby
+from operator import itemgetter
+from typing import Any, NamedTuple
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import FilteredRelation, Q, QuerySet
 
-from ..conf import stripe_settings
+from ..conf import key_livemode, stripe_settings
 from ..exceptions import StripePriceUnavailable
-from ..models import Price, Product
-from .access import _epoch, _free_access_until, access_items, customer_id_of
+from ..models import Price, Product, SubscriptionItem
+from .access import AccessRule, _epoch, _free_access_until, access_items, customer_id_of
 from .errors import not_found, permission_denied
 from .mirror import fetch_unmirrored
+from .precompiled import Precompiled
 
 PRODUCT_FIELDS = ("id", "name", "description", "images", "metadata", "shippable", "type", "unit_label", "url")
 PRICE_FIELDS = (
@@ -28,6 +32,7 @@ PRICE_FIELDS = (
     "metadata",
 )
 PRICE_FILTERS = {"currency", "active", "type", "lookup_key", "recurring_interval"}
+PRICE_ORDER = ("unit_amount", "id")
 NOT_SUBSCRIBED = {"subscribed": False, "cancel_at": None, "current_period_end": None}
 
 
@@ -42,16 +47,14 @@ def get_products(
 
     `price_kwargs` filters the prices (currency, type, lookup_key, recurring_interval, active). With
     STRIPE_ALLOW_DEFAULT_PRODUCT_ONLY, asking for another product raises PermissionDenied (REST
-    framework's when `rest`). Three queries, however many products.
+    framework's when `rest`). Two queries however many products (products with their prices, and what the
+    user is subscribed to), one for a user without customer.
     """
     if stripe_settings.STRIPE_ALLOW_DEFAULT_PRODUCT_ONLY:
         for product_id in ids or []:
             _check_product_allowed(product_id, rest)
         ids = [stripe_settings.STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID]
-    products = _products(price_kwargs, **kwargs)
-    if ids is not None:
-        products = products.filter(id__in=ids)
-    return _present_products(user, products)
+    return _present_products(user, _product_rows(price_kwargs, ids, **kwargs))
 
 
 def retrieve_product(
@@ -59,7 +62,7 @@ def retrieve_product(
 ) -> dict[str, Any]:
     """One product with its prices and subscription info; not found raises Http404 (or NotFound)."""
     _check_product_allowed(obj_id, rest)
-    found = _present_products(user, _products(price_kwargs).filter(id=obj_id))
+    found = _present_products(user, _product_rows(price_kwargs, [obj_id]))
     if not found:
         raise not_found(rest, f"No such product: '{obj_id}'")
     return found[0]
@@ -73,10 +76,9 @@ def get_prices(
         _check_product_allowed(product, rest)
         product = stripe_settings.STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID
     filters = {**kwargs, **({"currency": currency.lower()} if currency else {})}  # Stripe's codes are lowercase
-    prices = _prices(filters)
-    if product:
-        prices = prices.filter(product_id=product)
-    return _present_prices(prices, _access_of(user))
+    variant = _PricesVariant(key_livemode(), _frozen(_price_filters(filters)), bool(product))
+    rows = _PRICE_ROWS.rows(variant, *([str(product)] if product else []))
+    return _present_prices(rows, _access_of(user))
 
 
 def retrieve_price(user: Any, obj_id: str, rest: bool = False) -> dict[str, Any]:
@@ -86,7 +88,7 @@ def retrieve_price(user: Any, obj_id: str, rest: bool = False) -> dict[str, Any]
     if price is None:
         raise not_found(rest, f"No such price: '{obj_id}'")
     _check_product_allowed(price.product_id, rest)
-    return _present_prices([price], _access_of(user))[0]
+    return _present_prices([(price.id, price.stripe_data)], _access_of(user))[0]
 
 
 def purchasable_price(price_id: str, rest: bool = False) -> Price:
@@ -112,19 +114,87 @@ def _check_product_allowed(product_id: str | None, rest: bool) -> None:
         raise permission_denied(rest, f"Cannot access product {product_id}")
 
 
-def _products(price_kwargs: dict[str, Any] | None, active: bool = True, **kwargs: Any) -> QuerySet:
+def _product_rows(
+    price_kwargs: dict[str, Any] | None, ids: list[str] | None = None, active: bool = True, **kwargs: Any
+) -> list[tuple]:
+    """(product id, product data, price id, price data) rows of `_products`, from its precompiled SQL."""
     if kwargs:
         raise TypeError(f"Unsupported product filters: {', '.join(sorted(kwargs))}")
-    prices = Prefetch("prices", queryset=_prices(price_kwargs or {}), to_attr="listed_prices")
-    return Product.objects.live().filter(active=active).prefetch_related(prices).order_by("created", "id")
+    variant = _ProductsVariant(key_livemode(), active, _frozen(_price_filters(price_kwargs or {})), ids is not None)
+    return _PRODUCT_ROWS.rows(variant, *(str(product_id) for product_id in ids or ()))
+
+
+def _products(price_filters: dict[str, Any], active: bool, ids: Sequence[str] | None) -> QuerySet:
+    """Products each joined to its listed prices (a LEFT JOIN: a product without any is listed too), one row
+    (product id, product data, price id, price data) per pair, in the order of the list: the prices of a
+    product follow one another, in `_prices`' order. One query instead of one per table."""
+    products = Product.objects.live().filter(active=active)
+    if ids is not None:
+        products = products.filter(id__in=ids)
+    listed = FilteredRelation("prices", condition=_listed_prices(price_filters))
+    return (
+        products.annotate(listed_price=listed)
+        .order_by("created", "id", *(f"listed_price__{name}" for name in PRICE_ORDER))
+        .values_list("id", "stripe_data", "listed_price__id", "listed_price__stripe_data")
+    )
+
+
+def _listed_prices(filters: dict[str, Any]) -> Q:
+    """The prices `_prices(filters)` lists (live() included: no tombstone, the key's mode), as a condition on
+    a product's `prices`."""
+    condition = Q(
+        prices__deleted=False, **{f"prices__{name}": value for name, value in _price_filters(filters).items()}
+    )
+    livemode = key_livemode()
+    return condition if livemode is None else condition & Q(prices__livemode=livemode)
 
 
 def _prices(filters: dict[str, Any]) -> QuerySet:
+    return Price.objects.live().filter(**_price_filters(filters)).order_by(*PRICE_ORDER)
+
+
+def _price_rows(variant: _PricesVariant, *product_id: str) -> QuerySet:
+    """(price id, price data) rows of the listed prices, of one product when `variant.of_product`."""
+    prices = _prices(dict(variant.price_filters))
+    if variant.of_product:
+        prices = prices.filter(product_id=product_id[0])
+    return prices.values_list("id", "stripe_data")
+
+
+def _price_filters(filters: dict[str, Any]) -> dict[str, Any]:
     unknown = set(filters) - PRICE_FILTERS
     if unknown:
         raise TypeError(f"Unsupported price filters: {', '.join(sorted(unknown))}")
-    filters = {"active": True, **filters}
-    return Price.objects.live().filter(**filters).order_by("unit_amount", "id")
+    return {"active": True, **filters}
+
+
+def _frozen(filters: dict[str, Any]) -> tuple:
+    """Filters as part of a precompiled variant (its cache key)."""
+    return tuple(sorted(filters.items()))
+
+
+# The catalogue reads are compiled once per variant; the product ids, or the product, are put in at each call.
+# (live() reads the key's mode again while compiling.)
+
+
+class _ProductsVariant(NamedTuple):
+    livemode: bool | None
+    active: bool
+    price_filters: tuple
+    by_ids: bool
+
+
+class _PricesVariant(NamedTuple):
+    livemode: bool | None
+    price_filters: tuple
+    of_product: bool
+
+
+_PRODUCT_ROWS = Precompiled(
+    Product,
+    lambda variant, *ids: _products(dict(variant.price_filters), variant.active, ids if variant.by_ids else None),
+)
+_PRICE_ROWS = Precompiled(Price, _price_rows)
 
 
 @dataclass
@@ -151,14 +221,9 @@ def _access_of(user: Any) -> _Access:
     if not customer_id:
         return _Access()
     access = _Access()
-    rows = access_items(customer_id).values_list(
-        "product_id",
-        "price_id",
-        "subscription__cancel_at",
-        "subscription__cancel_at_period_end",
-        "subscription__current_period_end",
-    )
-    for product_id, price_id, cancel_at, at_period_end, period_end in rows:
+    for product_id, price_id, cancel_at, at_period_end, period_end in _ACCESS_ROWS.rows(
+        AccessRule.current(), str(customer_id)
+    ):
         info = {
             "subscribed": True,
             "cancel_at": _epoch(cancel_at or (period_end if at_period_end else None)),
@@ -169,23 +234,45 @@ def _access_of(user: Any) -> _Access:
     return access
 
 
-def _present_products(user: Any, products: QuerySet) -> list[dict[str, Any]]:
+# What the user is subscribed to: the items of `access_items`, newest first, compiled once per access rule.
+ACCESS_COLUMNS = (
+    "product_id",
+    "price_id",
+    "subscription__cancel_at",
+    "subscription__cancel_at_period_end",
+    "subscription__current_period_end",
+)
+_ACCESS_ROWS = Precompiled(
+    SubscriptionItem, lambda rule, customer_id: access_items(customer_id, None, rule).values_list(*ACCESS_COLUMNS)
+)
+
+
+def _present_products(user: Any, rows: list[tuple]) -> list[dict[str, Any]]:
     access = _access_of(user)
     return [
         {
-            **{name: product.stripe_data.get(name) for name in PRODUCT_FIELDS},
-            "prices": _present_prices(product.listed_prices, access),
-            "subscription_info": access.product(product.id),
+            **{name: data.get(name) for name in PRODUCT_FIELDS},
+            "prices": _present_prices(prices, access),
+            "subscription_info": access.product(product_id),
         }
-        for product in products
+        for product_id, data, prices in _grouped(rows)
     ]
 
 
+def _grouped(rows) -> Iterator[tuple[str, dict[str, Any], list[tuple[str, dict[str, Any]]]]]:
+    """(product id, data, [(price id, price data), ...]) from the joined rows of `_products`."""
+    for product_id, group in groupby(rows, key=itemgetter(0)):
+        pairs = list(group)
+        prices = [(price_id, price_data) for _, _, price_id, price_data in pairs if price_id is not None]
+        yield product_id, pairs[0][1], prices
+
+
 def _present_prices(prices, access: _Access) -> list[dict[str, Any]]:
+    """`prices`: (id, data) pairs."""
     return [
         {
-            **{name: price.stripe_data.get(name) for name in PRICE_FIELDS},
-            "subscription_info": access.price(price.id),
+            **{name: data.get(name) for name in PRICE_FIELDS},
+            "subscription_info": access.price(price_id),
         }
-        for price in prices
+        for price_id, data in prices
     ]

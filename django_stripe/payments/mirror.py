@@ -16,12 +16,17 @@ from ..sync.upsert import MODELS_BY_OBJECT, upsert
 from .access import customer_id_of
 
 
-def remember(stripe_object: stripe.StripeObject | dict[str, Any]) -> dict[str, Any]:
-    """Write an object Stripe just returned into the mirror, so the user reads their own write at once."""
+def remember(
+    stripe_object: stripe.StripeObject | dict[str, Any], *, answered_by: stripe.StripeObject | None = None
+) -> dict[str, Any]:
+    """Write an object Stripe just returned into the mirror, so the user reads their own write at once.
+
+    `answered_by`: the object whose response carried this one (an expanded field, e.g. a subscription's
+    `latest_invoice`), so that it is stamped with that response's Date too, not with our own clock."""
     payload = as_payload(stripe_object)
     model = MODELS_BY_OBJECT.get(payload.get("object"))
     if model is not None:
-        response = getattr(stripe_object, "last_response", None)
+        response = getattr(answered_by if answered_by is not None else stripe_object, "last_response", None)
         # The response's Date (Stripe's clock, whole seconds like events), not less the call's time as a fetch
         # is (the caller timed nothing): a write is answered as it ends, and `fresh` wins a same-second tie.
         fetched_at = stamp_of(response.headers if response else None)

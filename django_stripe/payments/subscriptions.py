@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import stripe
 
 from .. import signals
 from ..client import get_client
+from ..conf import key_livemode
 from ..exceptions import StripeWrongCustomer
 from ..models import PaymentMethod, Subscription, SubscriptionItem
 from . import params
@@ -33,14 +35,30 @@ def create_subscription(
     refuse_owner_override(kwargs, "customer", "items")
     forward_only("create_subscription", kwargs, with_discounts(params.NEW_SUBSCRIPTION))
     price = purchasable_price(price_id)
-    use_payment_method(user, kwargs.get("default_payment_method"), set_as_default_payment_method)
+    if kwargs.get("default_payment_method"):
+        kwargs["default_payment_method"] = use_payment_method(
+            user, kwargs["default_payment_method"], set_as_default_payment_method
+        )
     customer_id = user.stripe_customer_id
     trial = {} if TRIAL_PARAMS & set(kwargs) else granted_trial(customer_id, price)
     request = {**kwargs, **trial, "customer": customer_id, "items": [{"price": price_id}]}
+    request["expand"] = ["latest_invoice"]  # its first invoice is mirrored with it: see remember_with_first_invoice
     subscription = get_client().v1.subscriptions.create(params=request, options=trial_options(customer_id, trial))
-    remember(subscription)
+    remember_with_first_invoice(subscription)
     signals.subscription_created.send(sender=user.__class__, user=user, subscription=subscription)
     return subscription
+
+
+def remember_with_first_invoice(subscription: stripe.Subscription) -> None:
+    """Mirror a subscription just created together with its first invoice (its `latest_invoice`, asked for
+    expanded), so the invoice lists show it before `invoice.created` arrives. The invoice is stamped with
+    the subscription's response; the subscription is stored, and returned, in Stripe's unexpanded shape
+    (`latest_invoice` an id), as its webhooks and every other read carry it."""
+    invoice = getattr(subscription, "latest_invoice", None)
+    if invoice is not None and not isinstance(invoice, str):
+        remember(invoice, answered_by=subscription)
+        subscription["latest_invoice"] = invoice.id
+    remember(subscription)
 
 
 def modify_subscription(
@@ -53,7 +71,8 @@ def modify_subscription(
     and `metadata`. Another customer's subscription raises StripeWrongCustomer. subscription_modified is
     sent."""
     changes = checked_subscription_change(user, sub_id, kwargs)
-    use_payment_method(user, changes.get("default_payment_method"), set_as_default_payment_method)
+    if changes.get("default_payment_method") and set_as_default_payment_method:
+        modify_customer(user, invoice_settings={"default_payment_method": changes["default_payment_method"]})
     subscription = get_client().v1.subscriptions.update(sub_id, params=changes)
     remember(subscription)
     signals.subscription_modified.send(sender=user.__class__, user=user, subscription=subscription)
@@ -71,7 +90,7 @@ def checked_subscription_change(user: Any, sub_id: str, changes: dict[str, Any])
     if "items" in changes:
         changes["items"] = checked_item_changes(sub_id, changes["items"])
     if changes.get("default_payment_method"):
-        owned(user, PaymentMethod, changes["default_payment_method"])
+        changes["default_payment_method"] = own_payment_method(user, changes["default_payment_method"])
     return changes
 
 
@@ -91,14 +110,40 @@ def checked_item_changes(sub_id: str, items: Any) -> list[dict[str, Any]]:
     return changes
 
 
-def use_payment_method(user: Any, payment_method: str | None, set_as_default: bool) -> None:
-    """Check that a payment method a subscription is to be charged to is the user's own, and with
-    `set_as_default` make it the customer's default."""
-    if not payment_method:
-        return
-    owned(user, PaymentMethod, payment_method)
+def use_payment_method(user: Any, payment_method: str, set_as_default: bool) -> str:
+    """The id of the payment method a subscription is to be charged to, once checked to be the user's own
+    (a test token is attached first, see `own_payment_method`); with `set_as_default` it also becomes the
+    customer's default."""
+    payment_method = own_payment_method(user, payment_method)
     if set_as_default:
         modify_customer(user, invoice_settings={"default_payment_method": payment_method})
+    return payment_method
+
+
+# Stripe's test PaymentMethods (`pm_card_visa`, `pm_card_chargeDeclined`, ...): names, not ids (an id has no
+# `_` after `pm_`). They exist in test mode only, and belong to no customer until attached to one.
+TEST_PAYMENT_METHOD = re.compile(r"pm_card_[A-Za-z0-9_]+")
+
+
+def own_payment_method(user: Any, payment_method: str) -> str:
+    """The id of the user's own payment method `payment_method`, or StripeWrongCustomer.
+
+    With a test-mode key, one of Stripe's test PaymentMethods (`pm_card_visa`) is taken as Stripe takes it:
+    attached to the user's customer, which makes a new payment method of theirs (mirrored at once), whose id
+    is returned. Any real id must already be the user's, as always: another customer's is refused."""
+    if key_livemode() is False and TEST_PAYMENT_METHOD.fullmatch(payment_method):
+        try:
+            attached = get_client().v1.payment_methods.attach(
+                payment_method, params={"customer": user.stripe_customer_id}
+            )
+        except stripe.InvalidRequestError as error:
+            if error.code == "resource_missing":  # not one of Stripe's tokens: answered like any unknown id
+                raise StripeWrongCustomer(f"No such {PaymentMethod.stripe_object_name}: '{payment_method}'") from None
+            raise
+        remember(attached)
+        return attached.id
+    owned(user, PaymentMethod, payment_method)
+    return payment_method
 
 
 def cancel_subscription(user: Any, subscription_id: str) -> stripe.Subscription:

@@ -151,7 +151,6 @@ class InvoicePayloadFactory(StripePayloadFactory):
     amount_remaining = factory.LazyAttribute(lambda o: o.amount_due - o.amount_paid)
     currency = "usd"
     number = factory.Sequence(lambda n: f"TEST-{n:04d}")
-    subscription = None
     hosted_invoice_url = None
     invoice_pdf = None
     next_payment_attempt = None
@@ -166,6 +165,11 @@ class InvoicePayloadFactory(StripePayloadFactory):
             else None
         )
     )
+
+    class Params:
+        # The invoice's subscription, under parent.subscription_details: the current API version has no
+        # top-level `subscription` (an older one's payload: `{**InvoicePayloadFactory(), "subscription": ...}`).
+        subscription = None
 
 
 class ActiveEntitlementPayloadFactory(StripePayloadFactory):

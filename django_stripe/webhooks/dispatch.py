@@ -19,6 +19,7 @@ import time
 from celery import current_app
 from django.db import close_old_connections, connections
 
+from ..celery_setup import warn_once_if_missing
 from ..tasks import enqueue_events
 from .batches import BATCH_SIZE
 
@@ -57,6 +58,7 @@ class Dispatcher:
         # A forked web worker (gunicorn) inherits the object but not the thread: start one of its own.
         if self._pid != os.getpid():
             self._pid = os.getpid()
+            warn_once_if_missing()  # no Celery app of the project's: say why the events will stay pending
             threading.Thread(target=self._run, name="django-stripe-dispatcher", daemon=True).start()
 
     def _run(self) -> None:

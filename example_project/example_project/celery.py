@@ -1,4 +1,9 @@
-"""The example project's Celery app: `celery -A example_project.celery:app worker`."""
+"""The example project's Celery app:
+
+    celery -A example_project.celery:app worker --without-gossip --without-mingle --without-heartbeat
+
+(with CELERY_CONTROL_QUEUE_DURABLE = True in the settings: see there why).
+"""
 
 import os
 

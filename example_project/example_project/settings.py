@@ -60,7 +60,10 @@ TEMPLATES = [
 
 DATABASES = {
     "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_max_age=0, conn_health_checks=True
+        # Persistent connections: a new PostgreSQL connection per request costs more than the webhook's insert.
+        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        conn_max_age=60,
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -88,6 +91,12 @@ CELERY_TASK_ALWAYS_EAGER = os.environ.get("CELERY_TASK_ALWAYS_EAGER", "0" if RED
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A durable remote-control queue (Celery 5.5+), and workers run `--without-gossip`: Celery 5.7.0 dies of a lost
+# Redis ("Unrecoverable error: AttributeError: 'NoneType' object has no attribute 'hostname'") when tearing down an
+# auto-deleted queue's channel cuts its cleanup short. Remote control stays on: on a busy worker its channel is
+# the one that notices the broker is gone. tests/reliability/test_broker_loss.py shows both.
+CELERY_CONTROL_QUEUE_DURABLE = True
+CELERY_CONTROL_QUEUE_EXCLUSIVE = False  # Celery refuses a durable exclusive queue (5.7 makes it exclusive by default)
 # celery beat (`celery -A example_project.celery:app beat`): re-enqueue stored events left pending, catch
 # up on events the webhooks missed, and a nightly backfill pass that also tombstones what Stripe deleted.
 CELERY_BEAT_SCHEDULE = {

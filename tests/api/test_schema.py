@@ -39,3 +39,67 @@ def test_no_server_error_and_responses_match_the_schema(case):
     case.call_and_validate(
         headers=AUTH, checks=[not_a_server_error, response_schema_conformance, content_type_conformance]
     )
+
+
+BARE_SETTINGS = """
+from example_project.settings import *  # noqa: F403
+
+# A project that never configured drf-spectacular: DRF's own DEFAULT_SCHEMA_CLASS, the app not installed.
+REST_FRAMEWORK = {key: value for key, value in REST_FRAMEWORK.items() if key != "DEFAULT_SCHEMA_CLASS"}
+INSTALLED_APPS = [app for app in INSTALLED_APPS if app != "drf_spectacular"]
+DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+ROOT_URLCONF = "bare_urls"
+"""
+
+BARE_URLS = """
+from django.urls import include, path
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+
+class Ping(APIView):  # a view of the project's own, on DRF's AutoSchema
+    def get(self, request):
+        return Response({"ok": True})
+
+
+urlpatterns = [path("api/", include("django_stripe.urls")), path("ping/", Ping.as_view())]
+"""
+
+GET_SCHEMA = """
+import json
+import django
+
+django.setup()
+from django.test import Client
+from django.test.utils import setup_test_environment
+
+setup_test_environment()
+response = Client().get("/api/schema/?format=json")
+print(json.dumps({"status": response.status_code, "paths": sorted(json.loads(response.content)["paths"])}))
+"""
+
+
+def test_the_schema_works_without_drf_spectacular_settings(tmp_path):
+    """In a fresh process, so that the views are imported under DRF's own DEFAULT_SCHEMA_CLASS (the annotations
+    are built when the views module is imported): the schema was a 500 there."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    (tmp_path / "bare_settings.py").write_text(BARE_SETTINGS)
+    (tmp_path / "bare_urls.py").write_text(BARE_URLS)
+    env = {
+        **{name: value for name, value in os.environ.items() if name not in ("DATABASE_URL", "REDIS_URL")},
+        "DJANGO_SETTINGS_MODULE": "bare_settings",
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), str(root), str(root / "example_project")]),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", GET_SCHEMA], env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    assert answer["status"] == 200
+    assert {"/api/subscriptions/", "/api/subscriptions/{obj_id}/", "/api/schema/", "/ping/"} <= set(answer["paths"])

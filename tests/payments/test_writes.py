@@ -302,3 +302,46 @@ def test_signals_name_the_user_model_even_for_request_users(synced_fake, make_us
     signals.setup_intent_created.connect(lambda sender, **kw: senders.append(sender), weak=False)
     payments.create_setup_intent(SimpleLazyObject(lambda: user))  # what request.user is in a view
     assert senders == [get_user_model()]
+
+
+def test_a_test_payment_method_is_attached_to_the_customer_as_stripe_does_in_test_mode(
+    synced_fake, catalogue, make_user
+):
+    user = make_user()
+    subscription = payments.create_subscription(user, catalogue["monthly"], default_payment_method="pm_card_visa")
+    # Stripe makes a payment method of the customer's own from the test token: that one is charged and mirrored.
+    card = subscription.default_payment_method
+    assert card.startswith("pm_") and card != "pm_card_visa"
+    assert synced_fake.get(card)["customer"] == user.stripe_customer_id
+    assert PaymentMethod.objects.get(id=card).customer_id == user.stripe_customer_id
+    assert subscription.status == "active" and payments.is_subscribed(user, catalogue["product"])
+    changed = payments.modify_subscription(
+        user, subscription.id, default_payment_method="pm_card_mastercard", set_as_default_payment_method=True
+    )
+    assert synced_fake.get(changed.default_payment_method)["card"]["brand"] == "mastercard"
+    customer = synced_fake.get(user.stripe_customer_id)
+    assert customer["invoice_settings"]["default_payment_method"] == changed.default_payment_method
+
+
+def test_a_declining_test_payment_method_is_attached_and_declined(synced_fake, catalogue, make_user):
+    user = make_user()
+    with pytest.raises(stripe.CardError):
+        payments.create_subscription(
+            user, catalogue["monthly"], default_payment_method="pm_card_chargeDeclined",
+            payment_behavior="error_if_incomplete",
+        )  # fmt: skip
+    assert not payments.is_subscribed(user, catalogue["product"])
+
+
+def test_an_unknown_test_payment_method_fails_like_a_missing_id(synced_fake, catalogue, make_user):
+    with pytest.raises(StripeWrongCustomer, match="No such payment_method: 'pm_card_nothing'"):
+        payments.create_subscription(make_user(), catalogue["monthly"], default_payment_method="pm_card_nothing")
+
+
+def test_test_payment_methods_are_attached_in_test_mode_only(synced_fake, catalogue, make_user, monkeypatch):
+    user = payments.create_customer(make_user())
+    monkeypatch.setattr("django_stripe.payments.subscriptions.key_livemode", lambda: True)
+    with pytest.raises(StripeWrongCustomer):
+        payments.create_subscription(user, catalogue["monthly"], default_payment_method="pm_card_visa")
+    assert not PaymentMethod.objects.filter(customer_id=user.stripe_customer_id).exists()
+    assert synced_fake.get(user.stripe_customer_id) and get_client().v1.subscriptions.list().data == []

@@ -47,14 +47,32 @@ class Progress:
             self.statuses.append(status)
 
 
+class Gates:
+    """Deliveries numbered from `at` on wait until the gate at `at` is opened."""
+
+    def __init__(self, *at: int) -> None:
+        self.gates = {number: threading.Event() for number in at}
+
+    def wait(self, number: int) -> None:
+        for at, gate in self.gates.items():
+            if number >= at:
+                gate.wait(300)
+
+    def open(self, at: int) -> None:
+        self.gates[at].set()
+
+
 def wait_until_answered(progress: Progress, count: int, senders) -> None:
     wait_for(lambda: progress.answered >= count or senders.done(), 300, f"{count} deliveries answered")
 
 
-def sweep(broker_url: str) -> None:
-    """What celery beat does every minute: send the sweeper task to the workers (on the private broker)."""
+def sweep(broker_url: str, limit: int) -> None:
+    """What celery beat does every minute: send the sweeper task to the workers (on the private broker), with a
+    `limit` that covers every stranded event in one sweep (the default, 1,000, would leave the rest to the next)."""
     with current_app.connection_for_write(broker_url) as connection:
-        sweep_webhook_events.apply_async(kwargs={"older_than_seconds": 0}, connection=connection, queue="celery")
+        sweep_webhook_events.apply_async(
+            kwargs={"older_than_seconds": 0, "limit": limit}, connection=connection, queue="celery"
+        )
 
 
 def unfinished() -> int:
@@ -84,18 +102,29 @@ def test_two_thousand_deliveries_survive_a_worker_kill_and_a_redis_crash(
         deliverer = Deliverer(server.url)
         progress = Progress()
         started = time.monotonic()
+        # Each step happens between the deliveries it names, however fast the endpoint answers: the deliveries
+        # after a step wait for it (a gate), so the kill, the restart and the broker's outage each fall amid them.
+        gates = Gates(KILL_AT, RESTART_AT, REDIS_DOWN_AT, REDIS_DOWN_AT + REDIS_DOWN_FOR)
+
+        def deliver(numbered) -> None:
+            number, payload = numbered
+            gates.wait(number)
+            progress.record(deliverer.send(payload).status)
+
         with ThreadPoolExecutor(max_workers=SENDERS) as pool:
-            senders = pool.submit(
-                lambda: list(pool.map(lambda payload: progress.record(deliverer.send(payload).status), deliveries))
-            )
+            senders = pool.submit(lambda: list(pool.map(deliver, enumerate(deliveries))))
             wait_until_answered(progress, KILL_AT, senders)
             victim.kill()
+            gates.open(KILL_AT)
             wait_until_answered(progress, RESTART_AT, senders)
             workers.append(counting_worker("celery", tmp_path / "restarted.log", 2, **env).start())
+            gates.open(RESTART_AT)
             wait_until_answered(progress, REDIS_DOWN_AT, senders)
             private_redis.crash()
+            gates.open(REDIS_DOWN_AT)
             wait_until_answered(progress, REDIS_DOWN_AT + REDIS_DOWN_FOR, senders)
             private_redis.start()
+            gates.open(REDIS_DOWN_AT + REDIS_DOWN_FOR)
             senders.result()
         sent_in = time.monotonic() - started
         assert progress.statuses == [200] * DELIVERIES
@@ -108,7 +137,7 @@ def test_two_thousand_deliveries_survive_a_worker_kill_and_a_redis_crash(
         assert WebhookEvent.objects.count() == len(events)
         stranded = unfinished()
         assert stranded > 0
-        sweep(private_redis.url)
+        sweep(private_redis.url, limit=len(events))
         wait_for(lambda: unfinished() == 0, 180, f"the sweeper's {stranded} events applied")
         drained_in = time.monotonic() - started
     finally:

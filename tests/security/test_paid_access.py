@@ -34,7 +34,12 @@ def shop(stripe_fake_server, live_server, settings):
     product = client.v1.products.create(params={"name": "Gold"})
     prices = {
         interval: client.v1.prices.create(
-            params={"product": product.id, "currency": "usd", "unit_amount": amount, "recurring": {"interval": interval}}
+            params={
+                "product": product.id,
+                "currency": "usd",
+                "unit_amount": amount,
+                "recurring": {"interval": interval},
+            }
         ).id
         for interval, amount in (("month", 1000), ("year", 10000))
     }

@@ -149,7 +149,7 @@ def test_subscription_changes_signal_the_customer_after_commit(django_capture_on
 
 
 def test_invoice_of_the_old_api_shape_links_its_subscription():
-    invoice = InvoicePayloadFactory(parent=None, subscription="sub_legacy")
+    invoice = {**InvoicePayloadFactory(parent=None), "subscription": "sub_legacy"}
     upsert(Invoice, invoice, at(1))
     assert Invoice.objects.get().subscription_id == "sub_legacy"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from django_stripe.testing.fixtures import fixture_names, stripe_fixture
+from django_stripe.testing.fixtures import REMOVED_KEYS, bundled_fixture, fixture_names, stripe_fixture
 
 UPSTREAM = Path(__file__).resolve().parents[3] / "shared" / "stripe" / "fixtures3.json"
 
@@ -31,9 +31,15 @@ def upstream():
 @pytest.mark.parametrize("name", fixture_names())
 def test_bundled_fixture_has_stripes_keys(upstream, name):
     assert name in upstream, f"{name} is not one of Stripe's fixtures any more"
-    bundled = stripe_fixture(name)
+    bundled = bundled_fixture(name)
     assert set(bundled) == set(upstream[name]), set(bundled) ^ set(upstream[name])
     assert key_paths(bundled) == key_paths(upstream[name]), key_paths(bundled) ^ key_paths(upstream[name])
+
+
+@pytest.mark.parametrize("name", sorted(REMOVED_KEYS))
+def test_the_current_shape_leaves_out_the_keys_the_api_version_dropped(name):
+    assert set(stripe_fixture(name)) == set(bundled_fixture(name)) - REMOVED_KEYS[name]
+    assert REMOVED_KEYS[name] <= set(bundled_fixture(name))  # a key Stripe's file no longer has: drop it here too
 
 
 def test_every_object_type_the_fake_builds_is_bundled():

@@ -78,7 +78,9 @@ class Subprocess:
 
 
 class Worker(Subprocess):
-    """`celery -A example_project.celery:app worker` consuming one queue of its own."""
+    """`celery -A example_project.celery:app worker` consuming one queue of its own, as the README runs it:
+    without gossip, and with the example project's durable remote-control queue (tests/reliability/
+    test_broker_loss.py says why)."""
 
     def __init__(self, queue: str, log: Path, concurrency: int = 4, **env: str) -> None:
         command = [

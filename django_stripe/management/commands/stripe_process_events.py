@@ -22,6 +22,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import QuerySet
 from django.utils.dateparse import parse_date, parse_datetime
 
+from ...celery_setup import MISSING_APP, celery_app_hint, missing_celery_app
 from ...models import WebhookEvent
 from ...webhooks.processing import process_event
 from .stripe_sync import unusable_stripe
@@ -72,6 +73,7 @@ class Command(BaseCommand):
         except ValueError:
             raise CommandError(f"--since: not an ISO date or date-time: {options['since']!r}") from None
         events = select_events(failed=failed, ids=ids, type_pattern=type_pattern, since=since)
+        self.warn_if_no_worker_can_process()
         # A replay of a selection re-applies processed events too; the default run only finishes work.
         force = bool(ids or type_pattern or since) and not failed
         verbosity = options.get("verbosity", 1)
@@ -95,3 +97,14 @@ class Command(BaseCommand):
         self.stdout.write(f"Stripe events: {summary}.")
         if counts.get(Status.FAILED):
             raise CommandError(f"{counts[Status.FAILED]} event(s) failed: see their error in the admin.")
+
+    def warn_if_no_worker_can_process(self) -> None:
+        """Events left pending because the project has no Celery app: this run applies them, but the next ones
+        will stay pending too. Say why, with the lines that fix it."""
+        if not missing_celery_app():
+            return
+        pending = WebhookEvent.objects.filter(status=Status.PENDING).count()
+        if pending:
+            self.stderr.write(
+                self.style.WARNING(f"{pending} Stripe event(s) pending. {MISSING_APP}\n{celery_app_hint()}")
+            )

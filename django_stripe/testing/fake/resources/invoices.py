@@ -144,7 +144,6 @@ def create_invoice(
         statement_descriptor=None,
         status="draft",
         status_transitions={"finalized_at": None, "marked_uncollectible_at": None, "paid_at": None, "voided_at": None},
-        subscription=None,
         subtotal=total,
         subtotal_excluding_tax=total,
         test_clock=None,

@@ -1,0 +1,44 @@
+"""The payloads of a customer's own lists, newest first, each in one precompiled query (see
+payments/precompiled.py): what the REST lists of subscriptions and invoices are made of."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..conf import key_livemode
+from ..models import Invoice, Subscription
+from ..payments.precompiled import Precompiled
+
+NEWEST_FIRST = ("-created", "-id")
+
+
+def subscription_payloads(customer_id: str, status: str | None = None) -> list[dict[str, Any]]:
+    """The customer's subscriptions by Stripe's listing rule for `status` (`Subscription.objects.with_status`)."""
+    return [payload for (payload,) in _SUBSCRIPTIONS.rows((key_livemode(), status or None), str(customer_id))]
+
+
+def invoice_payloads(customer_id: str, status: str | None = None, subscription_id: str | None = None) -> list[dict]:
+    """The customer's invoices, of one status and of one subscription when given."""
+    values = [str(customer_id), *([str(subscription_id)] if subscription_id else [])]
+    return [payload for (payload,) in _INVOICES.rows((key_livemode(), status or None, bool(subscription_id)), *values)]
+
+
+def _subscriptions(variant: tuple, customer_id: str):
+    rows = Subscription.objects.with_status(variant[1]).filter(customer_id=customer_id)
+    return rows.order_by(*NEWEST_FIRST).values_list("stripe_data")
+
+
+def _invoices(variant: tuple, customer_id: str, *subscription_id: str):
+    _, status, _ = variant
+    rows = Invoice.objects.live().filter(customer_id=customer_id)
+    if status:
+        rows = rows.filter(status=status)
+    if subscription_id:
+        rows = rows.filter(subscription_id=subscription_id[0])
+    return rows.order_by(*NEWEST_FIRST).values_list("stripe_data")
+
+
+# Variants: (key mode, status) and (key mode, status, of one subscription); with_status() and live() read the key
+# mode again while compiling.
+_SUBSCRIPTIONS = Precompiled(Subscription, _subscriptions)
+_INVOICES = Precompiled(Invoice, _invoices)
