@@ -60,9 +60,10 @@ TEMPLATES = [
 
 DATABASES = {
     "default": dj_database_url.config(
-        # Persistent connections: a new PostgreSQL connection per request costs more than the webhook's insert.
+        # A new connection per request: the dev server starts a thread per request, and connections kept by
+        # threads that are gone would pile up. Under gunicorn keep them (CONN_MAX_AGE, as benchmarks/ does).
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=60,
+        conn_max_age=0,
         conn_health_checks=True,
     )
 }
