@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from ..models import WebhookEvent
 from .processing import Status, announce_done, apply_handlers, done_fields, failure_fields, log_failure
+from .registry import handlers_for
 
 DEADLOCK_DETECTED = "40P01"  # PostgreSQL's SQLSTATE
 
@@ -41,7 +42,10 @@ def process_batch(event_ids: Iterable[str]) -> dict[str, list[str]]:
     lost a deadlock all the same (a row locked through another object) is tried once more at the end."""
     outcome: dict[str, list[str]] = {}
     with transaction.atomic():
-        events = sorted(claim(event_ids), key=_lock_order)
+        event_ids = list(event_ids)
+        position = {event_id: number for number, event_id in enumerate(event_ids)}
+        # Same-second events of one object in the order they were sent: Stripe's, as the sender knew it.
+        events = sorted(claim(event_ids), key=lambda event: (*_lock_order(event), position[event.id]))
         superseded = superseded_states(events)
         failed: list[tuple[WebhookEvent, Exception]] = []
         deadlocked: list[WebhookEvent] = []
@@ -79,8 +83,8 @@ def is_deadlock(error: Exception) -> bool:
     return getattr(error.__cause__, "sqlstate", None) == DEADLOCK_DETECTED
 
 
-def _lock_order(event: WebhookEvent) -> tuple[str, datetime, datetime, str]:
-    return (_object_key(event) or "", event.created, event.received_at, event.id)
+def _lock_order(event: WebhookEvent) -> tuple[str, datetime]:
+    return (_object_key(event) or "", event.created)
 
 
 def claim(event_ids: Iterable[str]) -> list[WebhookEvent]:
@@ -96,15 +100,19 @@ def superseded_states(events: list[WebhookEvent]) -> set[str]:
     newest: dict[str, int] = {}
     for event in events:
         key = _object_key(event)
-        if key:
+        if key and mirrors_its_object(event):  # only a state that will be written can supersede another
             newest[key] = max(newest.get(key, 0), int(event.created.timestamp()))
     return {
         event.id
         for event in events
-        if (key := _object_key(event))
+        if (key := _object_key(event)) in newest
         and not event.type.endswith(".deleted")
         and int(event.created.timestamp()) < newest[key]
     }
+
+
+def mirrors_its_object(event: WebhookEvent) -> bool:
+    return any(getattr(handler, "mirrors_event_object", False) for handler in handlers_for(event.type))
 
 
 def _object_key(event: WebhookEvent) -> str | None:
