@@ -22,7 +22,6 @@ import argparse
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -46,6 +45,7 @@ from django.test.utils import CaptureQueriesContext, setup_test_environment  # n
 from django.utils import timezone  # noqa: E402
 
 from benchmarks.results import emit  # noqa: E402
+from benchmarks.servers import free_port, wait_for  # noqa: E402
 from django_stripe.client import get_client  # noqa: E402
 from django_stripe.models import Invoice, PaymentMethod, Subscription  # noqa: E402
 from django_stripe.payments.mirror import remember  # noqa: E402
@@ -61,23 +61,6 @@ LISTS = {
 WAYS = {"mirror": "/api/", "floor": "/bare/", "live_api": "/live/"}
 SECRET_KEY = "sk_test_bench"
 ROUNDS = 2
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for(port: int, timeout: float = 30) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"nothing listens on port {port}")
 
 
 def build_catalogue_and_customer() -> str:
