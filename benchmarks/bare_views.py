@@ -17,22 +17,10 @@ from django.db.models import Q
 from django.http import JsonResponse
 
 from django_stripe.models import Customer, Invoice, PaymentMethod, Price, Product, Subscription, SubscriptionItem
+from django_stripe.payments.catalog import PRICE_FIELDS, PRODUCT_FIELDS
 
 LIVEMODE = False
 ACCESS_STATUSES = ("active", "trialing")
-PRODUCT_FIELDS = ("id", "name", "description", "images", "metadata", "shippable", "type", "unit_label", "url")
-PRICE_FIELDS = (
-    "id",
-    "product",
-    "type",
-    "recurring",
-    "currency",
-    "unit_amount",
-    "unit_amount_decimal",
-    "nickname",
-    "lookup_key",
-    "metadata",
-)
 INVOICE_FIELDS = (
     "id",
     "number",

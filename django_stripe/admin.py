@@ -120,7 +120,20 @@ def stripe_error(error: Exception) -> str:
     return f"{error.__class__.__name__}: {message}"
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnly:
+    """Stripe is the source of truth: nothing is added, changed or deleted from the admin."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ReadOnlyAdmin(ReadOnly, admin.ModelAdmin):
     """Read-only pages. On the change page, each relation named in `links` is shown as a link (by the
     column `<relation>_link`, see `linked`) in the place of the plain field; `related_fields` are added."""
 
@@ -138,15 +151,6 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         fields = list(dict.fromkeys(fields))  # the link fields were appended too: keep them in the relation's place
         # The whole payload, long, comes last: the columns and the links above it.
         return [name for name in fields if name != "stripe_data"] + (["stripe_data"] if "stripe_data" in fields else [])
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class MirrorAdmin(ReadOnlyAdmin):
@@ -243,7 +247,7 @@ class CustomerAdmin(MirrorAdmin):
     payment_methods = related("payment_methods")
 
 
-class SubscriptionItemInline(admin.TabularInline):
+class SubscriptionItemInline(ReadOnly, admin.TabularInline):
     """A subscription's items, with their prices and products, on the subscription's page."""
 
     model = models.SubscriptionItem
@@ -260,15 +264,6 @@ class SubscriptionItemInline(admin.TabularInline):
 
     price_link = linked("price")
     product_link = linked("product")
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(models.Subscription)
