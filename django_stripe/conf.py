@@ -61,7 +61,7 @@ DEFAULTS: dict[str, Any] = {
 KEY_KINDS, KEY_MODES = frozenset({"sk", "rk", "pk"}), frozenset({"live", "test"})
 
 FROM_ENVIRONMENT = frozenset({"STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID"})
-# The seed documents the boolean settings as strings, and bool("False") is True: these words mean false.
+# Boolean settings are documented as strings, and bool("False") is True: these words mean false.
 FALSE_WORDS = frozenset({"", "false", "0", "no", "off"})
 
 

@@ -205,7 +205,7 @@ def default_country(request: HttpRequest) -> str:
 
 
 def country_header_value(request: HttpRequest) -> str | None:
-    """COUNTRY_HEADER's value in this request. The seed names the header as a META key (`HTTP_CF_IPCOUNTRY`);
+    """COUNTRY_HEADER's value in this request. Its documented value is as a META key (`HTTP_CF_IPCOUNTRY`);
     a project may as well write the header's own name (`CF-IPCountry`), which only `request.headers` finds."""
     header = stripe_settings.COUNTRY_HEADER
     if not header:

@@ -1,4 +1,4 @@
-"""The seed's import path for every view: `from django_stripe.views import StripeSubscriptionView, ...`.
+"""The original import path for every view: `from django_stripe.views import StripeSubscriptionView, ...`.
 
 The REST API views live in `django_stripe.api.views`, the HTML pages (hosted-page redirects, the
 self-hosted checkout and subscription portal) in `django_stripe.portal`.

@@ -1,4 +1,4 @@
-"""Query filters of the list endpoints (django-filter). The seed's clients send them as a JSON body on
+"""Query filters of the list endpoints (django-filter). Older clients send them as a JSON body on
 GET; `FilterParams` accepts that form as well as query parameters."""
 
 from __future__ import annotations

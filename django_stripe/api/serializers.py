@@ -92,7 +92,7 @@ class PaymentMethodSerializer(PayloadSerializer):
 
 
 class SubscriptionSerializer(PayloadSerializer):
-    """The seed's subscription shape: product, price and period of its (first) item, as epoch seconds."""
+    """The subscription shape of the original API: product, price and period of its (first) item, as epoch seconds."""
 
     id = serializers.CharField()
     created = nullable(serializers.IntegerField)
