@@ -130,6 +130,11 @@ def _update(
                 return Outcome.UNCHANGED
             if not fresh:
                 return _settle_tie(spec, row, synced_at)
+        elif row.stripe_data == payload:
+            # The same state seen later (a refresh, a repeated read): stamped, so that an older state arriving
+            # now is stale, and its items refetched as any write does, yet nothing in it changed.
+            _write(spec, row, columns, payload, synced_at)
+            return Outcome.UNCHANGED
     return _write(spec, row, columns, payload, synced_at)
 
 

@@ -53,6 +53,15 @@ def test_same_state_in_the_same_second_is_unchanged_without_asking_stripe():
     assert upsert(Customer, dict(customer), at(5)) is Outcome.UNCHANGED
 
 
+def test_same_state_seen_later_is_unchanged_but_restamped_so_an_older_state_is_stale():
+    product = ProductPayloadFactory(name="Current")
+    upsert(Product, product, at(10))
+    assert upsert(Product, dict(product), at(20)) is Outcome.UNCHANGED
+    assert upsert(Product, {**product, "name": "Older"}, at(15)) is Outcome.STALE
+    row = Product.objects.get()
+    assert (row.name, row.synced_at) == ("Current", at(20))
+
+
 def test_deletion_leaves_a_tombstone_that_a_late_update_cannot_resurrect():
     customer = CustomerPayloadFactory(email="a@example.com")
     upsert(Customer, customer, at(10))
