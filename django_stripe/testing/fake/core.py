@@ -20,9 +20,14 @@ import stripe
 from . import pages, stripejs
 from .clock import Clock
 from .errors import StripeError, api_error, authentication_error, unrecognized_url
+from .http_client import InProcessHTTPClient
 from .lists import expand
 from .params import as_list, parse_form
-from .routing import Request, routes
+from .resources import routes
+from .resources.checkout import complete_session
+from .resources.entitlements import attach_feature
+from .resources.renewals import run_clock
+from .routing import Request
 from .store import Store, StripeObject, random_id
 from .webhooks import Delivery, Receiver, Webhooks, sign
 
@@ -33,10 +38,6 @@ JSON_HEADERS = {"Content-Type": "application/json"}
 CORS_HEADERS = {"Access-Control-Allow-Origin": "*"}
 
 
-def _load_resources() -> None:
-    from . import resources  # noqa: F401  (registers the routes)
-
-
 class FakeStripe:
     """An in-memory, stateful Stripe that answers the official SDK in-process or over HTTP.
 
@@ -44,7 +45,6 @@ class FakeStripe:
     """
 
     def __init__(self) -> None:
-        _load_resources()
         self._lock = threading.RLock()
         self._depth = 0
         self._http_client: stripe.HTTPClient | None = None
@@ -128,8 +128,6 @@ class FakeStripe:
 
     def http_client(self) -> stripe.HTTPClient:
         """A `stripe.HTTPClient` that calls this fake in-process (one per fake, so clients built on it are cached)."""
-        from .http_client import InProcessHTTPClient
-
         if self._http_client is None:
             self._http_client = InProcessHTTPClient(self)
         return self._http_client
@@ -333,22 +331,16 @@ class FakeStripe:
 
     def advance_clock(self, seconds: int) -> None:
         """Move time forward: trials end, subscriptions renew and cancel at period end, each with its events."""
-        from .resources.renewals import run_clock
-
         with self.locked():
             run_clock(self, self.now() + int(seconds))
 
     def complete_checkout_session(self, session_id: str, payment_method: str = "pm_card_visa") -> StripeObject:
         """Complete a Checkout Session as a customer paying on the hosted page would, with its events."""
-        from .resources.checkout import complete_session
-
         with self.locked():
             return copy.deepcopy(complete_session(self, session_id, payment_method))
 
     def add_product_feature(self, product_id: str, lookup_key: str, name: str | None = None) -> StripeObject:
         """Give a product an entitlement feature (created on first use of `lookup_key`)."""
-        from .resources.entitlements import attach_feature
-
         with self.locked():
             return copy.deepcopy(attach_feature(self, product_id, lookup_key, name))
 

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from . import control, pdf, stripejs
 from .errors import StripeError, unrecognized_url
+from .resources.subscription_status import ENDED
+from .resources.subscription_updates import update_subscription
 
 if TYPE_CHECKING:
     from .core import FakeStripe
@@ -106,7 +108,7 @@ def portal_page(fake: FakeStripe, method: str, session_id: str, params: dict[str
         button = (
             f"<form method='post'><input type='hidden' name='subscription' value='{subscription['id']}'>"
             f"<button name='action' value='{action}'>{action.title()}</button></form>"
-            if subscription["status"] not in ("canceled", "incomplete_expired")
+            if subscription["status"] not in ENDED
             else ""
         )
         ending = " (cancels at period end)" if subscription["cancel_at_period_end"] else ""
@@ -118,8 +120,6 @@ def portal_page(fake: FakeStripe, method: str, session_id: str, params: dict[str
 def _set_cancel_at_period_end(fake: FakeStripe, customer_id: str, subscription_id: str, action: Any) -> None:
     """What the portal's cancel/renew button does: the same update as the API's, with its events, but not an API
     request (an injected fault is for the application's next call, not for the customer's click)."""
-    from .resources.subscriptions import update_subscription  # the resources register routes on import
-
     with fake.locked():
         subscription = fake.store.get(subscription_id)
         if subscription is None or subscription.get("object") != "subscription":

@@ -1,6 +1,8 @@
-"""The fake's API resources, one module per domain; importing them registers their routes."""
+"""The fake's API resources, one module per domain. Importing a module registers its routes, so `routes` here
+is the route table with every route of the fake."""
 
-from . import (  # noqa: F401
+from ..routing import routes
+from . import (  # noqa: F401  (imported for the routes they register)
     catalog,
     checkout,
     customers,
@@ -8,8 +10,9 @@ from . import (  # noqa: F401
     events,
     invoices,
     payment_methods,
-    renewals,
     setup_intents,
     subscriptions,
     webhook_endpoints,
 )
+
+__all__ = ["routes"]

@@ -15,7 +15,8 @@ from .common import base_url
 from .customers import create_customer
 from .payment_methods import attach_payment_method, card_behaviour, resolve_payment_method
 from .setup_intents import confirm_setup_intent, create_setup_intent
-from .subscriptions import create_subscription, recurring_price
+from .subscription_creation import create_subscription
+from .subscription_items import recurring_price
 
 SESSION_LIFETIME = 24 * 3600
 

@@ -12,6 +12,7 @@ from ..shapes import build, deleted
 from ..store import StripeObject
 from .common import emit_update, set_fields, snapshot
 from .payment_methods import attach_payment_method, owned_payment_method
+from .subscription_status import ENDED, cancel_subscription
 
 CUSTOMER_FIELDS = ("email", "name", "description", "phone")
 
@@ -103,8 +104,6 @@ def update_customer(request: Request) -> StripeObject:
 
 @routes.delete("/v1/customers/{id}")
 def delete_customer(request: Request) -> StripeObject:
-    from .subscriptions import ENDED, cancel_subscription
-
     fake = request.fake
     customer = fake.store.require(request.args["id"], "customer")
     for subscription in fake.store.owned_by(customer["id"], "subscription"):

@@ -14,6 +14,7 @@ from ..shapes import build
 from ..store import StripeObject
 from .common import base_url
 from .payment_methods import card_behaviour, owned_payment_method
+from .subscription_status import set_status
 
 
 def create_invoice(
@@ -274,8 +275,6 @@ def post_pay_invoice(request: Request) -> StripeObject:
     paid = pay_invoice(fake, invoice, payment_method_id)
     subscription = fake.store.get(invoice["parent"]["subscription_details"]["subscription"])
     if subscription is not None and paid and subscription["status"] in ("incomplete", "past_due", "unpaid"):
-        from .subscriptions import set_status  # subscriptions bill through this module
-
         set_status(fake, subscription, "active")
     if not paid:
         raise card_declined(charge_outcome(fake, invoice, payment_method_id) or "generic_decline")

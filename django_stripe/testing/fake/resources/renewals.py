@@ -11,7 +11,8 @@ from ..store import StripeObject
 from . import entitlements
 from .common import emit_update, snapshot
 from .invoices import bill, create_invoice
-from .subscriptions import ENDED, cancel_subscription, interval_of, items_of, period_of, set_status
+from .subscription_items import interval_of, items_of, period_of
+from .subscription_status import ENDED, cancel_subscription, set_status
 
 INCOMPLETE_EXPIRES_AFTER = 23 * 3600
 TRIAL_WILL_END_BEFORE = 3 * DAY

@@ -1,0 +1,126 @@
+"""A subscription's prices and items: which prices an item may have, the item (with its legacy `plan`), the
+period and interval its items bill, and one `items[n]` change of an update."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import parameter_invalid, resource_missing
+from ..params import Params, as_bool, as_int, merge_metadata, require
+from ..shapes import build
+from ..store import StripeObject
+
+
+def recurring_price(fake: Any, price_id: Any, param: str) -> StripeObject:
+    """The active recurring price `price_id`, or Stripe's error on `param`."""
+    price = fake.store.require(price_id, "price", param)
+    if price["type"] != "recurring":
+        raise parameter_invalid(
+            param,
+            "The price specified is set to `type=one_time` but this field only accepts prices with `type=recurring`.",
+        )
+    if not price["active"]:
+        raise parameter_invalid(param, "The price specified is inactive. This field only accepts active prices.")
+    return price
+
+
+def billing_cycle(price: StripeObject) -> tuple[str, str, int]:
+    """What every price on one subscription shares: currency, interval and interval count."""
+    recurring = price["recurring"]
+    return price["currency"], recurring["interval"], recurring["interval_count"]
+
+
+def plan_of(price: StripeObject) -> StripeObject:
+    recurring = price["recurring"] or {}
+    return build(
+        "plan",
+        active=price["active"],
+        amount=price["unit_amount"],
+        amount_decimal=price["unit_amount_decimal"],
+        billing_scheme=price["billing_scheme"],
+        created=price["created"],
+        currency=price["currency"],
+        id=price["id"],
+        interval=recurring.get("interval"),
+        interval_count=recurring.get("interval_count"),
+        livemode=False,
+        metadata=price["metadata"],
+        meter=None,
+        nickname=price["nickname"],
+        product=price["product"],
+        tiers_mode=None,
+        transform_usage=None,
+        trial_period_days=recurring.get("trial_period_days"),
+        usage_type=recurring.get("usage_type", "licensed"),
+    )
+
+
+def new_item(
+    fake: Any, subscription: StripeObject, price: StripeObject, spec: Params, start: int, end: int
+) -> StripeObject:
+    """A stored item of `price` for the period `start`-`end`; the caller adds it to the subscription."""
+    item = build(
+        "subscription_item",
+        billing_thresholds=None,
+        created=fake.now(),
+        current_period_end=end,
+        current_period_start=start,
+        discounts=[],
+        id=fake.store.new_id("si_"),
+        metadata=merge_metadata({}, spec),
+        plan=plan_of(price),
+        price=price,
+        quantity=as_int(spec, "quantity", 1),
+        subscription=subscription["id"],
+        tax_rates=[],
+    )
+    fake.store.add(item)
+    return item
+
+
+def items_of(subscription: StripeObject) -> list[StripeObject]:
+    return subscription["items"]["data"]
+
+
+def period_of(subscription: StripeObject) -> tuple[int, int]:
+    """The billing period the items span: `(start, end)`."""
+    items = items_of(subscription)
+    return min(i["current_period_start"] for i in items), max(i["current_period_end"] for i in items)
+
+
+def interval_of(subscription: StripeObject) -> tuple[str, int]:
+    recurring = items_of(subscription)[0]["price"]["recurring"]
+    return recurring["interval"], recurring["interval_count"]
+
+
+def change_item(fake: Any, subscription: StripeObject, spec: Params, param: str, start: int, end: int) -> None:
+    """Apply one `items[n]` of an update: with an `id`, delete or change that item; without, add a new item
+    for the period `start`-`end`."""
+    items = items_of(subscription)
+    if not spec.get("id"):
+        price = recurring_price(fake, require(spec, "price"), f"{param}[price]")
+        _check_compatible(subscription, price, f"{param}[price]")
+        items.append(new_item(fake, subscription, price, spec, start, end))
+        return
+    item = next((i for i in items if i["id"] == spec["id"]), None)
+    if item is None:
+        raise resource_missing("subscription item", spec["id"], f"{param}[id]")
+    if as_bool(spec, "deleted", False):
+        items.remove(item)
+        fake.store.remove(item["id"])
+        return
+    if spec.get("price"):
+        price = recurring_price(fake, spec["price"], f"{param}[price]")
+        _check_compatible(subscription, price, f"{param}[price]", exclude=item)
+        item.update(price=price, plan=plan_of(price))
+    if "quantity" in spec:
+        item["quantity"] = as_int(spec, "quantity")
+    item["metadata"] = merge_metadata(item["metadata"], spec)
+
+
+def _check_compatible(
+    subscription: StripeObject, price: StripeObject, param: str, exclude: StripeObject | None = None
+) -> None:
+    for item in items_of(subscription):
+        if item is not exclude and billing_cycle(item["price"]) != billing_cycle(price):
+            raise parameter_invalid(param, "All prices on a subscription must have the same currency and interval.")

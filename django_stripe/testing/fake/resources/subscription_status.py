@@ -1,0 +1,40 @@
+"""A subscription's status transitions, which billing, the clock, customers and the subscription routes all
+cause: a new status (with its event and the customer's entitlements), and cancellation now."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import invalid_request
+from ..params import Params, as_dict
+from ..store import StripeObject
+from . import entitlements
+from .common import emit_update, snapshot
+
+ENDED = ("canceled", "incomplete_expired")
+
+
+def set_status(fake: Any, subscription: StripeObject, status: str) -> None:
+    """Move the subscription to `status`: `customer.subscription.updated`, then the customer's entitlements."""
+    before = snapshot(subscription)
+    subscription["status"] = status
+    emit_update(fake, "customer.subscription.updated", subscription, before)
+    entitlements.refresh(fake, subscription["customer"])
+
+
+def cancel_subscription(fake: Any, subscription: StripeObject, params: Params | None = None) -> StripeObject:
+    """End the subscription now: `customer.subscription.deleted`, then the customer's entitlements."""
+    params = params or {}
+    if subscription["status"] in ENDED:
+        raise invalid_request(f"No such subscription: '{subscription['id']}'", code="resource_missing")
+    now = fake.now()
+    details = as_dict(params, "cancellation_details")
+    subscription.update(status="canceled", ended_at=now, canceled_at=subscription["canceled_at"] or now)
+    subscription["cancellation_details"] = {
+        "comment": details.get("comment") or subscription["cancellation_details"]["comment"],
+        "feedback": details.get("feedback") or subscription["cancellation_details"]["feedback"],
+        "reason": "cancellation_requested",
+    }
+    fake.emit("customer.subscription.deleted", subscription)
+    entitlements.refresh(fake, subscription["customer"])
+    return subscription
