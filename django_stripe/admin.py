@@ -319,6 +319,12 @@ class ActiveEntitlementAdmin(ReadOnlyAdmin):
     customer_link = linked("customer")
 
 
+@admin.register(models.EntitlementSummary)
+class EntitlementSummaryAdmin(ReadOnlyAdmin):
+    list_display = ("customer_id", "synced_at")
+    search_fields = ("customer_id",)
+
+
 @admin.register(models.WebhookEvent)
 class WebhookEventAdmin(ReadOnlyAdmin):
     list_display = ("id", "type", "status", "attempts", "created", "received_at", "processed_at")

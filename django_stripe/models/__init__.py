@@ -1,5 +1,13 @@
 from .base import StripeObject
-from .billing import ActiveEntitlement, Customer, Invoice, PaymentMethod, Subscription, SubscriptionItem
+from .billing import (
+    ActiveEntitlement,
+    Customer,
+    EntitlementSummary,
+    Invoice,
+    PaymentMethod,
+    Subscription,
+    SubscriptionItem,
+)
 from .catalog import Price, Product
 from .events import SyncCursor, WebhookEvent
 from .user import StripeCustomerUser
@@ -9,6 +17,7 @@ MIRRORED_MODELS = (Product, Price, Customer, PaymentMethod, Subscription, Subscr
 __all__ = [
     "ActiveEntitlement",
     "Customer",
+    "EntitlementSummary",
     "Invoice",
     "MIRRORED_MODELS",
     "PaymentMethod",

@@ -145,3 +145,20 @@ class ActiveEntitlement(StripeObject):
     class Meta(StripeObject.Meta):
         db_table = "django_stripe_active_entitlement"
         indexes = [models.Index(fields=["customer", "lookup_key"], name="djstripe_ent_customer_idx")]
+
+
+class EntitlementSummary(models.Model):
+    """When the customer's newest entitlement summary was applied: the stamp of their whole entitlement set.
+
+    The set's own rows cannot hold it: a summary that empties the set (or repeats an empty one) leaves no live
+    row, and an older, non-empty summary delivered later would bring entitlements back. Keyed by the customer's
+    id without a relation, since a summary may arrive before its customer is mirrored."""
+
+    customer_id = models.CharField(max_length=255, primary_key=True)
+    synced_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "django_stripe_entitlement_summary"
+
+    def __str__(self) -> str:
+        return self.customer_id

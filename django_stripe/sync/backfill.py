@@ -41,12 +41,13 @@ from django.utils import timezone
 from .. import models
 from ..conf import key_mode, stripe_settings
 from .backoff import is_missing
-from .bulk import PageCounts, subscriptions_changed, write_page
+from .bulk import PageCounts, write_page
+from .entitlements import replace_entitlements
+from .items import subscriptions_changed
 from .mappers import Payload
 from .paging import Page, fetch_all, iter_pages
 from .sql import commit_without_waiting_for_disk
 from .stamps import stamp_of
-from .upsert import replace_entitlements
 
 logger = logging.getLogger(__name__)
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
-from functools import partial
 
 from django.db import connections, router, transaction
 from django.db.models import Model
@@ -34,11 +33,11 @@ from django.db.models.constants import OnConflict
 from django.db.models.sql import InsertQuery
 
 from .. import models
-from ..signals import customer_subscriptions_changed
-from . import mappers, set_upsert
+from . import set_upsert
+from .items import ITEM_COLUMNS, item_columns, items_of, subscriptions_changed
 from .mappers import Payload
 from .set_upsert import Row
-from .upsert import ITEM_COLUMNS, MIRRORS, Outcome, columns_for, items_of, upsert
+from .upsert import MIRRORS, Outcome, columns_for, upsert
 
 
 @dataclass
@@ -205,7 +204,7 @@ def insert_new(model: type[Model], objs: list[Model]) -> set[str]:
     return {obj.pk for obj in objs} - before
 
 
-# Subscription items follow their subscription, as in upsert.write_subscription_items.
+# Subscription items follow their subscription, as in items.write_subscription_items.
 
 
 def write_items(subscriptions: list[Row], synced_at: datetime) -> None:
@@ -217,10 +216,10 @@ def write_items(subscriptions: list[Row], synced_at: datetime) -> None:
     for subscription in subscriptions:
         payload = subscription["stripe_data"]
         items, listed_all = items_of(payload, subscription["deleted"])
-        for item in items:
-            columns = mappers.map_subscription_item(item, payload)
-            columns["deleted"] = bool(subscription["deleted"] or columns["deleted"])
-            rows.append({"id": item["id"], "synced_at": synced_at, **columns})
+        rows.extend(
+            {"id": item["id"], "synced_at": synced_at, **item_columns(item, payload, subscription["deleted"])}
+            for item in items
+        )
         if listed_all:  # a partial list cannot say what was removed
             complete.append(subscription["id"])
     _upsert_items(rows)
@@ -241,12 +240,4 @@ def _upsert_items(rows: list[Row]) -> None:
             update_conflicts=True,
             unique_fields=["id"],
             update_fields=ITEM_COLUMNS,
-        )
-
-
-def subscriptions_changed(customer_ids: set[str | None]) -> None:
-    """Tell the access cache, after commit, whose subscriptions the sync just changed."""
-    for customer_id in sorted(filter(None, customer_ids)):
-        transaction.on_commit(  # send_robust: see upsert._subscriptions_changed
-            partial(customer_subscriptions_changed.send_robust, sender=models.Subscription, customer_id=customer_id)
         )

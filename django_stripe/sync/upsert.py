@@ -11,7 +11,8 @@ Rules, applied under a row lock (PostgreSQL) so that concurrent workers see one 
 
 Every write happens in the caller's transaction (or its own), with no savepoint: inserts use
 ON CONFLICT DO NOTHING, so no IntegrityError can abort it. Lock order is always the object, then its
-children (subscription items), so two workers cannot deadlock on one subscription.
+children (subscription items, written by items.py), so two workers cannot deadlock on one subscription.
+A customer's entitlement set, which has no single row to guard, is entitlements.py's.
 """
 
 from __future__ import annotations
@@ -21,18 +22,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from functools import partial
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Model
 
 from .. import models
-from ..signals import customer_subscriptions_changed
 from . import mappers
-from .fetch import fetch_active_entitlements, fetch_object, fetch_subscription_items
+from .fetch import fetch_object
+from .items import write_subscription_items
 from .mappers import Payload
-from .sql import advisory_lock, insert_ignore
+from .sql import insert_ignore
 
 logger = logging.getLogger(__name__)
 
@@ -183,127 +183,6 @@ def tombstone(model: type[Model], object_id: str, when: datetime) -> Outcome:
         if row.deleted:
             return Outcome.UNCHANGED
         return _write(spec, row, {"deleted": True}, None, max(when, row.synced_at or when))
-
-
-# Subscription items follow their subscription: written under its lock, from its payload.
-
-ITEM_COLUMNS = [field.name for field in models.SubscriptionItem._meta.concrete_fields if not field.primary_key]
-
-
-def write_subscription_items(change: Change) -> None:
-    """Upsert the items of the subscription just written, and tombstone the ones no longer in it."""
-    items = models.SubscriptionItem.objects.filter(subscription_id=change.row_id, deleted=False)
-    if change.payload is None:
-        items.update(deleted=True, synced_at=change.synced_at)
-    else:
-        _upsert_items(change)
-    _subscriptions_changed(change.columns.get("customer_id"))
-
-
-def items_of(payload: Payload, ended: bool) -> tuple[list[Payload], bool]:
-    """A subscription's items, and whether they are all of them (so the mirrored ones not among them were
-    removed). Stripe embeds only the first ones (`has_more`): the rest are listed from Stripe, unless the
-    subscription ended (its items all end with it) or is gone there (then the missing ones are left as they are).
-    """
-    items = mappers.subscription_items(payload)
-    if ended or not (payload.get("items") or {}).get("has_more"):
-        return items, True
-    listed = fetch_subscription_items(payload["id"])
-    return (listed, True) if listed is not None else (items, False)
-
-
-def _upsert_items(change: Change) -> None:
-    payload = change.payload or {}
-    ended = change.columns["deleted"]
-    items, complete = items_of(payload, ended)
-    rows = []
-    # Sorted by id so that PostgreSQL takes the row locks of an INSERT ... ON CONFLICT in a stable order.
-    for item in sorted(items, key=lambda item: item["id"]):
-        columns = mappers.map_subscription_item(item, payload)
-        columns["deleted"] = bool(ended or columns["deleted"])
-        rows.append(models.SubscriptionItem(id=item["id"], synced_at=change.synced_at, **columns))
-    if rows:
-        models.SubscriptionItem.objects.bulk_create(
-            rows, update_conflicts=True, unique_fields=["id"], update_fields=ITEM_COLUMNS
-        )
-    if complete:  # a partial list cannot say what was removed
-        models.SubscriptionItem.objects.filter(subscription_id=change.row_id, deleted=False).exclude(
-            pk__in=[row.id for row in rows]
-        ).update(deleted=True, synced_at=change.synced_at)
-
-
-def _subscriptions_changed(customer_id: str | None) -> None:
-    if customer_id:
-        # send_robust: the sync is committed by then; a receiver that raises (the access cache's Redis down) is
-        # logged, and must not fail the event that was applied (it would be marked failed and applied again).
-        transaction.on_commit(
-            partial(customer_subscriptions_changed.send_robust, sender=models.Subscription, customer_id=customer_id)
-        )
-
-
-# The entitlement summary is the whole set of a customer's active entitlements: it replaces the set.
-
-
-def replace_entitlements(customer_id: str, entitlements: list[Payload], synced_at: datetime) -> Outcome:
-    """Make the customer's live entitlements exactly `entitlements` (the whole set, never a part of it),
-    unless a newer summary was applied."""
-    with transaction.atomic(savepoint=False):
-        # The rows may not exist yet, so the customer's set is locked by key rather than by row.
-        advisory_lock(f"django_stripe.entitlements:{customer_id}")
-        current = list(
-            models.ActiveEntitlement.objects.filter(customer_id=customer_id).values_list(
-                "id", "synced_at", "deleted", "stripe_data"
-            )
-        )
-        newest = max((row[1] for row in current if row[1]), default=None)
-        if newest and synced_at < newest:
-            return Outcome.STALE
-        if newest and synced_at == newest:
-            live = {row[0]: row[3] for row in current if not row[2]}
-            if live == {entitlement["id"]: entitlement for entitlement in entitlements}:
-                return Outcome.UNCHANGED
-            entitlements, stripe_time = fetch_active_entitlements(customer_id)
-            synced_at = max(synced_at, stripe_time)
-        _write_entitlements(customer_id, entitlements, synced_at)
-        return Outcome.UPDATED if current else Outcome.CREATED
-
-
-def replace_entitlements_from_stripe(customer_id: str, not_before: datetime) -> Outcome:
-    """Read the customer's whole set from Stripe and make it the mirrored one: for a summary whose list
-    Stripe cut (`has_more`). Writing the part it carries would leave revoked entitlements active."""
-    entitlements, stripe_time = fetch_active_entitlements(customer_id)
-    return replace_entitlements(customer_id, entitlements, max(not_before, stripe_time))
-
-
-def _write_entitlements(customer_id: str, entitlements: list[Payload], synced_at: datetime) -> None:
-    rows = [
-        models.ActiveEntitlement(
-            id=payload["id"], synced_at=synced_at, **mappers.map_active_entitlement(payload, customer_id)
-        )
-        for payload in sorted(entitlements, key=lambda payload: payload["id"])
-    ]
-    models.ActiveEntitlement.objects.bulk_create(
-        [*rows, _summary_mark(customer_id, synced_at)],
-        update_conflicts=True,
-        unique_fields=["id"],
-        update_fields=ENTITLEMENT_COLUMNS,
-    )
-    models.ActiveEntitlement.objects.filter(customer_id=customer_id, deleted=False).exclude(
-        pk__in=[row.id for row in rows]
-    ).update(deleted=True, synced_at=synced_at)
-
-
-def _summary_mark(customer_id: str, synced_at: datetime) -> models.ActiveEntitlement:
-    """A tombstone row that holds when the customer's newest summary was applied. Without it, a summary
-    that empties the set (or repeats an empty one) would leave no trace, and an older, non-empty summary
-    delivered later would bring entitlements back."""
-    return models.ActiveEntitlement(
-        id=f"summary:{customer_id}", customer_id=customer_id, synced_at=synced_at, deleted=True,
-        feature="", lookup_key="", stripe_data={}, metadata={},
-    )  # fmt: skip
-
-
-ENTITLEMENT_COLUMNS = [field.name for field in models.ActiveEntitlement._meta.concrete_fields if not field.primary_key]
 
 
 def _is_final_subscription(columns: dict[str, Any]) -> bool:

@@ -11,14 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..models import PaymentMethod, Subscription, WebhookEvent
+from ..sync.entitlements import replace_entitlements, replace_entitlements_from_stripe
 from ..sync.mappers import ref_id
-from ..sync.upsert import (
-    MODELS_BY_OBJECT,
-    replace_entitlements,
-    replace_entitlements_from_stripe,
-    upsert,
-    upsert_from_stripe,
-)
+from ..sync.upsert import MODELS_BY_OBJECT, upsert, upsert_from_stripe
 from .linking import link_checkout_customer
 from .registry import webhook_handler
 

@@ -8,14 +8,9 @@ from django_stripe.client import get_client
 from django_stripe.models import ActiveEntitlement, Customer, Invoice, Product, Subscription, SubscriptionItem
 from django_stripe.payments.mirror import remember
 from django_stripe.signals import customer_subscriptions_changed
+from django_stripe.sync.entitlements import replace_entitlements, replace_entitlements_from_stripe
 from django_stripe.sync.sql import insert_ignore
-from django_stripe.sync.upsert import (
-    Outcome,
-    replace_entitlements,
-    replace_entitlements_from_stripe,
-    upsert,
-    upsert_from_stripe,
-)
+from django_stripe.sync.upsert import Outcome, upsert, upsert_from_stripe
 from django_stripe.testing.factories import (
     ActiveEntitlementPayloadFactory,
     CustomerPayloadFactory,
