@@ -116,3 +116,16 @@ def test_an_unforeseen_failure_is_a_logged_500_in_stripes_format(fake, settings,
     failures = [r for r in caplog.records if r.name == "django_stripe.testing.fake.core"]
     assert len(failures) == 1 and failures[0].exc_info  # logged with its traceback, and not retried
     assert get_client().v1.customers.list().data == []  # the fake still answers
+
+
+def test_removing_every_item_is_a_400_that_leaves_the_subscription_as_it_was(client, fake, customer, price):
+    subscription = client.v1.subscriptions.create(
+        {"customer": customer.id, "items": [{"price": price.id}], "payment_behavior": "default_incomplete"}
+    )
+    (item,) = subscription["items"].data
+    with pytest.raises(stripe.InvalidRequestError, match="at least one active plan"):
+        client.v1.subscriptions.update(subscription.id, {"items": [{"id": item.id, "deleted": True}]})
+    kept = client.v1.subscriptions.retrieve(subscription.id)
+    assert [i.id for i in kept["items"].data] == [item.id]
+    fake.advance_clock(40 * 86400)  # the next period is billed on the kept item
+    assert client.v1.subscriptions.retrieve(subscription.id)["items"].data[0].id == item.id

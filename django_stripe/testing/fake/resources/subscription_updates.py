@@ -36,10 +36,18 @@ def update_subscription(fake: Any, subscription: StripeObject, params: Params) -
 
 
 def _change_items(fake: Any, subscription: StripeObject, params: Params, start: int, end: int) -> None:
-    for n, spec in enumerate(as_objects(params, "items")):
-        change_item(fake, subscription, spec, f"items[{n}]", start, end)
-    if not items_of(subscription):
+    specs = as_objects(params, "items")
+    # Refused before any item changes, as Stripe leaves the subscription untouched on an error.
+    if not _items_left(subscription, specs):
         raise invalid_request("A subscription must have at least one active plan.", "items")
+    for n, spec in enumerate(specs):
+        change_item(fake, subscription, spec, f"items[{n}]", start, end)
+
+
+def _items_left(subscription: StripeObject, specs: list[Params]) -> int:
+    deleted = {spec.get("id") for spec in specs if spec.get("id") and as_bool(spec, "deleted", False)}
+    added = sum(1 for spec in specs if not spec.get("id"))
+    return sum(1 for item in items_of(subscription) if item["id"] not in deleted) + added
 
 
 def _change_cancellation(fake: Any, subscription: StripeObject, params: Params, period_end: int) -> None:
