@@ -52,7 +52,7 @@ from django_stripe.testing.factories import (  # noqa: E402
 )
 from django_stripe.testing.fake import FakeStripe  # noqa: E402
 from django_stripe.webhooks.batches import BATCH_SIZE, process_batch  # noqa: E402
-from django_stripe.webhooks.views import store_event  # noqa: E402
+from django_stripe.webhooks.ledger import store_event  # noqa: E402
 
 SECRET = "whsec_bench"
 CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
@@ -139,7 +139,7 @@ def database_url() -> str:
 def store(events: list[dict]) -> list[str]:
     """Store events as the endpoint does, without sending them: for the apply runs."""
     for payload in events:
-        store_event(payload, enqueue=False)
+        store_event(payload)
     return [payload["id"] for payload in events]
 
 

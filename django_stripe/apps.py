@@ -8,11 +8,12 @@ class DjangoStripeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Imported for their side effects: system checks, and the receiver that clears cached access checks.
+        # Imported for their side effects: system checks, the receiver that clears cached access checks, and the
+        # Celery tasks, which webhooks/queue.py publishes by name: registered in every process, web or worker.
         from django.conf import settings
         from django.db.models.signals import post_save
 
-        from . import checks  # noqa: F401
+        from . import checks, tasks  # noqa: F401
         from .payments import access  # noqa: F401
         from .payments.customers import sync_customer_details
 

@@ -10,6 +10,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from .celery_setup import MISSING_APP, celery_app_hint, missing_celery_app
 from .conf import key_mode, stripe_settings
+from .webhooks.views import webhook
 
 
 @register()
@@ -133,8 +134,6 @@ def check_celery_app(app_configs, **kwargs):
 
 
 def _uses_webhook_endpoint(patterns) -> bool:
-    from .webhooks.views import webhook
-
     for pattern in patterns:
         if isinstance(pattern, URLResolver):
             if _uses_webhook_endpoint(pattern.url_patterns):

@@ -1,44 +1,40 @@
-"""Celery tasks: thin wrappers over webhooks/processing.py.
+"""The Celery tasks: applying stored events, the sweeper, the backfill and the Events-API catch-up.
 
-`process_webhook_event` acknowledges late (a worker killed mid-event leaves the message to be delivered
-again) and retries failures with exponential backoff. `sweep_webhook_events`, run periodically by
-celery beat, re-enqueues events that were stored but never got processed (broker down at the time,
-worker killed) and failed events whose retry never came (it could not be published, or Celery ran
-eagerly): a stored event is never lost.
+Each task is the Celery side of a function of its own module: it decides what a failure becomes (a retry, a
+message left to the sweeper) and leaves the work to webhooks/ and sync/. `process_webhook_event(s)`
+acknowledge late (a worker killed mid-event leaves the message to be delivered again) and retry failures on
+the schedule of webhooks/retries.py. `sweep_webhook_events`, run periodically by celery beat, re-enqueues
+events that were stored but never got processed (broker down at the time, worker killed) and failed events
+whose retry never came (it could not be published, or Celery ran eagerly): a stored event is never lost.
+The backfill and the catch-up are resumable and idempotent, so celery beat may run them on a schedule.
+
+The tasks' names never change: beat schedules name them, and webhooks/queue.py publishes by name.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
 from datetime import timedelta
-from itertools import islice
 
 from celery import shared_task
-from django.db import DatabaseError
-from django.db.models import Q
-from django.utils import timezone
 
 from .models import WebhookEvent
-from .webhooks.batches import BATCH_SIZE, process_batch
-from .webhooks.processing import MAX_ATTEMPTS, MAX_RETRIES, process_event, retry_delay
+from .sync.backfill import backfill
+from .webhooks.batches import process_batch
+from .webhooks.catchup import catch_up
+from .webhooks.processing import process_event
+from .webhooks.queue import PROCESS_EVENT, PROCESS_EVENTS, enqueue_events, publish
+from .webhooks.retries import MAX_RETRIES, RESEND_FACTOR, due_events, retry_countdown, retry_delay
 
 logger = logging.getLogger(__name__)
-
-# A failed publish is retried briefly, then given up: the request must answer Stripe fast, and the
-# sweeper will enqueue the stored event later.
-PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
-# An event the sweeper sent is given this many times its waiting time to be consumed before it is sent
-# again: a backlog the workers are still draining is not sent a second time at every sweep.
-RESEND_FACTOR = 10
 
 
 @shared_task(
     bind=True,
-    name="django_stripe.process_webhook_event",
+    name=PROCESS_EVENT,
     acks_late=True,
     reject_on_worker_lost=True,
-    # A backstop only: retries go by the event's own attempts (below), which this chain may not have
+    # A backstop only: retries go by the event's own attempts (retry_countdown), which this chain may not have
     # counted when the failure could not even be recorded.
     max_retries=MAX_RETRIES,
 )
@@ -60,25 +56,9 @@ def process_webhook_event(self, event_id: str) -> str:
     return status
 
 
-def retry_countdown(event_id: str, retries: int) -> int | None:
-    """Seconds before the failed event's next try, or None once its attempts are spent.
-
-    Counted by the event's attempts, as `next_attempt_at` and the sweeper count them, and not by this
-    message's `retries`: an event the sweeper sent again starts a new chain of messages, and would
-    otherwise be tried MAX_ATTEMPTS more times. `retries` only stands in while the database is away.
-    """
-    try:
-        attempts = WebhookEvent.objects.filter(pk=event_id).values_list("attempts", flat=True).first()
-    except DatabaseError:
-        attempts = retries + 1
-    if attempts is None or attempts >= MAX_ATTEMPTS:
-        return None
-    return retry_delay(max(attempts - 1, 0))
-
-
 @shared_task(
     bind=True,
-    name="django_stripe.process_webhook_events",
+    name=PROCESS_EVENTS,
     acks_late=True,
     reject_on_worker_lost=True,
     max_retries=MAX_RETRIES,
@@ -98,66 +78,8 @@ def process_webhook_events(self, event_ids: list[str]) -> dict[str, int]:
         for event_id in outcome.get(WebhookEvent.Status.FAILED, ()):
             countdown = retry_countdown(event_id, 0)
             if countdown is not None:
-                publish(process_webhook_event, event_id, countdown=countdown)
+                publish(PROCESS_EVENT, event_id, countdown=countdown)
     return {status: len(ids) for status, ids in outcome.items()}
-
-
-def publish(task, *args: object, retry: bool = True, **options: object) -> bool:
-    """Send a task message, retrying the broker briefly unless `retry` is False; never raises. False when the
-    broker could not be reached: what was to be sent is left to the sweeper (or the dispatcher's next try)."""
-    try:
-        task.apply_async(args, retry=retry, retry_policy=PUBLISH_RETRY_POLICY, **options)
-    except Exception as error:  # the broker's errors vary with the transport (kombu, redis, socket)
-        logger.warning("Stripe events stored but not enqueued (%s): they will be sent again", error)
-        return False
-    return True
-
-
-def _unmark(event_ids: list[str]) -> None:
-    """Nothing of these events is in the queue: let the next sweep send them, not one `RESEND_FACTOR` later."""
-    try:
-        WebhookEvent.objects.filter(pk__in=event_ids).update(enqueued_at=None)
-    except DatabaseError as error:
-        logger.warning("Stripe events: could not clear enqueued_at (%s)", error)
-
-
-def enqueue_events(event_ids: Iterable[str], *, retry: bool = True) -> int:
-    """Send events to the workers in the given order, BATCH_SIZE to a message, marking when; returns how many
-    were sent. `retry=False` gives up on the broker at its first refusal (the caller retries on its own).
-
-    Each batch is marked before it is sent: marked after, the UPDATE's row locks could make a worker that
-    already has one of the events skip it (SKIP LOCKED, as for a duplicate) and drop it. Stops at the first
-    batch the broker refuses: it is down, and that batch and the rest are left to the sweeper, unmarked.
-    """
-    sent = 0
-    for batch in _batches(event_ids, BATCH_SIZE):
-        WebhookEvent.objects.filter(pk__in=batch).update(enqueued_at=timezone.now())
-        if not publish(process_webhook_events, batch, retry=retry):
-            _unmark(batch)
-            return sent
-        sent += len(batch)
-    return sent
-
-
-def _batches(items: Iterable[str], size: int) -> Iterator[list[str]]:
-    iterator = iter(items)
-    while batch := list(islice(iterator, size)):
-        yield batch
-
-
-def due_events(older_than: timedelta, resend_after: timedelta):
-    """Events the workers should have had by now, unless sent to them within `resend_after`:
-
-    * pending ones received more than `older_than` ago (the broker was down, a worker died mid-event);
-    * failed ones with attempts left, due again more than `older_than` ago: their retry could not be
-      published (a broker blip while retrying), or Celery ran eagerly, which never retries.
-    """
-    now = timezone.now()
-    Status = WebhookEvent.Status
-    waiting = Q(status=Status.PENDING, received_at__lt=now - older_than)
-    retry_due = Q(status=Status.FAILED, attempts__lt=MAX_ATTEMPTS, next_attempt_at__lt=now - older_than)
-    not_just_sent = Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - resend_after)
-    return WebhookEvent.objects.filter(waiting | retry_due).filter(not_just_sent)
 
 
 @shared_task(name="django_stripe.sweep_webhook_events")
@@ -180,23 +102,14 @@ def sweep_webhook_events(
     return sent
 
 
-# The backfill and the Events-API catch-up (sync/backfill.py, sync/catchup.py). Both are resumable and
-# idempotent, so celery beat may run them on a schedule; imported lazily because the catch-up goes through
-# the webhook endpoint's module, which imports this one.
-
-
 @shared_task(name="django_stripe.backfill")
 def backfill_stripe_objects(types: list[str] | None = None, restart: bool = False) -> dict[str, dict]:
     """Backfill `types` (default: all, in dependency order): resumes a pass in progress, else starts a new
     one, which also tombstones what Stripe no longer lists. Scheduled nightly, it is the full reconcile."""
-    from .sync.backfill import backfill
-
     return {result.name: result.as_dict() for result in backfill(types, restart=restart)}
 
 
 @shared_task(name="django_stripe.catch_up_events")
 def catch_up_events() -> dict[str, object]:
-    """Store and process the events the webhooks missed (listed from the Events API)."""
-    from .sync.catchup import catch_up
-
+    """Store and process the events the webhooks missed (listed from the Events API, webhooks/catchup.py)."""
     return catch_up().as_dict()

@@ -21,15 +21,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..models import WebhookEvent
-from .processing import Status, announce_done, apply_handlers, done_fields, failure_fields, log_failure
+from .ledger import claim, mark_done, mark_failed
+from .processing import Status, announce_done, apply_handlers, log_failure
 from .registry import handlers_for
 
 DEADLOCK_DETECTED = "40P01"  # PostgreSQL's SQLSTATE
 
 BATCH_SIZE = 100
 """Events claimed at once: one transaction, one commit. Small enough that a batch holds its locks briefly."""
-
-CLAIMABLE = (Status.PENDING, Status.FAILED)
 
 
 def process_batch(event_ids: Iterable[str]) -> dict[str, list[str]]:
@@ -62,8 +61,7 @@ def process_batch(event_ids: Iterable[str]) -> dict[str, list[str]]:
         _mark_done(outcome, events)
         for event, error in failed:
             log_failure(event.id, error)
-            trace = "".join(traceback.format_exception(error))
-            WebhookEvent.objects.filter(pk=event.pk).update(**failure_fields(event.attempts + 1, error, trace))
+            mark_failed(event.id, event.attempts + 1, error, "".join(traceback.format_exception(error)))
             outcome.setdefault(Status.FAILED, []).append(event.id)
     return outcome
 
@@ -85,12 +83,6 @@ def is_deadlock(error: Exception) -> bool:
 
 def _lock_order(event: WebhookEvent) -> tuple[str, datetime]:
     return (_object_key(event) or "", event.created)
-
-
-def claim(event_ids: Iterable[str]) -> list[WebhookEvent]:
-    """Lock the claimable events among `event_ids`, skipping those another worker holds: oldest first."""
-    claimable = WebhookEvent.objects.filter(pk__in=list(event_ids), status__in=CLAIMABLE)
-    return list(claimable.select_for_update(skip_locked=True).order_by("created", "received_at", "id"))
 
 
 def superseded_states(events: list[WebhookEvent]) -> set[str]:
@@ -128,7 +120,7 @@ def _mark_done(outcome: dict[str, list[str]], events: list[WebhookEvent]) -> Non
     for status in (Status.PROCESSED, Status.IGNORED):
         ids = set(outcome.get(status, ()))
         if ids:
-            WebhookEvent.objects.filter(pk__in=ids).update(**done_fields(status, now))
+            mark_done(ids, status, now)
             for event in events:
                 if event.id in ids:
                     announce_done(event, status, now)

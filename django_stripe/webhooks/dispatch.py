@@ -2,7 +2,7 @@
 
 A broker round trip per delivery would cost the endpoint as much as the insert itself. Instead the request
 hands the stored id to this process's dispatcher thread and answers; the thread sends what arrived
-meanwhile as one `process_webhook_events` message (`tasks.enqueue_events`: marked, then sent). What it
+meanwhile as one `process_webhook_events` message (`queue.enqueue_events`: marked, then sent). What it
 cannot send (the broker is down: it does not wait for it) or never sends (the process died with ids in
 hand) is still a committed, pending row, left unmarked: the sweeper sends it. With Celery eager (tests, a
 project without a worker) the events are applied in the request, as before.
@@ -20,8 +20,8 @@ from celery import current_app
 from django.db import close_old_connections, connections
 
 from ..celery_setup import warn_once_if_missing
-from ..tasks import enqueue_events
 from .batches import BATCH_SIZE
+from .queue import enqueue_events
 
 logger = logging.getLogger(__name__)
 

@@ -4,26 +4,25 @@ The event row is locked with SKIP LOCKED for the whole transaction, so two worke
 (a redelivery, the sweeper) never apply it at once: the second one skips. If the worker dies, PostgreSQL
 rolls back and releases the lock; the event is still pending and the sweeper enqueues it again.
 
-A failure records when the event is due again (`next_attempt_at`, on the backoff schedule below): the
-task's own retry comes by then, and the sweeper sends it again if that retry never happened.
+A failure records when the event is due again (`next_attempt_at`, on the schedule of webhooks/retries.py):
+the task's own retry comes by then, and the sweeper sends it again if that retry never happened.
 """
 
 from __future__ import annotations
 
 import logging
-import random
 import traceback
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime
 from functools import partial
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from ..models import WebhookEvent
 from ..signals import webhook_event_processed
 from . import handlers as _builtin_handlers  # noqa: F401  (registers the built-in handlers)
+from .ledger import attempts_of, mark_done, mark_failed
 from .registry import handlers_for
 
 logger = logging.getLogger(__name__)
@@ -31,30 +30,6 @@ logger = logging.getLogger(__name__)
 Status = WebhookEvent.Status
 DONE = (Status.PROCESSED, Status.IGNORED)
 SKIPPED = "skipped"
-MAX_ERROR_CHARS = 2000
-
-MAX_RETRIES = 8
-MAX_ATTEMPTS = MAX_RETRIES + 1
-"""How many times an event is tried without anyone asking (the first try and its retries)."""
-
-
-def retry_delay(retries: int) -> int:
-    """Seconds before retry number `retries + 1`: 10 s, 20 s, 40 s... capped at 1 hour, with jitter."""
-    base = _base_delay(retries)
-    return base + random.randint(0, base // 4)
-
-
-def due_again_after(attempts: int) -> timedelta | None:
-    """How long after its `attempts`-th failed try an event is due again: the longest `retry_delay` of that
-    retry, so the task's own retry always comes first. None once the attempts are spent."""
-    if attempts >= MAX_ATTEMPTS:
-        return None
-    base = _base_delay(max(attempts - 1, 0))
-    return timedelta(seconds=base + base // 4)
-
-
-def _base_delay(retries: int) -> int:
-    return min(10 * 2**retries, 3600)
 
 
 def process_event(event_id: str, *, force: bool = False, fatal: Callable[[Exception], object] | None = None) -> str:
@@ -74,7 +49,9 @@ def process_event(event_id: str, *, force: bool = False, fatal: Callable[[Except
             if event.status in DONE and not force:
                 return event.status
             status = apply_handlers(event)
-            _mark(event, status)
+            now = timezone.now()
+            mark_done([event.pk], status, now)
+            announce_done(event, status, now)
     except Exception as error:
         if fatal is not None and fatal(error):
             raise
@@ -93,25 +70,7 @@ def apply_handlers(event: WebhookEvent, *, mirror: bool = True) -> str:
     return Status.PROCESSED if handlers else Status.IGNORED
 
 
-def _mark(event: WebhookEvent, status: str) -> None:
-    now = timezone.now()
-    WebhookEvent.objects.filter(pk=event.pk).update(**done_fields(status, now))
-    announce_done(event, status, now)
-
-
-def done_fields(status: str, now) -> dict[str, object]:
-    """The columns of an event its handlers just applied (`status`: processed or ignored)."""
-    return {
-        "status": status,
-        "attempts": F("attempts") + 1,
-        "error": "",
-        "traceback": "",
-        "processed_at": now,
-        "next_attempt_at": None,
-    }
-
-
-def announce_done(event: WebhookEvent, status: str, now) -> None:
+def announce_done(event: WebhookEvent, status: str, now: datetime) -> None:
     """Bring the instance in line with its row, and send webhook_event_processed once the transaction commits."""
     event.status, event.attempts, event.processed_at = status, event.attempts + 1, now
     event.error = event.traceback = ""
@@ -122,24 +81,11 @@ def announce_done(event: WebhookEvent, status: str, now) -> None:
 
 
 def _record_failure(event_id: str, error: Exception) -> None:
-    """Keep the error and traceback on the event (in a new transaction: the failed one rolled back)."""
+    """Keep the error and traceback on the event (in a new transaction: the failed one rolled back, so the row
+    is read again for the attempts it counts)."""
     log_failure(event_id, error)
-    event = WebhookEvent.objects.filter(pk=event_id)
-    attempts = (event.values_list("attempts", flat=True).first() or 0) + 1
-    event.update(**failure_fields(attempts, error, traceback.format_exc()))
+    mark_failed(event_id, attempts_of(event_id) + 1, error, traceback.format_exc())
 
 
 def log_failure(event_id: str, error: Exception) -> None:
     logger.warning("Stripe event %s failed: %s", event_id, error.__class__.__name__, exc_info=error)
-
-
-def failure_fields(attempts: int, error: Exception, trace: str) -> dict[str, object]:
-    """The columns of an event whose `attempts`-th try just failed: its error, and when it is due again."""
-    wait = due_again_after(attempts)
-    return {
-        "status": Status.FAILED,
-        "attempts": F("attempts") + 1,
-        "error": f"{error.__class__.__name__}: {error}"[:MAX_ERROR_CHARS],
-        "traceback": trace,
-        "next_attempt_at": timezone.now() + wait if wait is not None else None,
-    }

@@ -15,20 +15,18 @@ from __future__ import annotations
 import json
 import logging
 import re
-from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
 import stripe
-from django.db import InterfaceError, OperationalError, connections, router, transaction
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseServerError
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from ..conf import key_livemode, stripe_settings
-from ..models import WebhookEvent
 from .dispatch import dispatcher
+from .ledger import event_livemode, store_event
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +57,10 @@ def webhook(request: HttpRequest) -> HttpResponse:
         # Genuine, but from somewhere this mirror does not follow: likely a misconfigured secret, worth a warning.
         logger.warning("Stripe event %s (%s) refused: %s", payload["id"], payload["type"], reason)
         return refusal(reason)
-    store_event(payload, text=text)
+    if store_event(payload, text=text):
+        # Handed on once committed, never before (the insert commits on its own, so at once in production);
+        # a duplicate delivery was handed on when it was new.
+        transaction.on_commit(partial(dispatcher.send, payload["id"]))
     return HttpResponse("ok", content_type="text/plain")
 
 
@@ -143,12 +144,6 @@ def check_origin(payload: dict[str, Any]) -> None:
         raise Rejected("events of connected accounts are not accepted")
 
 
-def event_livemode(payload: dict[str, Any]) -> bool:
-    """Only JSON `true` is live mode: anything else a signed body may hold there is taken for test mode, as
-    the stored row says."""
-    return payload.get("livemode") is True
-
-
 def _is_name(value: Any, max_chars: int) -> bool:
     return isinstance(value, str) and 0 < len(value) <= max_chars
 
@@ -170,64 +165,3 @@ def storable(text: str) -> bool:
 
 def _refuse_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
-
-
-def store_event(payload: dict[str, Any], *, text: str | None = None, enqueue: bool = True) -> bool:
-    """Insert the event (`text`: its JSON as received, else `payload` serialized); a duplicate delivery (same
-    id) is a no-op. Returns whether it was new.
-
-    The insert is one statement, committed on its own (outside a transaction) before the endpoint answers;
-    the dispatcher then sends the id to the workers, off the request path. `enqueue=False` leaves a new
-    event pending, for a caller that enqueues events in an order of its own (the Events-API catch-up,
-    which reads them newest first).
-    """
-    created = insert_event(payload, text if text is not None else json.dumps(payload))
-    if created and enqueue:
-        transaction.on_commit(partial(dispatcher.send, payload["id"]))
-    return created
-
-
-def insert_event(payload: dict[str, Any], text: str) -> bool:
-    """INSERT ... ON CONFLICT DO NOTHING, written out: the ORM's compiler and a second serialization of the
-    payload cost the endpoint as much as the round trip. PostgreSQL parses the JSON text into jsonb itself."""
-    connection = connections[router.db_for_write(WebhookEvent)]
-    row = {
-        "id": payload["id"],
-        "type": payload["type"],
-        "api_version": payload.get("api_version"),
-        "livemode": event_livemode(payload),
-        "created": datetime.fromtimestamp(payload["created"], tz=UTC),
-        "payload": text,
-        "status": WebhookEvent.Status.PENDING,
-        "attempts": 0,
-        "error": "",
-        "traceback": "",
-        "received_at": timezone.now(),
-    }
-    json_cast = "::jsonb" if connection.vendor == "postgresql" else ""
-    values = ", ".join(f"%s{json_cast}" if column == "payload" else "%s" for column in row)
-    sql = (
-        f"INSERT INTO {connection.ops.quote_name(WebhookEvent._meta.db_table)} ({', '.join(row)}) "
-        f"VALUES ({values}) ON CONFLICT (id) DO NOTHING"
-    )
-    return _execute_counting(connection, sql, list(row.values())) == 1
-
-
-def _execute_counting(connection, sql: str, params: list[Any]) -> int:
-    """Run one statement; the rows it wrote. The statement is its own health check (CONN_HEALTH_CHECKS would
-    spend a second round trip on a SELECT 1 first): a persistent connection found dead is replaced and the
-    statement sent once more. Nothing is lost if the first one did commit unseen: the insert ignores the
-    duplicate, and the sweeper sends the event, which the dispatcher was not given."""
-    fresh = connection.connection is None or connection.in_atomic_block
-    connection.health_check_done = True
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.rowcount
-    except (OperationalError, InterfaceError):
-        if fresh or connection.is_usable():
-            raise
-    connection.close()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount

@@ -15,8 +15,8 @@ import pytest
 from django_stripe import models
 from django_stripe.payments.mirror import owned
 from django_stripe.sync.backfill import backfill_type
+from django_stripe.webhooks.ledger import store_event
 from django_stripe.webhooks.processing import process_event
-from django_stripe.webhooks.views import store_event
 
 from .seeding import AUTH, assert_mirrors, call, seed
 
@@ -48,7 +48,7 @@ def test_a_change_made_while_the_page_was_on_its_way_is_not_hidden(stripe_fake, 
 
     backfill_type("customers")
     (update,) = [event for event in stripe_fake.events if event["type"] == "customer.updated"]
-    store_event(update, enqueue=False)
+    store_event(update)
     process_event(update["id"])  # the webhook of the change, delivered after the page was written
 
     assert slowed
@@ -86,7 +86,7 @@ def test_a_page_from_a_server_whose_clock_is_behind_keeps_its_stamp_and_is_not_t
     oldest = models.Customer.objects.filter(synced_at=behind).values_list("id", flat=True).first()
     call(stripe_fake, "POST", f"/v1/customers/{oldest}", email="moved@example.com")
     update = {**stripe_fake.events[-1], "created": int((behind + timedelta(seconds=30)).timestamp())}
-    store_event(update, enqueue=False)
+    store_event(update)
     assert process_event(update["id"]) == "processed"
     assert models.Customer.objects.get(pk=oldest).email == "moved@example.com"
 

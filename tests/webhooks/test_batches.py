@@ -11,9 +11,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from django_stripe.models import Customer, Invoice, Subscription, WebhookEvent
-from django_stripe.tasks import enqueue_events
 from django_stripe.testing.factories import CustomerPayloadFactory, InvoicePayloadFactory, SubscriptionPayloadFactory
-from django_stripe.webhooks.batches import claim, process_batch
+from django_stripe.webhooks.batches import process_batch
+from django_stripe.webhooks.ledger import claim
+from django_stripe.webhooks.queue import enqueue_events
 
 from .events import stored
 from .test_processing import handler, statements  # noqa: F401  (the fixture)

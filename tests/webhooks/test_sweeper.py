@@ -2,18 +2,22 @@
 or Celery ran eagerly), are sent again once due; an event sent recently is not sent again at every sweep."""
 
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from celery.exceptions import Retry
+from django.db import transaction
 from django.utils import timezone
 
 from django_stripe.models import Customer, WebhookEvent
-from django_stripe.tasks import RESEND_FACTOR, process_webhook_event, sweep_webhook_events
+from django_stripe.tasks import process_webhook_event, sweep_webhook_events
 from django_stripe.testing.factories import CustomerPayloadFactory
 from django_stripe.webhooks import webhook_handler
-from django_stripe.webhooks.processing import MAX_ATTEMPTS, process_event
+from django_stripe.webhooks.dispatch import dispatcher
+from django_stripe.webhooks.ledger import store_event
+from django_stripe.webhooks.processing import process_event
 from django_stripe.webhooks.registry import unregister
-from django_stripe.webhooks.views import store_event
+from django_stripe.webhooks.retries import MAX_ATTEMPTS, RESEND_FACTOR
 
 from .conftest import event
 from .events import stored
@@ -135,7 +139,8 @@ def test_an_event_is_marked_sent_when_the_dispatcher_sends_it(django_capture_on_
     listed = event("customer.created", CustomerPayloadFactory())  # the catch-up sends its events later
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert store_event(delivered) and store_event(listed, enqueue=False)
+        assert store_event(delivered) and store_event(listed)
+        transaction.on_commit(partial(dispatcher.send, delivered["id"]))  # as the endpoint does with a new event
 
     sent = WebhookEvent.objects.get(pk=delivered["id"])
     assert sent.enqueued_at >= before and sent.status == "processed"  # eager Celery: applied when sent

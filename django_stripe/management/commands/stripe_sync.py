@@ -23,7 +23,7 @@ from tqdm import tqdm
 from ...conf import stripe_settings
 from ...exceptions import StripeNotConfigured
 from ...sync.backfill import OBJECT_TYPES, BackfillResult, UnknownObjectType, backfill_type, resolve_types
-from ...sync.catchup import CatchUpResult, catch_up
+from ...webhooks.catchup import CatchUpResult, catch_up
 
 COLUMNS = ("type", "objects", "created", "updated", "unchanged", "stale", "tombstoned", "seconds", "obj/s", "status")
 

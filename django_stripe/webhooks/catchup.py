@@ -2,11 +2,12 @@
 
 Each run lists the events created since the newest one the previous complete run saw (minus an
 overlap, because an event can show up in the list a little after its `created` second) and stores the
-new ones through the webhook path (`store_event`: unique by id, so an event already received by webhook or
-by an earlier run is skipped). Stripe lists events newest first; they are stored page by page as they come
-(flat memory), then enqueued for the same processing as a delivered webhook oldest first, read back from
-the ledger in the reverse order of their storing. The order matters even with the guarded upsert: an
-entitlement summary that empties a customer's set leaves no row to compare a late older summary with.
+new ones in the ledger beside the delivered ones (`ledger.store_event`: unique by id, so an event already
+received by webhook or by an earlier run is skipped). Stripe lists events newest first; they are stored page
+by page as they come (flat memory), then enqueued for the same processing as a delivered webhook oldest
+first, read back from the ledger in the reverse order of their storing. The order matters even with the
+guarded upsert: an entitlement summary that empties a customer's set leaves no row to compare a late older
+summary with.
 
 The high-water mark is the `SyncCursor` named "events" (`starting_after`: the newest event's id,
 `pass_started_at`: its `created`). It moves only when a walk completes, so a run that dies half way is
@@ -25,9 +26,12 @@ from datetime import UTC, datetime, timedelta
 from django.utils import timezone
 
 from .. import models
-from ..webhooks.registry import handlers_for
-from .paging import iter_pages
-from .stamps import stamp_of
+from ..sync.paging import iter_pages
+from ..sync.stamps import stamp_of
+from . import handlers as _builtin_handlers  # noqa: F401  (registers the built-in handlers: what is stored)
+from .ledger import store_event
+from .queue import enqueue_events
+from .registry import handlers_for
 
 EVENTS_CURSOR = "events"
 OVERLAP = timedelta(minutes=5)
@@ -62,10 +66,6 @@ def catch_up(
 ) -> CatchUpResult:
     """Store and enqueue every event created since `since` (default: the mark of the last run, minus the
     overlap) that is not stored yet."""
-    # The webhook module imports the tasks, which import this one.
-    from ..tasks import enqueue_events
-    from ..webhooks.views import store_event
-
     cursor, _ = models.SyncCursor.objects.get_or_create(object_type=EVENTS_CURSOR)
     if since is None and cursor.pass_started_at is not None:
         since = cursor.pass_started_at - OVERLAP
@@ -79,7 +79,7 @@ def catch_up(
             newest = newest or (event["created"], event["id"])  # the list is newest first
             if not handlers_for(event["type"]):
                 result.unhandled += 1
-            elif store_event(event, enqueue=False):
+            elif store_event(event):
                 result.stored += 1
             else:
                 result.known += 1

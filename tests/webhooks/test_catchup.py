@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from django_stripe import models
-from django_stripe.sync.catchup import EVENTS_CURSOR, catch_up
 from django_stripe.tasks import catch_up_events
+from django_stripe.webhooks.catchup import EVENTS_CURSOR, catch_up
 
-from .seeding import assert_mirrors, call, seed
+from ..sync.seeding import assert_mirrors, call, seed
 
 pytestmark = pytest.mark.django_db
 
