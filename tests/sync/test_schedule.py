@@ -12,6 +12,7 @@ from django_stripe.tasks import backfill_stripe_objects
 from .seeding import seed
 
 
+@pytest.mark.django_db  # Celery's Django fixup runs the system checks, which may ask SQLite what it supports
 def test_the_beat_schedule_names_registered_tasks():
     current_app.loader.import_default_modules()
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
