@@ -1,11 +1,17 @@
-"""Stripe's errors as HTTP answers: the user gets Stripe's message and a fitting status, never a 500."""
+"""The library's and Stripe's errors as HTTP answers: the user gets the message and a fitting status, never a 500.
+
+django_stripe.payments raises Django's Http404 and PermissionDenied; they are turned into REST framework's
+NotFound and PermissionDenied here, with their message, as DRF's default exception handler turns them, so
+the answer does not depend on the project's EXCEPTION_HANDLER."""
 
 from __future__ import annotations
 
 import logging
 
 import stripe
-from rest_framework import status
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
 from rest_framework.exceptions import APIException, NotFound
 
 from ..exceptions import StripeCustomerMissing, StripeNotConfigured, StripeWrongCustomer
@@ -32,7 +38,11 @@ class PaymentFailed(APIException):
 
 
 def as_api_exception(error: Exception) -> Exception:
-    """The DRF exception to answer for a Stripe or ownership error; other errors are returned unchanged."""
+    """The DRF exception to answer for a Django, Stripe or ownership error; other errors are returned unchanged."""
+    if isinstance(error, Http404):
+        return NotFound(*error.args)
+    if isinstance(error, PermissionDenied):
+        return exceptions.PermissionDenied(*error.args)
     if isinstance(error, StripeWrongCustomer | StripeCustomerMissing):
         return NotFound(str(error))
     if isinstance(error, stripe.CardError):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from rest_framework.permissions import BasePermission
 
-from ..payments.access import has_entitlement, is_subscribed_with_cache
+from ..payments import has_entitlement, is_subscribed_with_cache
 
 
 class IsSubscribed(BasePermission):

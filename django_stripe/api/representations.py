@@ -7,6 +7,10 @@ tests/api/test_representations.py holds them side by side. The serializers stay 
 answer the writes and single objects. Why: profiled under gunicorn, DRF's serializers took about 90 µs per
 price of a list (field objects, `get_attribute`, one `to_representation` call per field), more than half of
 the products list; these functions take a few µs.
+
+This is also the one module of the API that reads Stripe's payloads through the sync's mappers (where a
+subscription's period and first item live, what an invoice's subscription is, in every API version):
+`payload_of` and `subscription_fields` serve the serializers too, so both answer from the same reading.
 """
 
 from __future__ import annotations
@@ -19,6 +23,34 @@ from rest_framework.fields import BooleanField
 from ..sync import mappers
 
 Payload = dict[str, Any]
+
+
+def payload_of(instance: Any) -> Payload:
+    """A mirror row's `stripe_data`, an object Stripe just returned or a payload dict, as a payload."""
+    return instance.stripe_data if hasattr(instance, "stripe_data") else mappers.as_payload(instance)
+
+
+def subscription_fields(payload: Payload) -> Payload:
+    """What a subscription answers beyond its own payload's fields: product, price and quantity of its first
+    item, its period (epoch seconds) and references, read as the sync maps them."""
+    columns = mappers.map_subscription(payload)
+    items = mappers.subscription_items(payload)
+    item = mappers.map_subscription_item(items[0], payload) if items else {}
+    return {
+        "product": item.get("product_id"),
+        "price": item.get("price_id"),
+        "quantity": item.get("quantity"),
+        "current_period_start": _epoch(columns["current_period_start"]),
+        "current_period_end": _epoch(columns["current_period_end"]),
+        "default_payment_method": columns["default_payment_method_id"],
+        "latest_invoice": columns["latest_invoice_id"],
+    }
+
+
+def invoice_subscription(payload: Payload) -> str | None:
+    """The id of the subscription an invoice is for: under `parent.subscription_details` in newer API
+    versions, at the top in older ones."""
+    return mappers.invoice_subscription_id(payload)
 
 
 def product(data: Payload) -> Payload:
@@ -70,7 +102,7 @@ def invoice(payload: Payload) -> Payload:
         "hosted_invoice_url": _str(payload.get("hosted_invoice_url")),
         "invoice_pdf": _str(payload.get("invoice_pdf")),
         "next_payment_attempt": _int(payload.get("next_payment_attempt")),
-        "subscription": mappers.invoice_subscription_id(payload),
+        "subscription": invoice_subscription(payload),
     }
 
 
@@ -87,26 +119,23 @@ def payment_method(payload: Payload) -> Payload:
 
 
 def subscription(payload: Payload) -> Payload:
-    """SubscriptionSerializer: product, price and quantity of the first item, the period and references as the
-    sync maps them (the same mapper calls)."""
-    columns = mappers.map_subscription(payload)
-    items = mappers.subscription_items(payload)
-    item = mappers.map_subscription_item(items[0], payload) if items else {}
+    """SubscriptionSerializer: with the `subscription_fields` of its first item, period and references."""
+    fields = subscription_fields(payload)
     return {
         "id": _str(payload["id"]),
         "created": _int(payload.get("created")),
         "status": _str(payload["status"]),
-        "product": _str(item.get("product_id")),
-        "price": _str(item.get("price_id")),
-        "quantity": _int(item.get("quantity")),
+        "product": _str(fields["product"]),
+        "price": _str(fields["price"]),
+        "quantity": _int(fields["quantity"]),
         "cancel_at": _int(payload.get("cancel_at")),
         "cancel_at_period_end": _bool(payload.get("cancel_at_period_end"), nullable=True),
         "canceled_at": _int(payload.get("canceled_at")),
-        "current_period_start": _epoch(columns["current_period_start"]),
-        "current_period_end": _epoch(columns["current_period_end"]),
+        "current_period_start": fields["current_period_start"],
+        "current_period_end": fields["current_period_end"],
         "days_until_due": _int(payload.get("days_until_due")),
-        "default_payment_method": _str(columns["default_payment_method_id"]),
-        "latest_invoice": _str(columns["latest_invoice_id"]),
+        "default_payment_method": _str(fields["default_payment_method"]),
+        "latest_invoice": _str(fields["latest_invoice"]),
         "start_date": _int(payload.get("start_date")),
         "trial_start": _int(payload.get("trial_start")),
         "trial_end": _int(payload.get("trial_end")),

@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..conf import stripe_settings
-from ..sync import mappers
+from .representations import invoice_subscription, payload_of, subscription_fields
 
 
 class PayloadSerializer(serializers.Serializer):
@@ -17,10 +17,6 @@ class PayloadSerializer(serializers.Serializer):
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         return super().to_representation(payload_of(instance))
-
-
-def payload_of(instance: Any) -> dict[str, Any]:
-    return instance.stripe_data if hasattr(instance, "stripe_data") else mappers.as_payload(instance)
 
 
 def nullable(field_class: type[serializers.Field], **kwargs: Any) -> serializers.Field:
@@ -79,7 +75,7 @@ class InvoiceSerializer(PayloadSerializer):
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_subscription(self, payload: dict[str, Any]) -> str | None:
-        return mappers.invoice_subscription_id(payload)
+        return invoice_subscription(payload)
 
 
 class PaymentMethodSerializer(PayloadSerializer):
@@ -114,20 +110,7 @@ class SubscriptionSerializer(PayloadSerializer):
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         payload = payload_of(instance)
-        columns = mappers.map_subscription(payload)
-        items = mappers.subscription_items(payload)
-        item = mappers.map_subscription_item(items[0], payload) if items else {}
-        flattened = {
-            **payload,
-            "product": item.get("product_id"),
-            "price": item.get("price_id"),
-            "quantity": item.get("quantity"),
-            "current_period_start": _epoch(columns["current_period_start"]),
-            "current_period_end": _epoch(columns["current_period_end"]),
-            "default_payment_method": columns["default_payment_method_id"],
-            "latest_invoice": columns["latest_invoice_id"],
-        }
-        return super().to_representation(flattened)
+        return super().to_representation({**payload, **subscription_fields(payload)})
 
 
 class CheckoutSessionSerializer(serializers.Serializer):
@@ -186,7 +169,3 @@ class PaymentMethodUpdateSerializer(RequestSerializer):
 
 class SetupCheckoutSerializer(RequestSerializer):
     subscription_id = serializers.CharField(max_length=255, required=False)
-
-
-def _epoch(moment) -> int | None:
-    return int(moment.timestamp()) if moment else None

@@ -17,10 +17,7 @@ from rest_framework.settings import api_settings
 from .. import payments
 from ..exceptions import StripeWrongCustomer
 from ..models import Invoice, Price, Product, Subscription
-from ..payments.access import customer_id_of
-from ..payments.mirror import owned
-from ..payments.payment_methods import payment_method_payloads
-from . import filters, lists, representations, serializers
+from . import filters, representations, serializers
 from .errors import as_api_exception
 from .schema import StripeAutoSchema, extend_schema
 from .throttling import StripeWriteThrottle
@@ -97,8 +94,8 @@ class StripeProductsView(StripeAPIView):
 
     def get(self, request: Request, obj_id: str | None = None) -> Response:
         if obj_id:
-            return Response(self.get_serializer(payments.retrieve_product(request.user, obj_id, rest=True)).data)
-        products = payments.get_products(request.user, rest=True, **self.filters(filters.ProductFilter))
+            return Response(self.get_serializer(payments.retrieve_product(request.user, obj_id)).data)
+        products = payments.get_products(request.user, **self.filters(filters.ProductFilter))
         return Response([representations.product(product) for product in products])
 
 
@@ -110,8 +107,8 @@ class StripePricesView(StripeAPIView):
 
     def get(self, request: Request, obj_id: str | None = None) -> Response:
         if obj_id:
-            return Response(self.get_serializer(payments.retrieve_price(request.user, obj_id, rest=True)).data)
-        prices = payments.get_prices(request.user, rest=True, **self.filters(filters.PriceFilter))
+            return Response(self.get_serializer(payments.retrieve_price(request.user, obj_id)).data)
+        prices = payments.get_prices(request.user, **self.filters(filters.PriceFilter))
         return Response([representations.price(price) for price in prices])
 
 
@@ -122,7 +119,7 @@ class StripePriceCheckoutView(StripeAPIView):
 
     @extend_schema(request=None, responses={201: serializers.CheckoutSessionSerializer})
     def post(self, request: Request, price_id: str) -> Response:
-        session = payments.create_subscription_checkout(request.user, price_id, rest=True)
+        session = payments.create_subscription_checkout(request.user, price_id)
         return Response({"id": session.id, "url": session.url}, status=status.HTTP_201_CREATED)
 
 
@@ -138,9 +135,9 @@ class StripeSetupCheckoutView(StripeAPIView):
         )
         extra = {}
         if subscription_id:
-            owned(request.user, Subscription, subscription_id)
+            payments.owned(request.user, Subscription, subscription_id)
             extra["setup_intent_data"] = {"metadata": {"subscription_id": subscription_id}}
-        session = payments.create_setup_checkout(request.user, rest=True, **extra)
+        session = payments.create_setup_checkout(request.user, **extra)
         return Response({"id": session.id, "url": session.url}, status=status.HTTP_201_CREATED)
 
 
@@ -175,12 +172,10 @@ class StripeInvoiceView(StripeAPIView):
     @extend_schema(parameters=[OBJ_ID])
     def get(self, request: Request, obj_id: str | None = None) -> Response:
         if obj_id:
-            return Response(self.get_serializer(owned(request.user, Invoice, obj_id, fetch_missing=False)).data)
+            invoice = payments.owned(request.user, Invoice, obj_id, fetch_missing=False)
+            return Response(self.get_serializer(invoice).data)
         wanted = self.filters(filters.InvoiceFilter)
-        customer_id = customer_id_of(request.user)
-        if not customer_id:
-            return Response([])  # no customer, no invoice: no query
-        listed = lists.invoice_payloads(customer_id, wanted.get("status"), wanted.get("subscription"))
+        listed = payments.invoice_payloads(request.user, wanted.get("status"), wanted.get("subscription"))
         return Response([representations.invoice(payload) for payload in listed])
 
 
@@ -193,7 +188,7 @@ class StripePaymentMethodView(StripeAPIView):
     def get(self, request: Request, obj_id: str | None = None) -> Response:
         if obj_id:
             return Response(self.get_serializer(payments.retrieve_payment_method(request.user, obj_id)).data)
-        listed = payment_method_payloads(request.user)
+        listed = payments.payment_method_payloads(request.user)
         return Response([representations.payment_method(payload) for payload in listed])
 
     @extend_schema(request=serializers.PaymentMethodUpdateSerializer)
@@ -223,12 +218,10 @@ class StripeSubscriptionView(StripeAPIView):
     @extend_schema(parameters=[OpenApiParameter("status", str, required=False)])
     def get(self, request: Request, obj_id: str | None = None) -> Response:
         if obj_id:
-            return Response(self.get_serializer(owned(request.user, Subscription, obj_id, fetch_missing=False)).data)
+            subscription = payments.owned(request.user, Subscription, obj_id, fetch_missing=False)
+            return Response(self.get_serializer(subscription).data)
         wanted = filters.filter_params(request).get("status")
-        customer_id = customer_id_of(request.user)
-        if not customer_id:
-            return Response([])  # no customer, no subscription: no query
-        listed = lists.subscription_payloads(customer_id, wanted)
+        listed = payments.subscription_payloads(request.user, wanted)
         return Response([representations.subscription(payload) for payload in listed])
 
     @extend_schema(
@@ -255,7 +248,7 @@ class StripeSubscriptionView(StripeAPIView):
             if field in changes
         }
         if item:
-            changes["items"] = [payments.subscriptions.item_change(request.user, sub_id, **item)]
+            changes["items"] = [payments.item_change(request.user, sub_id, **item)]
         subscription = payments.modify_subscription(request.user, sub_id, **changes)
         return Response(self.get_serializer(subscription).data)
 

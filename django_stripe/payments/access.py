@@ -6,7 +6,10 @@ from datetime import datetime
 from functools import wraps
 from typing import Any, NamedTuple, TypedDict
 
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.shortcuts import redirect
 from django.utils import timezone
 
 from ..conf import key_livemode, stripe_settings
@@ -131,9 +134,6 @@ def subscription_required(view=None, *, product_id: str | None = None, redirect_
         @subscription_required(product_id="prod_pro", redirect_to="subscription-portal")
         def pro_report(request): ...
     """
-    from django.contrib.auth.views import redirect_to_login
-    from django.core.exceptions import PermissionDenied
-    from django.shortcuts import redirect
 
     def decorate(view_func):
         @wraps(view_func)

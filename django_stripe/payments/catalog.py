@@ -1,4 +1,9 @@
-"""Products and prices from the mirror, each with whether the user is subscribed to it."""
+"""Products and prices from the mirror, each with whether the user is subscribed to it.
+
+Missing objects raise Django's Http404, forbidden ones its PermissionDenied, with a message. The original
+API's `rest` flag chose REST framework's exceptions instead; it is still accepted, and ignored: the REST API
+answers Django's with the same status and message (api/errors.py).
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,14 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Any, NamedTuple
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import FilteredRelation, Q, QuerySet
+from django.http import Http404
 
 from ..conf import key_livemode, stripe_settings
 from ..exceptions import StripePriceUnavailable
 from ..models import Price, Product, SubscriptionItem
 from .access import AccessRule, _epoch, _free_access_until, access_items, customer_id_of
-from .errors import not_found, permission_denied
 from .mirror import fetch_unmirrored
 from .precompiled import Precompiled
 
@@ -46,13 +52,13 @@ def get_products(
     """Active products (all, or those in `ids`) with their active prices and subscription info.
 
     `price_kwargs` filters the prices (currency, type, lookup_key, recurring_interval, active). With
-    STRIPE_ALLOW_DEFAULT_PRODUCT_ONLY, asking for another product raises PermissionDenied (REST
-    framework's when `rest`). Two queries however many products (products with their prices, and what the
-    user is subscribed to), one for a user without customer.
+    STRIPE_ALLOW_DEFAULT_PRODUCT_ONLY, asking for another product raises PermissionDenied. Two queries
+    however many products (products with their prices, and what the user is subscribed to), one for a user
+    without customer. `rest` is ignored (see the module's docstring).
     """
     if stripe_settings.STRIPE_ALLOW_DEFAULT_PRODUCT_ONLY:
         for product_id in ids or []:
-            _check_product_allowed(product_id, rest)
+            _check_product_allowed(product_id)
         ids = [stripe_settings.STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID]
     return _present_products(user, _product_rows(price_kwargs, ids, **kwargs))
 
@@ -60,20 +66,22 @@ def get_products(
 def retrieve_product(
     user: Any, obj_id: str, price_kwargs: dict[str, Any] | None = None, rest: bool = False
 ) -> dict[str, Any]:
-    """One product with its prices and subscription info; not found raises Http404 (or NotFound)."""
-    _check_product_allowed(obj_id, rest)
+    """One product with its prices and subscription info; not found raises Http404, a product hidden by
+    STRIPE_ALLOW_DEFAULT_PRODUCT_ONLY PermissionDenied. `rest` is ignored (see the module's docstring)."""
+    _check_product_allowed(obj_id)
     found = _present_products(user, _product_rows(price_kwargs, [obj_id]))
     if not found:
-        raise not_found(rest, f"No such product: '{obj_id}'")
+        raise Http404(f"No such product: '{obj_id}'")
     return found[0]
 
 
 def get_prices(
     user: Any, product: str | None = None, currency: str | None = None, rest: bool = False, **kwargs: Any
 ) -> list[dict[str, Any]]:
-    """Active prices, optionally of one product and one currency, with subscription info."""
+    """Active prices, optionally of one product and one currency, with subscription info. `rest` is ignored
+    (see the module's docstring)."""
     if stripe_settings.STRIPE_ALLOW_DEFAULT_PRODUCT_ONLY:
-        _check_product_allowed(product, rest)
+        _check_product_allowed(product)
         product = stripe_settings.STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID
     filters = {**kwargs, **({"currency": currency.lower()} if currency else {})}  # Stripe's codes are lowercase
     variant = _PricesVariant(key_livemode(), _frozen(_price_filters(filters)), bool(product))
@@ -83,35 +91,40 @@ def get_prices(
 
 def retrieve_price(user: Any, obj_id: str, rest: bool = False) -> dict[str, Any]:
     """One active price with subscription info; a missing or archived one (archived and grandfathered prices
-    are not for sale) raises Http404 (NotFound when `rest`), one of a forbidden product PermissionDenied."""
+    are not for sale) raises Http404, one of a forbidden product PermissionDenied. `rest` is ignored (see
+    the module's docstring)."""
     price = Price.objects.live().filter(id=obj_id, active=True).first()
     if price is None:
-        raise not_found(rest, f"No such price: '{obj_id}'")
-    _check_product_allowed(price.product_id, rest)
+        raise _no_such_price(obj_id)
+    _check_product_allowed(price.product_id)
     return _present_prices([(price.id, price.stripe_data)], _access_of(user))[0]
 
 
-def purchasable_price(price_id: str, rest: bool = False) -> Price:
+def purchasable_price(price_id: str) -> Price:
     """The price a write subscribes to, checked before any call to Stripe: a price created at Stripe a
     moment ago, whose webhook is still on its way, is fetched once and mirrored; a missing one raises as
     `retrieve_price`, an archived one (or one of an archived product) StripePriceUnavailable."""
     if not isinstance(price_id, str) or not price_id:
-        raise not_found(rest, f"No such price: '{price_id}'")
+        raise _no_such_price(price_id)
     price = Price.objects.live().filter(id=price_id).first()
     if price is None and not Price.objects.filter(id=price_id).exists():  # a tombstone is not fetched again
         price = fetch_unmirrored(Price, price_id)
     if price is None:
-        raise not_found(rest, f"No such price: '{price_id}'")
-    _check_product_allowed(price.product_id, rest)
+        raise _no_such_price(price_id)
+    _check_product_allowed(price.product_id)
     if not price.active or Product.objects.filter(id=price.product_id).exclude(active=True, deleted=False).exists():
         raise StripePriceUnavailable(f"The price '{price_id}' is no longer available.")
     return price
 
 
-def _check_product_allowed(product_id: str | None, rest: bool) -> None:
+def _check_product_allowed(product_id: str | None) -> None:
     default = stripe_settings.STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID
     if stripe_settings.STRIPE_ALLOW_DEFAULT_PRODUCT_ONLY and product_id and product_id != default:
-        raise permission_denied(rest, f"Cannot access product {product_id}")
+        raise PermissionDenied(f"Cannot access product {product_id}")
+
+
+def _no_such_price(price_id: Any) -> Http404:
+    return Http404(f"No such price: '{price_id}'")
 
 
 def _product_rows(

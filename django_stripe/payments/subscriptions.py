@@ -70,18 +70,19 @@ def modify_subscription(
     change this subscription's own items (`id`) or add active prices (`price`), with `quantity`, `deleted`
     and `metadata`. Another customer's subscription raises StripeWrongCustomer. subscription_modified is
     sent."""
-    changes = checked_subscription_change(user, sub_id, kwargs)
-    if changes.get("default_payment_method") and set_as_default_payment_method:
-        modify_customer(user, invoice_settings={"default_payment_method": changes["default_payment_method"]})
+    changes = checked_subscription_change(user, sub_id, kwargs, set_as_default_payment_method)
     subscription = get_client().v1.subscriptions.update(sub_id, params=changes)
     remember(subscription)
     signals.subscription_modified.send(sender=user.__class__, user=user, subscription=subscription)
     return subscription
 
 
-def checked_subscription_change(user: Any, sub_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+def checked_subscription_change(
+    user: Any, sub_id: str, changes: dict[str, Any], set_as_default_payment_method: bool = False
+) -> dict[str, Any]:
     """Stripe's parameters of a change to the user's subscription `sub_id`, once checked: only the ones
-    forwarded, its own items and active prices, the user's own payment method."""
+    forwarded, its own items and active prices, the user's own payment method (which, with
+    `set_as_default_payment_method`, is made the customer's default once checked, see `use_payment_method`)."""
     changes = dict(changes)
     if "payment_method" in changes:
         changes["default_payment_method"] = changes.pop("payment_method")
@@ -90,7 +91,9 @@ def checked_subscription_change(user: Any, sub_id: str, changes: dict[str, Any])
     if "items" in changes:
         changes["items"] = checked_item_changes(sub_id, changes["items"])
     if changes.get("default_payment_method"):
-        changes["default_payment_method"] = own_payment_method(user, changes["default_payment_method"])
+        changes["default_payment_method"] = use_payment_method(
+            user, changes["default_payment_method"], set_as_default_payment_method
+        )
     return changes
 
 

@@ -68,6 +68,30 @@ def test_products_and_prices(make_client):
     assert client.get(f"/api/prices/{price.id}/").json()["id"] == price.id
 
 
+def test_missing_and_forbidden_products_and_prices_answer_with_their_message(make_client, settings):
+    allowed, other = ProductFactory(), ProductFactory()
+    other_price = PriceFactory(payload__product=other.id)
+    client = make_client()
+    missing = {
+        "/api/products/prod_missing/": b'{"detail":"No such product: \'prod_missing\'"}',
+        "/api/prices/price_missing/": b'{"detail":"No such price: \'price_missing\'"}',
+    }
+    for path, body in missing.items():
+        response = client.get(path)
+        assert (response.status_code, response.content) == (404, body)
+    settings.STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID = allowed.id
+    settings.STRIPE_ALLOW_DEFAULT_PRODUCT_ONLY = True
+    forbidden = f'{{"detail":"Cannot access product {other.id}"}}'.encode()
+    for path in (
+        f"/api/products/{other.id}/",
+        f"/api/products/?ids={other.id}",
+        f"/api/prices/{other_price.id}/",
+        f"/api/prices/?product={other.id}",
+    ):
+        response = client.get(path)
+        assert (response.status_code, response.content) == (403, forbidden), path
+
+
 def test_product_and_price_filters_as_query_or_json_body(make_client):
     first, second = ProductFactory(), ProductFactory()
     PriceFactory(payload__product=first.id, payload__currency="eur")

@@ -107,6 +107,17 @@ def test_a_read_never_calls_stripe_a_write_finds_what_the_webhook_has_not_brough
     assert changed.status_code == 200 and changed.json()["cancel_at_period_end"] is True
 
 
+def test_checkout_of_a_missing_or_forbidden_price_answers_with_its_message(synced_fake, catalogue, make_user, settings):
+    client = api_client(make_user())
+    missing = client.post("/api/checkout/price_missing/")
+    assert (missing.status_code, missing.content) == (404, b'{"detail":"No such price: \'price_missing\'"}')
+    settings.STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID = "prod_other"
+    settings.STRIPE_ALLOW_DEFAULT_PRODUCT_ONLY = True
+    forbidden = client.post(f"/api/checkout/{catalogue['monthly']}/")
+    body = f'{{"detail":"Cannot access product {catalogue["product"]}"}}'.encode()
+    assert (forbidden.status_code, forbidden.content) == (403, body)
+
+
 def test_checkout_setup_checkout_and_portal(synced_fake, catalogue, make_user):
     user = make_user()
     client = api_client(user)

@@ -6,9 +6,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from django_stripe.api import lists
 from django_stripe.models import PaymentMethod, Price, Subscription, SubscriptionItem
-from django_stripe.payments import catalog, payment_methods
+from django_stripe.payments import catalog, lists, payment_methods
 from django_stripe.payments.access import AccessRule
 from django_stripe.testing.factories import (
     CustomerFactory,

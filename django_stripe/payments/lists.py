@@ -1,5 +1,5 @@
-"""The payloads of a customer's own lists, newest first, each in one precompiled query (see
-payments/precompiled.py): what the REST lists of subscriptions and invoices are made of."""
+"""The user's own subscriptions and invoices as Stripe's payloads, newest first, each in one precompiled query
+(see precompiled.py): what the REST lists answer from, without an ORM object per row."""
 
 from __future__ import annotations
 
@@ -7,18 +7,27 @@ from typing import Any
 
 from ..conf import key_livemode
 from ..models import Invoice, Subscription
-from ..payments.precompiled import Precompiled
+from .access import customer_id_of
+from .precompiled import Precompiled
 
 NEWEST_FIRST = ("-created", "-id")
 
 
-def subscription_payloads(customer_id: str, status: str | None = None) -> list[dict[str, Any]]:
-    """The customer's subscriptions by Stripe's listing rule for `status` (`Subscription.objects.with_status`)."""
+def subscription_payloads(user: Any, status: str | None = None) -> list[dict[str, Any]]:
+    """The user's subscriptions by Stripe's listing rule for `status` (`Subscription.objects.with_status`:
+    cancelled ones only for "canceled" or "all"); no query for a user without customer."""
+    customer_id = customer_id_of(user)
+    if not customer_id:
+        return []
     return [payload for (payload,) in _SUBSCRIPTIONS.rows((key_livemode(), status or None), str(customer_id))]
 
 
-def invoice_payloads(customer_id: str, status: str | None = None, subscription_id: str | None = None) -> list[dict]:
-    """The customer's invoices, of one status and of one subscription when given."""
+def invoice_payloads(user: Any, status: str | None = None, subscription_id: str | None = None) -> list[dict[str, Any]]:
+    """The user's invoices, of one status and of one subscription when given; no query for a user without
+    customer."""
+    customer_id = customer_id_of(user)
+    if not customer_id:
+        return []
     values = [str(customer_id), *([str(subscription_id)] if subscription_id else [])]
     return [payload for (payload,) in _INVOICES.rows((key_livemode(), status or None, bool(subscription_id)), *values)]
 

@@ -1,0 +1,107 @@
+"""What every page of the portal shows: the title, Stripe.js and the publishable key, whether the key is a
+test key (and the test cards), the billing country to preselect, and the URLs of the other pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+
+from ..conf import DEFAULTS, stripe_settings
+from ..countries import CODES, COUNTRIES
+
+STRIPE_JS = "https://js.stripe.com/v3/"
+TEST_CARDS = (
+    ("4242 4242 4242 4242", "Succeeds"),
+    ("4000 0000 0000 0002", "Declined"),
+    ("4000 0000 0000 9995", "Declined: insufficient funds"),
+)
+
+
+def stripe_js_url() -> str:
+    """Where the pages load Stripe.js from: STRIPE_JS_URL, else the fake Stripe's stand-in when STRIPE_API_BASE
+    points somewhere other than Stripe (`<STRIPE_API_BASE>/v3/`), else Stripe's own."""
+    if stripe_settings.STRIPE_JS_URL:
+        return stripe_settings.STRIPE_JS_URL
+    base = stripe_settings.STRIPE_API_BASE
+    if base and "api.stripe.com" not in base:
+        return base.rstrip("/") + "/v3/"
+    return STRIPE_JS
+
+
+def is_test_key(publishable_key: str | None) -> bool:
+    return bool(publishable_key) and publishable_key.startswith("pk_test_")
+
+
+def show_test_cards(publishable_key: str | None) -> bool:
+    """Test card hints: in dev mode, and never with a live key."""
+    return stripe_settings.STRIPE_CHECKOUT_DEV_MODE and is_test_key(publishable_key)
+
+
+def default_country(request: HttpRequest) -> str:
+    """The billing country to preselect: COUNTRY_HEADER's value when it is a country, else
+    STRIPE_CHECKOUT_DEFAULT_COUNTRY when it is one, else the setting's default (US)."""
+    for candidate in (country_header_value(request), stripe_settings.STRIPE_CHECKOUT_DEFAULT_COUNTRY):
+        code = str(candidate or "").strip().upper()
+        if code in CODES:
+            return code
+    return DEFAULTS["STRIPE_CHECKOUT_DEFAULT_COUNTRY"]
+
+
+def country_header_value(request: HttpRequest) -> str | None:
+    """COUNTRY_HEADER's value in this request. Its documented value is as a META key (`HTTP_CF_IPCOUNTRY`);
+    a project may as well write the header's own name (`CF-IPCountry`), which only `request.headers` finds."""
+    header = stripe_settings.COUNTRY_HEADER
+    if not header:
+        return None
+    return request.META.get(header) or request.headers.get(header)
+
+
+def optional_url(name: str, *args: Any) -> str | None:
+    """The URL named `name`, or None where the project did not mount that page."""
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return None
+
+
+class PortalMixin(LoginRequiredMixin):
+    """What both pages share: the title, Stripe.js, the publishable key and the API URLs for the script."""
+
+    request: HttpRequest
+
+    def portal_context(self) -> dict[str, Any]:
+        publishable_key = stripe_settings.STRIPE_PUBLISHABLE_KEY
+        hide_postal_code = stripe_settings.STRIPE_CREDIT_CARD_HIDE_POSTAL_CODE
+        urls = {
+            "setupIntents": reverse("setup-intents"),
+            "subscriptions": reverse("subscriptions"),
+            "history": optional_url("subscription-history"),
+            "portal": optional_url("subscription-portal"),
+        }
+        return {
+            "title": stripe_settings.STRIPE_CHECKOUT_TITLE,
+            "publishable_key": publishable_key,
+            "stripe_js_url": stripe_js_url(),
+            "test_mode": is_test_key(publishable_key),
+            "show_test_cards": show_test_cards(publishable_key),
+            "test_cards": TEST_CARDS,
+            "hide_postal_code": hide_postal_code,
+            "countries": COUNTRIES,
+            "country": default_country(self.request),
+            "billing_name": _full_name(self.request.user),
+            "history_url": urls["history"],
+            "portal_url": urls["portal"],
+            "billing_portal_url": optional_url("go-to-billing-portal"),
+            "config": {
+                "publishableKey": publishable_key,
+                "hidePostalCode": hide_postal_code,
+                "urls": urls,
+            },
+        }
+
+
+def _full_name(user: Any) -> str:
+    return (user.get_full_name() if hasattr(user, "get_full_name") else "") or ""

@@ -1,0 +1,134 @@
+"""The subscription page (URL name `subscription-history`): the user's subscription (status, renewal or end
+date, card), past subscriptions and invoices; cancel at period end, resume and change the card through the
+REST API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import stripe
+from django.views.generic import TemplateView
+
+from .. import payments
+from ..models import Invoice, Product, Subscription
+from ..models.billing import ENDED_STATUSES
+from .context import PortalMixin
+from .prices import format_amount, present_price
+
+STATUS_LABELS = {
+    "active": "Active",
+    "trialing": "Trial",
+    "past_due": "Past due",
+    "unpaid": "Unpaid",
+    "incomplete": "Incomplete",
+    "incomplete_expired": "Expired",
+    "canceled": "Cancelled",
+    "paused": "Paused",
+}
+
+
+class SubscriptionHistoryView(PortalMixin, TemplateView):
+    """The user's subscription (status, renewal or end date, card), past subscriptions and invoices; cancel
+    at period end, resume, and change the card."""
+
+    template_name = "django_stripe/subscriptions.html"
+    invoice_limit = 24
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update(self.portal_context())
+        customer_id = payments.customer_id_of(self.request.user) or ""
+        cards = {pm["id"]: present_card(pm) for pm in payments.list_payment_methods(self.request.user)}
+        default_card = next((card for card in cards.values() if card["default"]), None)
+        rows = list(
+            Subscription.objects.of_key_mode()
+            .filter(customer_id=customer_id)
+            .prefetch_related("items")
+            .order_by("-created")
+        )
+        products = dict(
+            Product.objects.filter(id__in={item.product_id for row in rows for item in row.items.all()}).values_list(
+                "id", "name"
+            )
+        )
+        subscriptions = [present_subscription(row, products, cards, default_card) for row in rows]
+        current = next((s for s in subscriptions if not s["ended"]), None)
+        invoices = Invoice.objects.live().filter(customer_id=customer_id).order_by("-created", "-id")
+        context.update(
+            subscription=current,
+            past_subscriptions=[s for s in subscriptions if s is not current],
+            payment_method=(current and current["payment_method"]) or default_card,
+            invoices=[present_invoice(row) for row in invoices[: self.invoice_limit]],
+        )
+        return context
+
+
+def present_card(payment_method: stripe.PaymentMethod | dict[str, Any]) -> dict[str, Any]:
+    # payments.list_payment_methods answers Stripe's objects (with a `default` flag), which are not dicts.
+    if isinstance(payment_method, stripe.StripeObject):
+        payment_method = payment_method.to_dict()
+    card = payment_method.get("card") or {}
+    return {
+        "id": payment_method["id"],
+        "brand": (card.get("display_brand") or card.get("brand") or payment_method.get("type") or "").replace("_", " "),
+        "last4": card.get("last4", ""),
+        "exp_month": card.get("exp_month"),
+        "exp_year": card.get("exp_year"),
+        "default": bool(payment_method.get("default")),
+    }
+
+
+def present_subscription(
+    row: Subscription, products: dict[str, str], cards: dict[str, dict[str, Any]], default_card: dict | None
+) -> dict[str, Any]:
+    items = shown_items(row)
+    price = (items[0].stripe_data.get("price") if items else None) or {}
+    if not isinstance(price, dict):
+        price = {}
+    ended = row.ended
+    ends_at = row.cancel_at or (row.current_period_end if row.cancel_at_period_end else None)
+    payment_method_id = row.default_payment_method_id
+    return {
+        "id": row.id,
+        "status": row.status,
+        "status_label": STATUS_LABELS.get(row.status, row.status.replace("_", " ").capitalize()),
+        "product_name": products.get(items[0].product_id, "") if items else "",
+        "price": present_price({"id": price.get("id", ""), **price}) if price else None,
+        "quantity": items[0].quantity if items else None,
+        "created": row.created,
+        "current_period_end": row.current_period_end,
+        "trial_end": row.trial_end if row.status == "trialing" else None,
+        "cancel_at_period_end": row.cancel_at_period_end,
+        "ends_at": None if ended else ends_at,
+        "renews_at": None if ended or ends_at else row.current_period_end,
+        "ended_at": (row.ended_at or row.canceled_at) if ended else None,
+        "ended": ended,
+        "can_cancel": not ended and not ends_at and row.status not in ENDED_STATUSES,
+        "can_resume": not ended and bool(row.cancel_at_period_end),
+        "payment_method": cards.get(payment_method_id) if payment_method_id else default_card,
+    }
+
+
+def shown_items(row: Subscription) -> list[Any]:
+    """The items a subscription is described by: its live ones; for one that ended, whose items were
+    tombstoned with it, the ones it ended with (else the page could not say what it was)."""
+    items = list(row.items.all())
+    live = [item for item in items if not item.deleted]
+    if live or not row.ended:
+        return live
+    listed = ((row.stripe_data or {}).get("items") or {}).get("data") or []
+    ended_with = {item.get("id") for item in listed if isinstance(item, dict)}
+    return [item for item in items if item.id in ended_with] or items
+
+
+def present_invoice(row: Invoice) -> dict[str, Any]:
+    data = row.stripe_data
+    return {
+        "id": row.id,
+        "number": row.number or row.id,
+        "created": row.created,
+        "status": row.status or "",
+        "amount": format_amount(row.amount_due if row.amount_paid in (None, 0) else row.amount_paid, row.currency),
+        "hosted_invoice_url": data.get("hosted_invoice_url"),
+        "invoice_pdf": data.get("invoice_pdf"),
+    }
