@@ -48,7 +48,7 @@ from benchmarks.results import emit  # noqa: E402
 from benchmarks.servers import free_port, wait_for  # noqa: E402
 from django_stripe.client import get_client  # noqa: E402
 from django_stripe.models import Invoice, PaymentMethod, Subscription  # noqa: E402
-from django_stripe.payments.mirror import remember  # noqa: E402
+from django_stripe.payments import remember  # noqa: E402
 
 LISTS = {
     "products": "products/",

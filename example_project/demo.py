@@ -168,7 +168,7 @@ class Demo:
 
         from django_stripe.client import get_client
         from django_stripe.models import Price
-        from django_stripe.payments.mirror import remember
+        from django_stripe.payments import remember
         from django_stripe.testing.demo import seed_demo_catalogue
 
         seeded = seed_demo_catalogue(get_client())
@@ -187,7 +187,7 @@ class Demo:
 
         from django_stripe.client import get_client
         from django_stripe.conf import stripe_settings
-        from django_stripe.payments.mirror import remember
+        from django_stripe.payments import remember
 
         product_id = stripe_settings.STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID
         if not product_id or not stripe_settings.STRIPE_PUBLISHABLE_KEY:

@@ -4,7 +4,7 @@ Reads answer from the mirror; writes go through the Stripe SDK after an ownershi
 before they return.
 """
 
-from ..webhooks.linking import checkout_reference
+from ..references import checkout_reference
 from .access import (
     FREE,
     SubscriptionInfoWithEvaluation,
@@ -26,7 +26,7 @@ from .checkout import (
 from .customers import add_stripe_customer_if_not_existing, create_customer, modify_customer
 from .generic import delete, list_customer_resource, modify, retrieve
 from .lists import invoice_payloads, subscription_payloads
-from .mirror import owned
+from .mirror import owned, remember
 from .payment_methods import (
     detach_all_payment_methods,
     detach_payment_method,
@@ -83,6 +83,7 @@ __all__ = [
     "modify_subscription",
     "owned",
     "payment_method_payloads",
+    "remember",
     "resume_subscription",
     "retrieve",
     "retrieve_payment_method",

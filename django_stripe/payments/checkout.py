@@ -10,7 +10,7 @@ import stripe
 from .. import signals
 from ..client import get_client
 from ..conf import stripe_settings
-from ..webhooks.linking import CHECKOUT_USER_KEY
+from ..references import CHECKOUT_USER_KEY
 from . import params
 from .catalog import purchasable_price
 from .customers import add_stripe_customer_if_not_existing, create_customer, refuse_owner_override

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 import pytest
 
 from django_stripe import models
-from django_stripe.payments.mirror import owned
+from django_stripe.payments import owned
 from django_stripe.sync.backfill import backfill_type
 from django_stripe.webhooks.ledger import store_event
 from django_stripe.webhooks.processing import process_event

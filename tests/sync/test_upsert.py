@@ -6,7 +6,7 @@ import pytest
 
 from django_stripe.client import get_client
 from django_stripe.models import ActiveEntitlement, Customer, Invoice, Product, Subscription, SubscriptionItem
-from django_stripe.payments.mirror import remember
+from django_stripe.payments import remember
 from django_stripe.signals import customer_subscriptions_changed
 from django_stripe.sync.entitlements import replace_entitlements, replace_entitlements_from_stripe
 from django_stripe.sync.sql import insert_ignore

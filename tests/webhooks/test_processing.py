@@ -18,6 +18,7 @@ from django_stripe.models import (
     SubscriptionItem,
     WebhookEvent,
 )
+from django_stripe.references import CHECKOUT_USER_KEY
 from django_stripe.signals import webhook_event_processed
 from django_stripe.tasks import sweep_webhook_events
 from django_stripe.testing.factories import (
@@ -28,7 +29,6 @@ from django_stripe.testing.factories import (
     SubscriptionPayloadFactory,
 )
 from django_stripe.webhooks import webhook_handler
-from django_stripe.webhooks.linking import CHECKOUT_USER_KEY
 from django_stripe.webhooks.processing import process_event
 from django_stripe.webhooks.registry import unregister
 

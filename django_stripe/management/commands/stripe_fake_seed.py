@@ -18,7 +18,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ...client import get_client
 from ...conf import key_livemode
-from ...payments.mirror import remember
+from ...payments import remember
 from ...testing.catalogue import CatalogueError, Seeded, describe, load_catalogue, seed_catalogue
 from .stripe_sync import unusable_stripe
 
