@@ -20,7 +20,9 @@ def admin_client(client):
     return client
 
 
-@pytest.mark.parametrize("model", [*models.MIRRORED_MODELS, models.WebhookEvent, models.SyncCursor])
+@pytest.mark.parametrize(
+    "model", [*models.MIRRORED_MODELS, models.WebhookEvent, models.SyncCursor, models.EntitlementSummary]
+)
 def test_changelist_renders_and_is_read_only(admin_client, model):
     url = reverse(f"admin:django_stripe_{model._meta.model_name}_changelist")
     response = admin_client.get(url)

@@ -1,8 +1,8 @@
 """The cache of access answers behind `is_subscribed_with_cache`: per customer, dropped when their
 subscriptions change.
 
-The sync sends `customer_subscriptions_changed` from `transaction.on_commit` (sync/upsert.py,
-sync/bulk.py): once the change is visible to every connection, never before, or a check made in between
+The sync sends `customer_subscriptions_changed` from `transaction.on_commit` (sync/items.py, for a state
+and for a page): once the change is visible to every connection, never before, or a check made in between
 would read the old rows and cache them again.
 
 That leaves one race: a check that read the old rows just before the commit and stores its answer just

@@ -5,9 +5,9 @@ overlap, because an event can show up in the list a little after its `created` s
 new ones in the ledger beside the delivered ones (`ledger.store_event`: unique by id, so an event already
 received by webhook or by an earlier run is skipped). Stripe lists events newest first; they are stored page
 by page as they come (flat memory), then enqueued for the same processing as a delivered webhook oldest
-first, read back from the ledger in the reverse order of their storing. The order matters even with the
-guarded upsert: an entitlement summary that empties a customer's set leaves no row to compare a late older
-summary with.
+first, read back from the ledger in the reverse order of their storing. The guarded upsert would mirror them
+right in any order; the order is for what acts on events rather than states (your handlers, the
+`webhook_event_processed` receivers, linking a checkout's customer), which then see them as Stripe made them.
 
 The high-water mark is the `SyncCursor` named "events" (`starting_after`: the newest event's id,
 `pass_started_at`: its `created`). It moves only when a walk completes, so a run that dies half way is
