@@ -129,3 +129,29 @@ def test_removing_every_item_is_a_400_that_leaves_the_subscription_as_it_was(cli
     assert [i.id for i in kept["items"].data] == [item.id]
     fake.advance_clock(40 * 86400)  # the next period is billed on the kept item
     assert client.v1.subscriptions.retrieve(subscription.id)["items"].data[0].id == item.id
+
+
+def test_an_update_that_fails_on_one_item_changes_none(client, customer, price):
+    subscription = client.v1.subscriptions.create(
+        {"customer": customer.id, "items": [{"price": price.id}], "payment_behavior": "default_incomplete"}
+    )
+    (item,) = subscription["items"].data
+    with pytest.raises(stripe.InvalidRequestError, match="price_missing"):
+        client.v1.subscriptions.update(
+            subscription.id, {"items": [{"id": item.id, "deleted": True}, {"price": "price_missing"}]}
+        )
+    assert [i.id for i in client.v1.subscriptions.retrieve(subscription.id)["items"].data] == [item.id]
+
+
+def test_a_price_can_be_swapped_for_another_interval_in_one_update(client, customer, price):
+    yearly = client.v1.prices.create(
+        {"product": price.product, "currency": "usd", "unit_amount": 20000, "recurring": {"interval": "year"}}
+    )
+    subscription = client.v1.subscriptions.create(
+        {"customer": customer.id, "items": [{"price": price.id}], "payment_behavior": "default_incomplete"}
+    )
+    (item,) = subscription["items"].data
+    updated = client.v1.subscriptions.update(
+        subscription.id, {"items": [{"price": yearly.id}, {"id": item.id, "deleted": True}]}
+    )
+    assert [i.price.id for i in updated["items"].data] == [yearly.id]

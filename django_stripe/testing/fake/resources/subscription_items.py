@@ -1,11 +1,11 @@
 """A subscription's prices and items: which prices an item may have, the item (with its legacy `plan`), the
-period and interval its items bill, and one `items[n]` change of an update."""
+period and interval its items bill, and the `items` of an update."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..errors import parameter_invalid, resource_missing
+from ..errors import invalid_request, parameter_invalid, resource_missing
 from ..params import Params, as_bool, as_int, merge_metadata, require
 from ..shapes import build
 from ..store import StripeObject
@@ -93,34 +93,56 @@ def interval_of(subscription: StripeObject) -> tuple[str, int]:
     return recurring["interval"], recurring["interval_count"]
 
 
-def change_item(fake: Any, subscription: StripeObject, spec: Params, param: str, start: int, end: int) -> None:
-    """Apply one `items[n]` of an update: with an `id`, delete or change that item; without, add a new item
-    for the period `start`-`end`."""
-    items = items_of(subscription)
-    if not spec.get("id"):
-        price = recurring_price(fake, require(spec, "price"), f"{param}[price]")
-        _check_compatible(subscription, price, f"{param}[price]")
-        items.append(new_item(fake, subscription, price, spec, start, end))
-        return
-    item = next((i for i in items if i["id"] == spec["id"]), None)
+def change_items(fake: Any, subscription: StripeObject, specs: list[Params], start: int, end: int) -> None:
+    """Apply the `items` of an update: with an `id`, delete or change that item; without, add a new item for
+    the period `start`-`end`. All or nothing, as at Stripe: every item named is found first, the prices are
+    checked against the items the update keeps, and the deletions come last, so an error leaves the
+    subscription as it was, never without items."""
+    deleting = {spec["id"] for spec in specs if spec.get("id") and as_bool(spec, "deleted", False)}
+    named = {n: _named_item(subscription, spec, f"items[{n}]") for n, spec in enumerate(specs) if spec.get("id")}
+    if not [item for item in items_of(subscription) if item["id"] not in deleting] and len(named) == len(specs):
+        raise invalid_request("A subscription must have at least one active plan.", "items")
+    for n, spec in enumerate(specs):
+        if spec.get("id") not in deleting:
+            _change_item(fake, subscription, spec, named.get(n), f"items[{n}]", deleting, start, end)
+    for item in [named[n] for n, spec in enumerate(specs) if spec.get("id") in deleting]:
+        items_of(subscription).remove(item)
+        fake.store.remove(item["id"])
+
+
+def _named_item(subscription: StripeObject, spec: Params, param: str) -> StripeObject:
+    item = next((i for i in items_of(subscription) if i["id"] == spec["id"]), None)
     if item is None:
         raise resource_missing("subscription item", spec["id"], f"{param}[id]")
-    if as_bool(spec, "deleted", False):
-        items.remove(item)
-        fake.store.remove(item["id"])
+    return item
+
+
+def _change_item(
+    fake: Any,
+    subscription: StripeObject,
+    spec: Params,
+    item: StripeObject | None,
+    param: str,
+    deleting: set[str],
+    start: int,
+    end: int,
+) -> None:
+    """Add an item (`item` None) or change one; the items being deleted do not count for compatibility."""
+    if item is None:
+        price = recurring_price(fake, require(spec, "price"), f"{param}[price]")
+        _check_compatible(subscription, price, f"{param}[price]", deleting)
+        items_of(subscription).append(new_item(fake, subscription, price, spec, start, end))
         return
     if spec.get("price"):
         price = recurring_price(fake, spec["price"], f"{param}[price]")
-        _check_compatible(subscription, price, f"{param}[price]", exclude=item)
+        _check_compatible(subscription, price, f"{param}[price]", {*deleting, item["id"]})
         item.update(price=price, plan=plan_of(price))
     if "quantity" in spec:
         item["quantity"] = as_int(spec, "quantity")
     item["metadata"] = merge_metadata(item["metadata"], spec)
 
 
-def _check_compatible(
-    subscription: StripeObject, price: StripeObject, param: str, exclude: StripeObject | None = None
-) -> None:
+def _check_compatible(subscription: StripeObject, price: StripeObject, param: str, leaving: set[str]) -> None:
     for item in items_of(subscription):
-        if item is not exclude and billing_cycle(item["price"]) != billing_cycle(price):
+        if item["id"] not in leaving and billing_cycle(item["price"]) != billing_cycle(price):
             raise parameter_invalid(param, "All prices on a subscription must have the same currency and interval.")

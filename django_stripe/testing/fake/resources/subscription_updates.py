@@ -12,7 +12,7 @@ from . import entitlements
 from .common import emit_update, set_fields, snapshot
 from .payment_methods import owned_payment_method
 from .renewals import end_trial
-from .subscription_items import change_item, items_of, period_of
+from .subscription_items import change_items, items_of, period_of
 from .subscription_status import ENDED
 
 
@@ -22,7 +22,7 @@ def update_subscription(fake: Any, subscription: StripeObject, params: Params) -
         raise invalid_request("A canceled subscription can only update its cancellation_details and metadata.")
     before = snapshot(subscription)
     start, end = period_of(subscription)  # taken before the items change: new items join this period
-    _change_items(fake, subscription, params, start, end)
+    change_items(fake, subscription, as_objects(params, "items"), start, end)
     _change_cancellation(fake, subscription, params, end)
     _change_details(fake, subscription, params)
     if params.get("trial_end") == "now" and subscription["status"] == "trialing":
@@ -33,21 +33,6 @@ def update_subscription(fake: Any, subscription: StripeObject, params: Params) -
     emit_update(fake, "customer.subscription.updated", subscription, before)
     entitlements.refresh(fake, subscription["customer"])
     return subscription
-
-
-def _change_items(fake: Any, subscription: StripeObject, params: Params, start: int, end: int) -> None:
-    specs = as_objects(params, "items")
-    # Refused before any item changes, as Stripe leaves the subscription untouched on an error.
-    if not _items_left(subscription, specs):
-        raise invalid_request("A subscription must have at least one active plan.", "items")
-    for n, spec in enumerate(specs):
-        change_item(fake, subscription, spec, f"items[{n}]", start, end)
-
-
-def _items_left(subscription: StripeObject, specs: list[Params]) -> int:
-    deleted = {spec.get("id") for spec in specs if spec.get("id") and as_bool(spec, "deleted", False)}
-    added = sum(1 for spec in specs if not spec.get("id"))
-    return sum(1 for item in items_of(subscription) if item["id"] not in deleted) + added
 
 
 def _change_cancellation(fake: Any, subscription: StripeObject, params: Params, period_end: int) -> None:
