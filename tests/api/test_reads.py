@@ -1,4 +1,4 @@
-"""Every read endpoint answers from the mirror, in the seed's shapes, with constant queries."""
+"""Every read endpoint answers from the mirror, in the original API's shapes, with constant queries."""
 
 import pytest
 from django.db import connection
