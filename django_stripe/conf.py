@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from django.conf import settings
+
 DEFAULTS: dict[str, Any] = {
     # Keys and product
     "STRIPE_SECRET_KEY": None,
@@ -79,8 +81,6 @@ class StripeSettings:
     def __getattr__(self, name: str) -> Any:
         if name not in DEFAULTS:
             raise AttributeError(f"Unknown django-stripe setting: {name!r}")
-        from django.conf import settings
-
         value = getattr(settings, name, None)
         if value is None and name in FROM_ENVIRONMENT:
             value = os.environ.get(name) or None
