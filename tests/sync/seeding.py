@@ -104,9 +104,16 @@ def assert_mirrors(fake: Any, model: type[Model], ignore: tuple[str, ...] = ()) 
             held = getattr(rows[object_id], name)
             if name == "stripe_data":
                 held, value = _without(held, ignore), _without(value, ignore)
-            assert held == value, (model.__name__, object_id, name)
+            assert held == value, (model.__name__, object_id, name, _differences(held, value))
     assert not model.objects.filter(deleted=False).exclude(pk__in=list(expected)).exists()
     return len(expected)
+
+
+def _differences(held: Any, expected: Any) -> Any:
+    """The keys of a payload whose values differ (the whole values for any other column), for the message."""
+    if isinstance(held, dict) and isinstance(expected, dict):
+        return sorted(key for key in held.keys() | expected.keys() if held.get(key) != expected.get(key))
+    return held, expected
 
 
 def _without(payload: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
