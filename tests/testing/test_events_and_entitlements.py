@@ -5,6 +5,7 @@ import stripe
 def test_events_list_and_retrieve(client, fake):
     product = client.v1.products.create({"name": "A"})
     client.v1.products.update(product.id, {"name": "B"})
+    fake.advance_clock(60)  # the customer comes a minute later, whatever second the products fell in
     client.v1.customers.create({"email": "a@example.com"})
 
     events = client.v1.events.list()
@@ -13,8 +14,12 @@ def test_events_list_and_retrieve(client, fake):
     assert [e.type for e in client.v1.events.list({"type": "customer.created"}).data] == ["customer.created"]
     chosen = client.v1.events.list({"types": ["product.created", "customer.created"]})
     assert [e.type for e in chosen.data] == ["customer.created", "product.created"]
-    first = fake.events[0]
-    assert client.v1.events.list({"created": {"gt": first["created"]}}).data == []
+    first, updated, created_customer = fake.events
+    assert [e.type for e in client.v1.events.list({"created": {"gt": updated["created"]}}).data] == ["customer.created"]
+    assert [e.type for e in client.v1.events.list({"created": {"lt": created_customer["created"]}}).data] == [
+        "product.updated",
+        "product.created",
+    ]
     assert len(client.v1.events.list({"created": {"gte": first["created"]}}).data) == 3
 
     event = client.v1.events.retrieve(first["id"])
