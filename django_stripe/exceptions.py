@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.http import Http404
+from rest_framework import exceptions as rest_exceptions
 
 
 class StripeNotConfigured(ImproperlyConfigured):
@@ -28,3 +30,16 @@ class StripePriceUnavailable(ValueError):
 
     A ValueError, so the REST API answers it with 400 and its message.
     """
+
+
+# The original API's `rest=True` chose REST framework's exceptions over Django's. These are both at once, so
+# the flag is no longer needed: a Django view answers them 404 / 403, a DRF view the same with the message,
+# and code written for either family catches them.
+
+
+class StripeObjectNotFound(Http404, rest_exceptions.NotFound):
+    """A product or price that does not exist or is not for sale (Http404 and REST framework's NotFound)."""
+
+
+class StripeAccessDenied(PermissionDenied, rest_exceptions.PermissionDenied):
+    """A product hidden by STRIPE_ALLOW_DEFAULT_PRODUCT_ONLY (Django's and REST framework's PermissionDenied)."""

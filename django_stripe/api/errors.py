@@ -1,8 +1,8 @@
 """The library's and Stripe's errors as HTTP answers: the user gets the message and a fitting status, never a 500.
 
-django_stripe.payments raises Django's Http404 and PermissionDenied; they are turned into REST framework's
-NotFound and PermissionDenied here, with their message, as DRF's default exception handler turns them, so
-the answer does not depend on the project's EXCEPTION_HANDLER."""
+Django's Http404 and PermissionDenied (which the library's not-found and access-denied errors are) become REST
+framework's NotFound and PermissionDenied here, with their message, as DRF's default exception handler turns
+them, so the answer does not depend on the project's EXCEPTION_HANDLER."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """Products and prices from the mirror, each with whether the user is subscribed to it.
 
-Missing objects raise Django's Http404, forbidden ones its PermissionDenied, with a message. The original
-API's `rest` flag chose REST framework's exceptions instead; it is still accepted, and ignored: the REST API
-answers Django's with the same status and message (api/errors.py).
+A missing product or price raises StripeObjectNotFound, a forbidden one StripeAccessDenied, with a message:
+each is Django's exception (Http404, PermissionDenied) and REST framework's (NotFound, PermissionDenied) at
+once, so the original API's `rest` flag, which chose the family, is accepted and has nothing left to do.
 """
 
 from __future__ import annotations
@@ -13,12 +13,10 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Any, NamedTuple
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import FilteredRelation, Q, QuerySet
-from django.http import Http404
 
 from ..conf import key_livemode, stripe_settings
-from ..exceptions import StripePriceUnavailable
+from ..exceptions import StripeAccessDenied, StripeObjectNotFound, StripePriceUnavailable
 from ..models import Price, Product, SubscriptionItem
 from .access import AccessRule, _epoch, _free_access_until, access_items, customer_id_of
 from .mirror import fetch_unmirrored
@@ -52,9 +50,9 @@ def get_products(
     """Active products (all, or those in `ids`) with their active prices and subscription info.
 
     `price_kwargs` filters the prices (currency, type, lookup_key, recurring_interval, active). With
-    STRIPE_ALLOW_DEFAULT_PRODUCT_ONLY, asking for another product raises PermissionDenied. Two queries
+    STRIPE_ALLOW_DEFAULT_PRODUCT_ONLY, asking for another product raises StripeAccessDenied. Two queries
     however many products (products with their prices, and what the user is subscribed to), one for a user
-    without customer. `rest` is ignored (see the module's docstring).
+    without customer. See the module's docstring for `rest`.
     """
     if stripe_settings.STRIPE_ALLOW_DEFAULT_PRODUCT_ONLY:
         for product_id in ids or []:
@@ -66,20 +64,20 @@ def get_products(
 def retrieve_product(
     user: Any, obj_id: str, price_kwargs: dict[str, Any] | None = None, rest: bool = False
 ) -> dict[str, Any]:
-    """One product with its prices and subscription info; not found raises Http404, a product hidden by
-    STRIPE_ALLOW_DEFAULT_PRODUCT_ONLY PermissionDenied. `rest` is ignored (see the module's docstring)."""
+    """One product with its prices and subscription info; not found raises StripeObjectNotFound, a product
+    hidden by STRIPE_ALLOW_DEFAULT_PRODUCT_ONLY StripeAccessDenied (see the module's docstring for `rest`)."""
     _check_product_allowed(obj_id)
     found = _present_products(user, _product_rows(price_kwargs, [obj_id]))
     if not found:
-        raise Http404(f"No such product: '{obj_id}'")
+        raise StripeObjectNotFound(f"No such product: '{obj_id}'")
     return found[0]
 
 
 def get_prices(
     user: Any, product: str | None = None, currency: str | None = None, rest: bool = False, **kwargs: Any
 ) -> list[dict[str, Any]]:
-    """Active prices, optionally of one product and one currency, with subscription info. `rest` is ignored
-    (see the module's docstring)."""
+    """Active prices, optionally of one product and one currency, with subscription info (see the module's
+    docstring for `rest`)."""
     if stripe_settings.STRIPE_ALLOW_DEFAULT_PRODUCT_ONLY:
         _check_product_allowed(product)
         product = stripe_settings.STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID
@@ -91,8 +89,8 @@ def get_prices(
 
 def retrieve_price(user: Any, obj_id: str, rest: bool = False) -> dict[str, Any]:
     """One active price with subscription info; a missing or archived one (archived and grandfathered prices
-    are not for sale) raises Http404, one of a forbidden product PermissionDenied. `rest` is ignored (see
-    the module's docstring)."""
+    are not for sale) raises StripeObjectNotFound, one of a forbidden product StripeAccessDenied (see the
+    module's docstring for `rest`)."""
     price = Price.objects.live().filter(id=obj_id, active=True).first()
     if price is None:
         raise _no_such_price(obj_id)
@@ -120,11 +118,11 @@ def purchasable_price(price_id: str) -> Price:
 def _check_product_allowed(product_id: str | None) -> None:
     default = stripe_settings.STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID
     if stripe_settings.STRIPE_ALLOW_DEFAULT_PRODUCT_ONLY and product_id and product_id != default:
-        raise PermissionDenied(f"Cannot access product {product_id}")
+        raise StripeAccessDenied(f"Cannot access product {product_id}")
 
 
-def _no_such_price(price_id: Any) -> Http404:
-    return Http404(f"No such price: '{price_id}'")
+def _no_such_price(price_id: Any) -> StripeObjectNotFound:
+    return StripeObjectNotFound(f"No such price: '{price_id}'")
 
 
 def _product_rows(

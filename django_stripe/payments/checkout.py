@@ -60,8 +60,8 @@ def _check_checkout_params(kwargs: dict[str, Any]) -> None:
 def create_subscription_checkout(user: Any, price_id: str, rest: bool = False, **kwargs: Any):
     """A Checkout Session subscribing the user to `price_id`, with the project's trial (see
     `create_subscription`) when the customer never had one. An unknown price, or one of a product the user
-    may not see, raises Http404/PermissionDenied; an archived one StripePriceUnavailable. `rest` is the
-    original API's flag, accepted and ignored (see payments/catalog.py)."""
+    may not see, raises StripeObjectNotFound / StripeAccessDenied; an archived one StripePriceUnavailable.
+    `rest` is the original API's flag, accepted with nothing left to do (see payments/catalog.py)."""
     price = purchasable_price(price_id)
     subscription_data = dict(kwargs.pop("subscription_data", None) or {})
     customer_id = create_customer(user).stripe_customer_id
@@ -74,7 +74,7 @@ def create_subscription_checkout(user: Any, price_id: str, rest: bool = False, *
 
 def create_setup_checkout(user: Any, rest: bool = False, **kwargs: Any):
     """A Checkout Session in setup mode, where the user saves a payment method for later. `rest` is
-    accepted and ignored, as by `create_subscription_checkout`."""
+    accepted, as by `create_subscription_checkout`."""
     return create_checkout(user, mode="setup", **kwargs)
 
 
