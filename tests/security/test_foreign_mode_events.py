@@ -1,5 +1,5 @@
 """Events of another mode or of a connected account, over real HTTP: signed requests to the webhook endpoint of
-a live server, and REST reads with Basic auth.
+a live server, and REST reads by a logged-in browser.
 
 Before the fix, the endpoint applied any event a configured secret verified: with a test-mode (or Connect)
 endpoint secret listed beside the live one, test objects and connected accounts' objects entered the live
@@ -12,7 +12,6 @@ import json
 import logging
 
 import pytest
-import requests
 from django.contrib.auth import get_user_model
 
 from django_stripe import payments
@@ -25,6 +24,8 @@ from django_stripe.testing.factories import (
 )
 from tests.webhooks.conftest import SECRET, event, post, sign
 
+from .attacks import log_in
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 LIVE_KEY, TEST_KEY = "sk_live_security_mode", "sk_test_security_mode"
@@ -34,7 +35,6 @@ PASSWORD = "pw-foreign-mode"
 @pytest.fixture
 def endpoint(live_server, settings):
     settings.STRIPE_WEBHOOK_SECRET = [SECRET, "whsec_the_other_modes_endpoint"]
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # Basic auth on every request
     return live_server.url + "/api/webhook/"
 
 
@@ -102,8 +102,8 @@ def test_a_connected_accounts_event_cannot_overwrite_the_platforms_catalogue(end
     assert Product.objects.get().name == "Hijacked"
 
 
-def api_get(live_server, path: str, username: str) -> requests.Response:
-    return requests.get(f"{live_server.url}/api/{path}", auth=(username, PASSWORD), timeout=30)
+def api_get(live_server, path: str, username: str):
+    return log_in(live_server.url, username, PASSWORD).get(f"{live_server.url}/api/{path}")
 
 
 def test_a_live_subscription_gives_no_access_and_is_not_readable_under_a_test_key(endpoint, live_server, settings):

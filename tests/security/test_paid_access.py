@@ -9,7 +9,6 @@ answered 200 for an archived price, and the Python writes forwarded any Stripe p
 from __future__ import annotations
 
 import pytest
-import requests
 import stripe
 from django.contrib.auth import get_user_model
 
@@ -18,60 +17,9 @@ from django_stripe.client import get_client
 from django_stripe.exceptions import StripeWrongCustomer
 from django_stripe.models import Price
 
+from .attacks import DAY, add_card, api_user, subscribe, subscriptions_at_stripe
+
 pytestmark = pytest.mark.django_db(transaction=True)
-
-SECRET = "whsec_security_paid_access"
-PASSWORD = "correct-horse-battery"
-DAY = 86_400
-
-
-@pytest.fixture
-def shop(stripe_fake_server, live_server, settings):
-    """A product with a monthly and a yearly price at the fake, mirrored through webhooks sent over HTTP."""
-    settings.STRIPE_WEBHOOK_SECRET = SECRET
-    stripe_fake_server.add_webhook_endpoint(f"{live_server.url}/api/webhook/", SECRET)
-    client = get_client()
-    product = client.v1.products.create(params={"name": "Gold"})
-    prices = {
-        interval: client.v1.prices.create(
-            params={
-                "product": product.id,
-                "currency": "usd",
-                "unit_amount": amount,
-                "recurring": {"interval": interval},
-            }
-        ).id
-        for interval, amount in (("month", 1000), ("year", 10000))
-    }
-    return {"url": live_server.url, "fake": stripe_fake_server, "product": product.id, **prices}
-
-
-def api_user(shop, username="mallory"):
-    """A user, and an HTTP session logged in to the REST API as them (Basic auth)."""
-    user = get_user_model().objects.create_user(username, f"{username}@example.com", PASSWORD)
-    session = requests.Session()
-    session.auth = (username, PASSWORD)
-    session.base = f"{shop['url']}/api"
-    return user, session
-
-
-def subscribe(session, **body):
-    return session.post(f"{session.base}/subscriptions/", json=body, timeout=30)
-
-
-def add_card(session) -> str:
-    """Save a card as the checkout page does: a SetupIntent of the API, confirmed with a test card."""
-    setup_intent = session.post(f"{session.base}/setup-intents/", timeout=30).json()
-    confirmed = get_client().v1.setup_intents.confirm(setup_intent["id"], params={"payment_method": "pm_card_visa"})
-    return confirmed.payment_method
-
-
-def subscriptions_at_stripe(user) -> list:
-    user.refresh_from_db()
-    if not user.stripe_customer_id:
-        return []
-    listed = get_client().v1.subscriptions.list(params={"customer": user.stripe_customer_id, "status": "all"})
-    return listed.data
 
 
 def test_a_request_body_cannot_grant_itself_a_trial(shop):
