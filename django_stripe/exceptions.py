@@ -25,11 +25,30 @@ class StripeCustomerMissing(Exception):
     """The user has no Stripe customer yet."""
 
 
-class StripePriceUnavailable(ValueError):
-    """The price exists but cannot be bought: it, or its product, is archived (inactive).
+class StripeRequestRefused(ValueError):
+    """A request the library refuses, with a message written for the user who made it: the REST API answers it
+    400 with that message (a subclass may say another status). Only these messages reach a user: any other
+    error is answered without its text, which may hold what the user must not see."""
 
-    A ValueError, so the REST API answers it with 400 and its message.
-    """
+    status_code = 400
+
+
+class StripePriceUnavailable(StripeRequestRefused):
+    """The price exists but cannot be bought: it, or its product, is archived (inactive) or gone."""
+
+
+class StripeSubscriptionExists(StripeRequestRefused):
+    """The customer already has a live subscription to the product (one per product, unless
+    STRIPE_SEVERAL_SUBSCRIPTIONS_PER_PRODUCT): change it instead of starting another. 409 over REST."""
+
+    status_code = 409
+
+    def __init__(self, product_id: str, subscription_id: str | None) -> None:
+        self.product_id, self.subscription_id = product_id, subscription_id
+        named = f" ({subscription_id})" if subscription_id else ""
+        super().__init__(
+            f"You already have a subscription to {product_id}{named}: change that one instead of starting another."
+        )
 
 
 # The original API's `rest=True` chose REST framework's exceptions over Django's. These are both at once, so
