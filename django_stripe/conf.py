@@ -44,6 +44,8 @@ DEFAULTS: dict[str, Any] = {
     # What a subscription costs is the server's decision, never the buyer's
     "STRIPE_TRIAL_PERIOD_DAYS": None,
     "STRIPE_ALLOW_PROMOTION_CODES": False,
+    # One live subscription per product per customer: a second is refused (change the first instead)
+    "STRIPE_MULTIPLE_SUBSCRIPTIONS_PER_PRODUCT": False,
     # Checkout, setup intents and billing portal
     "STRIPE_PAYMENT_METHOD_TYPES": ("card",),
     "STRIPE_CHECKOUT_SUCCESS_URL": "/",

@@ -39,7 +39,7 @@ class StripePriceUnavailable(StripeRequestRefused):
 
 class StripeSubscriptionExists(StripeRequestRefused):
     """The customer already has a live subscription to the product (one per product, unless
-    STRIPE_SEVERAL_SUBSCRIPTIONS_PER_PRODUCT): change it instead of starting another. 409 over REST."""
+    STRIPE_MULTIPLE_SUBSCRIPTIONS_PER_PRODUCT): change it instead of starting another. 409 over REST."""
 
     status_code = 409
 
@@ -48,6 +48,22 @@ class StripeSubscriptionExists(StripeRequestRefused):
         named = f" ({subscription_id})" if subscription_id else ""
         super().__init__(
             f"You already have a subscription to {product_id}{named}: change that one instead of starting another."
+        )
+
+
+class StripePaymentPending(StripeRequestRefused):
+    """A change of price or quantity was not applied: Stripe could not charge it (a declined card, say), so the
+    subscription keeps its old items, and its access, until the change's invoice is paid. The change waits in
+    the subscription's `pending_update` until then, or until it expires (`pending_update.expires_at`, 23
+    hours at most). 402 over REST. `subscription` is Stripe's answer, already mirrored."""
+
+    status_code = 402
+
+    def __init__(self, subscription) -> None:
+        self.subscription = subscription
+        super().__init__(
+            "The payment for this change did not go through, so your subscription is unchanged. Pay the open "
+            "invoice, or use another card and try again."
         )
 
 

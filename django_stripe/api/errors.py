@@ -14,7 +14,7 @@ from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.exceptions import APIException, NotFound
 
-from ..exceptions import StripeCustomerMissing, StripeNotConfigured, StripeWrongCustomer
+from ..exceptions import StripeCustomerMissing, StripeNotConfigured, StripeRequestRefused, StripeWrongCustomer
 
 logger = logging.getLogger("django_stripe.api")
 
@@ -55,6 +55,10 @@ def as_api_exception(error: Exception) -> Exception:
         return StripeUnavailable()
     if isinstance(error, stripe.StripeError):
         return StripeRequestFailed(error.user_message or "Stripe refused the request.", code=error.code)
+    if isinstance(error, StripeRequestRefused):
+        refused = StripeRequestFailed(str(error), code=type(error).__name__)
+        refused.status_code = error.status_code
+        return refused
     if isinstance(error, ValueError):
         return StripeRequestFailed(str(error))
     return error

@@ -9,6 +9,7 @@ from .billing import (
     SubscriptionItem,
 )
 from .catalog import Price, Product
+from .checkouts import OpenCheckout, TrialReservation
 from .events import SyncCursor, WebhookEvent
 from .user import StripeCustomerUser
 
@@ -20,6 +21,7 @@ __all__ = [
     "EntitlementSummary",
     "Invoice",
     "MIRRORED_MODELS",
+    "OpenCheckout",
     "PaymentMethod",
     "Price",
     "Product",
@@ -28,5 +30,6 @@ __all__ = [
     "Subscription",
     "SubscriptionItem",
     "SyncCursor",
+    "TrialReservation",
     "WebhookEvent",
 ]

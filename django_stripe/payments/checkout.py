@@ -10,12 +10,14 @@ import stripe
 from .. import signals
 from ..client import get_client
 from ..conf import stripe_settings
+from ..models import Price
 from ..references import CHECKOUT_USER_KEY
 from . import params
 from .catalog import purchasable_price
 from .customers import add_stripe_customer_if_not_existing, create_customer, refuse_owner_override
+from .new_subscriptions import starting_subscription
 from .params import each_entry, forward_only
-from .trials import TRIAL_PARAMS, granted_trial
+from .trials import TRIAL_PARAMS
 
 
 @add_stripe_customer_if_not_existing
@@ -24,16 +26,52 @@ def create_checkout(user: Any, method: Callable[..., stripe.checkout.Session] | 
     then `kwargs` (Stripe's parameters among `params.CHECKOUT`; anything else is a TypeError), always with
     the user's own customer and `client_reference_id` set to the user's pk. `line_items` name active prices
     with a quantity (no `price_data`: the amount is the price's); the promotion code box is offered when
-    STRIPE_ALLOW_PROMOTION_CODES is on.
+    STRIPE_ALLOW_PROMOTION_CODES is on. A subscription-mode session is judged as a new subscription (see
+    `create_subscription`): StripeSubscriptionExists for a product the customer has a live subscription to,
+    and a trial in `subscription_data` is the customer's one trial.
 
     `method` creates the session, called with the parameters as keyword arguments (default: the SDK's
     `checkout.sessions.create`). Prefer `create_subscription_checkout` or `create_setup_checkout`.
     checkout_created is sent.
     """
+    return _open_checkout(user, method, kwargs, project_trial=False)
+
+
+def create_subscription_checkout(user: Any, price_id: str, rest: bool = False, **kwargs: Any):
+    """A Checkout Session subscribing the user to `price_id`, with the project's trial (see
+    `create_subscription`) when the customer never had one. An unknown price, or one of a product the user
+    may not see, raises StripeObjectNotFound / StripeAccessDenied; an archived one StripePriceUnavailable; a
+    product the customer has a live subscription to StripeSubscriptionExists. `rest` is the original API's
+    flag, accepted with nothing left to do (see payments/catalog.py)."""
+    purchasable_price(price_id)
+    line_items = [{"price": price_id, "quantity": 1}]
+    params = {"mode": "subscription", "line_items": line_items, **kwargs}
+    return _open_checkout(create_customer(user), None, params, project_trial=True)
+
+
+def _open_checkout(user: Any, method: Callable[..., Any] | None, kwargs: dict[str, Any], project_trial: bool):
+    """Create the session; one in subscription mode under the customer's lock, as a new subscription, with
+    the caller's trial, or the project's when `project_trial`."""
     refuse_owner_override(kwargs, "customer", "client_reference_id")
-    _check_checkout_params(kwargs)
+    prices = _checked_prices(kwargs)
+    params = _session_params(user, kwargs)
+    if params.get("mode") != "subscription" or not prices:
+        session = _create_session(method, params)
+    else:
+        with starting_subscription(user.stripe_customer_id, prices) as start:
+            data = dict(params.get("subscription_data") or {})
+            given = {name: data[name] for name in TRIAL_PARAMS & set(data)}
+            if given or project_trial:
+                data.update(start.with_trial(given))
+            session = _create_session(method, {**params, **({"subscription_data": data} if data else {})})
+            start.opened(session)
+    signals.checkout_created.send(sender=user.__class__, user=user, session=session)
+    return session
+
+
+def _session_params(user: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
     promotion_codes = {"allow_promotion_codes": True} if stripe_settings.STRIPE_ALLOW_PROMOTION_CODES else {}
-    params = {
+    return {
         "success_url": stripe_settings.STRIPE_CHECKOUT_SUCCESS_URL,
         "cancel_url": stripe_settings.STRIPE_CHECKOUT_CANCEL_URL,
         "payment_method_types": list(stripe_settings.STRIPE_PAYMENT_METHOD_TYPES),
@@ -44,32 +82,19 @@ def create_checkout(user: Any, method: Callable[..., stripe.checkout.Session] | 
         # What the webhook links the session's customer to the user by: a buyer can set client_reference_id.
         "metadata": {**(kwargs.get("metadata") or {}), CHECKOUT_USER_KEY: str(user.pk)},
     }
-    session = method(**params) if method else get_client().v1.checkout.sessions.create(params=params)
-    signals.checkout_created.send(sender=user.__class__, user=user, session=session)
-    return session
 
 
-def _check_checkout_params(kwargs: dict[str, Any]) -> None:
+def _create_session(method: Callable[..., Any] | None, params: dict[str, Any]) -> stripe.checkout.Session:
+    return method(**params) if method else get_client().v1.checkout.sessions.create(params=params)
+
+
+def _checked_prices(kwargs: dict[str, Any]) -> list[Price]:
+    """The prices of `line_items`, each purchasable, once the parameters are checked."""
     forward_only("create_checkout", kwargs, params.CHECKOUT)
     forward_only("create_checkout() subscription_data", kwargs.get("subscription_data"), params.SUBSCRIPTION_DATA)
     forward_only("create_checkout() setup_intent_data", kwargs.get("setup_intent_data"), params.SETUP_INTENT_DATA)
-    for item in each_entry("create_checkout", "line_items", kwargs.get("line_items", []), params.LINE_ITEM):
-        purchasable_price(item.get("price"))
-
-
-def create_subscription_checkout(user: Any, price_id: str, rest: bool = False, **kwargs: Any):
-    """A Checkout Session subscribing the user to `price_id`, with the project's trial (see
-    `create_subscription`) when the customer never had one. An unknown price, or one of a product the user
-    may not see, raises StripeObjectNotFound / StripeAccessDenied; an archived one StripePriceUnavailable.
-    `rest` is the original API's flag, accepted with nothing left to do (see payments/catalog.py)."""
-    price = purchasable_price(price_id)
-    subscription_data = dict(kwargs.pop("subscription_data", None) or {})
-    customer_id = create_customer(user).stripe_customer_id
-    if not TRIAL_PARAMS & set(subscription_data):
-        subscription_data.update(granted_trial(customer_id, price))
-    line_items = [{"price": price_id, "quantity": 1}]
-    extra = {"subscription_data": subscription_data} if subscription_data else {}
-    return create_checkout(user, mode="subscription", line_items=line_items, **extra, **kwargs)
+    line_items = each_entry("create_checkout", "line_items", kwargs.get("line_items", []), params.LINE_ITEM)
+    return [purchasable_price(item.get("price")) for item in line_items]
 
 
 def create_setup_checkout(user: Any, rest: bool = False, **kwargs: Any):

@@ -13,12 +13,13 @@ from django.db.models import QuerySet
 
 from .. import signals
 from ..models import Customer, Invoice, PaymentMethod, StripeObject, Subscription
+from ..sync.mappers import as_payload
 from . import params
 from .access import customer_id_of
 from .customers import check_customer_params
-from .mirror import owned, remember, service
+from .mirror import owned, remember, remember_entitlements, service
 from .params import forward_only
-from .subscriptions import checked_subscription_change
+from .subscriptions import apply_subscription_change, checked_subscription_change, refuse_unpaid_change
 
 MODELS: dict[Any, type[StripeObject]] = {
     stripe.Subscription: Subscription,
@@ -61,9 +62,15 @@ def modify(user: Any, obj_cls: Any, obj_id: str, **kwargs: Any) -> dict[str, Any
     invoice takes `description`, `footer` and `metadata`): anything else is a TypeError."""
     model = model_for(obj_cls)
     changes = CHANGE_CHECKS[model](user, obj_id, kwargs)
-    payload = remember(service(model).update(obj_id, params=changes))
+    if model is Subscription:
+        updated = apply_subscription_change(user, obj_id, changes)
+        payload = as_payload(updated)
+    else:
+        payload = remember(service(model).update(obj_id, params=changes))
     if model in MODIFY_SIGNALS:
         MODIFY_SIGNALS[model].send(sender=user.__class__, user=user, obj=payload)
+    if model is Subscription:
+        refuse_unpaid_change(updated)
     return payload
 
 
@@ -71,10 +78,12 @@ def delete(user: Any, obj_cls: Any, obj_id: str) -> dict[str, Any]:
     """Delete the user's object the way Stripe does for its type: a subscription is cancelled, a payment
     method detached, anything else deleted."""
     model = model_for(obj_cls)
-    owned(user, model, obj_id)
+    row = owned(user, model, obj_id)
     sdk = service(model)
     remove = {Subscription: "cancel", PaymentMethod: "detach"}.get(model, "delete")
     payload = remember(getattr(sdk, remove)(obj_id))
+    if model is Subscription:
+        remember_entitlements(row.customer_id)
     if model in DELETE_SIGNALS:
         DELETE_SIGNALS[model].send(sender=user.__class__, user=user, obj=payload)
     return payload

@@ -9,7 +9,8 @@ import stripe
 from ..conf import key_livemode
 from ..exceptions import StripeWrongCustomer
 from ..models import StripeObject
-from ..sync.fetch import fetch_object, sdk_service
+from ..sync.entitlements import replace_entitlements
+from ..sync.fetch import fetch_active_entitlements, fetch_object, sdk_service
 from ..sync.mappers import as_payload
 from ..sync.stamps import stamp_of
 from ..sync.upsert import MODELS_BY_OBJECT, upsert
@@ -32,6 +33,15 @@ def remember(
         fetched_at = stamp_of(response.headers if response else None)
         upsert(model, payload, fetched_at, deleted=bool(payload.get("deleted")), fresh=True)
     return payload
+
+
+def remember_entitlements(customer_id: str | None) -> None:
+    """Mirror the customer's active entitlements as Stripe has them right after one of their own writes (a
+    subscription started, changed or cancelled), so that `has_entitlement` follows the write at once instead
+    of waiting for the entitlement summary's webhook."""
+    if customer_id:
+        entitlements, stripe_time = fetch_active_entitlements(customer_id)
+        replace_entitlements(customer_id, entitlements, stripe_time)
 
 
 def owned(user: Any, model: type[StripeObject], obj_id: str, fetch_missing: bool = True) -> StripeObject:

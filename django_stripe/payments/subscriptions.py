@@ -10,15 +10,17 @@ import stripe
 from .. import signals
 from ..client import get_client
 from ..conf import key_livemode
-from ..exceptions import StripeWrongCustomer
-from ..models import PaymentMethod, Subscription, SubscriptionItem
+from ..exceptions import StripePaymentPending, StripeRequestRefused, StripeWrongCustomer
+from ..models import PaymentMethod, Price, Subscription, SubscriptionItem
 from . import params
 from .access import access_items, customer_id_of
 from .catalog import purchasable_price
 from .customers import add_stripe_customer_if_not_existing, modify_customer, refuse_owner_override
-from .mirror import owned, remember
+from .mirror import owned, remember, remember_entitlements
+from .new_subscriptions import starting_subscription
 from .params import each_entry, forward_only, with_discounts
-from .trials import TRIAL_PARAMS, granted_trial, trial_options
+from .plan_changes import split_plan_change
+from .trials import TRIAL_PARAMS, trial_options
 
 
 @add_stripe_customer_if_not_existing
@@ -30,8 +32,9 @@ def create_subscription(
     with STRIPE_ALLOW_PROMOTION_CODES); anything else is a TypeError. The payment method must be the user's
     own; with `set_as_default_payment_method` it also becomes the customer's default. Without a trial of the
     caller's own, the project's trial (STRIPE_TRIAL_PERIOD_DAYS or the price's metadata) is granted to a
-    customer who never had one. The subscription is in the mirror before this returns, so `is_subscribed`
-    is true at once. subscription_created is sent."""
+    customer who never had one. A customer with a live subscription to the price's product gets
+    StripeSubscriptionExists (unless STRIPE_MULTIPLE_SUBSCRIPTIONS_PER_PRODUCT). The subscription is in the
+    mirror before this returns, so `is_subscribed` is true at once. subscription_created is sent."""
     refuse_owner_override(kwargs, "customer", "items")
     forward_only("create_subscription", kwargs, with_discounts(params.NEW_SUBSCRIPTION))
     price = purchasable_price(price_id)
@@ -40,11 +43,14 @@ def create_subscription(
             user, kwargs["default_payment_method"], set_as_default_payment_method
         )
     customer_id = user.stripe_customer_id
-    trial = {} if TRIAL_PARAMS & set(kwargs) else granted_trial(customer_id, price)
-    request = {**kwargs, **trial, "customer": customer_id, "items": [{"price": price_id}]}
-    request["expand"] = ["latest_invoice"]  # its first invoice is mirrored with it: see remember_with_first_invoice
-    subscription = get_client().v1.subscriptions.create(params=request, options=trial_options(customer_id, trial))
-    remember_with_first_invoice(subscription)
+    with starting_subscription(customer_id, [price]) as start:
+        trial = start.with_trial({name: kwargs.pop(name) for name in TRIAL_PARAMS & set(kwargs)})
+        request = {**kwargs, **trial, "customer": customer_id, "items": [{"price": price_id}]}
+        request["expand"] = ["latest_invoice"]  # its first invoice is mirrored with it: remember_with_first_invoice
+        subscription = get_client().v1.subscriptions.create(params=request, options=trial_options(customer_id, trial))
+        remember_with_first_invoice(subscription)
+        start.started(subscription)
+    remember_entitlements(customer_id)
     signals.subscription_created.send(sender=user.__class__, user=user, subscription=subscription)
     return subscription
 
@@ -68,13 +74,37 @@ def modify_subscription(
     (anything else is a TypeError). A `default_payment_method` (or the older name `payment_method`) must be
     the user's own; with `set_as_default_payment_method` it becomes the customer's default too. `items`
     change this subscription's own items (`id`) or add active prices (`price`), with `quantity`, `deleted`
-    and `metadata`. Another customer's subscription raises StripeWrongCustomer. subscription_modified is
-    sent."""
+    and `metadata`. A change of prices or quantities is paid before it applies (see plan_changes.py): when
+    Stripe cannot charge it, StripePaymentPending, and the subscription is unchanged. Another customer's
+    subscription raises StripeWrongCustomer. subscription_modified is sent."""
     changes = checked_subscription_change(user, sub_id, kwargs, set_as_default_payment_method)
-    subscription = get_client().v1.subscriptions.update(sub_id, params=changes)
-    remember(subscription)
+    subscription = apply_subscription_change(user, sub_id, changes)
     signals.subscription_modified.send(sender=user.__class__, user=user, subscription=subscription)
+    refuse_unpaid_change(subscription)
     return subscription
+
+
+def apply_subscription_change(user: Any, sub_id: str, changes: dict[str, Any]) -> stripe.Subscription:
+    """Send a checked change to Stripe and mirror each answer: the plan change last, as its own call (a
+    pending update), after the rest of the change (a new default card then pays for it)."""
+    subscription_row = owned(user, Subscription, sub_id)
+    other, plan = split_plan_change(subscription_row, changes, prices_named(changes.get("items") or []))
+    subscriptions = get_client().v1.subscriptions
+    subscription = None
+    if other or not plan:
+        subscription = subscriptions.update(sub_id, params=other)
+        remember(subscription)
+    if plan:
+        subscription = subscriptions.update(sub_id, params=plan)
+        remember(subscription)
+        remember_entitlements(subscription_row.customer_id)
+    return subscription
+
+
+def refuse_unpaid_change(subscription: stripe.Subscription) -> None:
+    """StripePaymentPending when Stripe holds the change in `pending_update`, waiting for its payment."""
+    if getattr(subscription, "pending_update", None):
+        raise StripePaymentPending(subscription)
 
 
 def checked_subscription_change(
@@ -99,18 +129,27 @@ def checked_subscription_change(
 
 def checked_item_changes(sub_id: str, items: Any) -> list[dict[str, Any]]:
     """`items` of a subscription change: each names an item of this subscription (`id`) or adds a price, and
-    every price (`plan` is its older name) is an active one. Raises before anything is sent to Stripe."""
+    every price (`price`, and `plan`, its older name) is an active one. Raises before anything is sent to
+    Stripe."""
     changes = each_entry("modify_subscription", "items", items, params.SUBSCRIPTION_ITEM_CHANGE)
     own_items = set(SubscriptionItem.objects.filter(subscription_id=sub_id).values_list("id", flat=True))
     for change in changes:
         if "id" in change and change["id"] not in own_items:
             raise StripeWrongCustomer(f"No such subscription item: '{change['id']}'")
-        price = change.get("price") or change.get("plan")
-        if price:
-            purchasable_price(price)
-        elif "id" not in change:
+        if not _price_ids(change) and "id" not in change:
             raise TypeError("modify_subscription() items: a new item needs a price")
+        for price_id in _price_ids(change):
+            purchasable_price(price_id)
     return changes
+
+
+def prices_named(items: list[dict[str, Any]]) -> list[Price]:
+    """The mirrored prices that checked `items` put on a subscription."""
+    return list(Price.objects.filter(id__in=[price_id for item in items for price_id in _price_ids(item)]))
+
+
+def _price_ids(item: dict[str, Any]) -> list[str]:
+    return [item[name] for name in ("price", "plan") if item.get(name)]
 
 
 def use_payment_method(user: Any, payment_method: str, set_as_default: bool) -> str:
@@ -151,9 +190,10 @@ def own_payment_method(user: Any, payment_method: str) -> str:
 
 def cancel_subscription(user: Any, subscription_id: str) -> stripe.Subscription:
     """Cancel one of the user's subscriptions now. subscription_cancelled is sent."""
-    owned(user, Subscription, subscription_id)
+    row = owned(user, Subscription, subscription_id)
     subscription = get_client().v1.subscriptions.cancel(subscription_id)
     remember(subscription)
+    remember_entitlements(row.customer_id)
     signals.subscription_cancelled.send(sender=user.__class__, user=user, subscription=subscription)
     return subscription
 
@@ -195,6 +235,8 @@ def item_change(user: Any, sub_id: str, price: str | None = None, quantity: int 
     subscription = owned(user, Subscription, sub_id)
     items = list(subscription.items.filter(deleted=False).values_list("id", flat=True))
     if len(items) != 1:
-        raise ValueError(f"Subscription {sub_id} has {len(items)} items; change them with modify_subscription.")
+        raise StripeRequestRefused(
+            f"Subscription {sub_id} has {len(items)} items; change them with modify_subscription."
+        )
     change = {"id": items[0], "price": price, "quantity": quantity}
     return {key: value for key, value in change.items() if value is not None}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..models import PaymentMethod, Subscription, WebhookEvent
+from ..models import OpenCheckout, PaymentMethod, Subscription, WebhookEvent
 from ..sync.entitlements import replace_entitlements, replace_entitlements_from_stripe
 from ..sync.mappers import ref_id
 from ..sync.upsert import MODELS_BY_OBJECT, upsert, upsert_from_stripe
@@ -54,6 +54,13 @@ def checkout_completed(event: WebhookEvent) -> None:
     session = event_object(event)
     link_checkout_customer(session)
     mirror_reference(Subscription, session.get("subscription"), event)
+    OpenCheckout.objects.close(session["id"], ref_id(session.get("subscription")))
+
+
+@webhook_handler("checkout.session.expired")
+def checkout_expired(event: WebhookEvent) -> None:
+    """A session of ours can no longer make a subscription: a trial it carried is free again."""
+    OpenCheckout.objects.close(event_object(event)["id"])
 
 
 @webhook_handler("setup_intent.succeeded")

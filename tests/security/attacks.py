@@ -75,3 +75,16 @@ def subscriptions_at_stripe(user, status: str = "all") -> list:
         return []
     listed = get_client().v1.subscriptions.list(params={"customer": user.stripe_customer_id, "status": status})
     return listed.data
+
+
+def open_checkout(session, price: str) -> dict:
+    """`POST /api/checkout/<price>/`: the session's `id` and hosted `url`."""
+    answer = session.post(f"{session.base}/checkout/{price}/")
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def pay_on_checkout_page(checkout: dict, card: str = "pm_card_visa") -> bool:
+    """The buyer submits the hosted Checkout page (the fake's, over HTTP); True when it completed."""
+    answer = requests.post(checkout["url"], data={"payment_method": card}, allow_redirects=False, timeout=30)
+    return answer.status_code == 303

@@ -17,7 +17,7 @@ from django_stripe.client import get_client
 from django_stripe.exceptions import StripeWrongCustomer
 from django_stripe.models import Price
 
-from .attacks import DAY, add_card, api_user, subscribe, subscriptions_at_stripe
+from .attacks import DAY, add_card, api_user, new_price, subscribe, subscriptions_at_stripe
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -54,13 +54,14 @@ def test_a_price_may_set_its_own_trial_or_none(shop, settings):
     settings.STRIPE_TRIAL_PERIOD_DAYS = 14
     client = get_client()
     client.v1.prices.update(shop["year"], params={"metadata": {"trial_period_days": "0"}})
-    client.v1.prices.update(shop["month"], params={"metadata": {"trial_period_days": "3"}})
+    add_on = new_price(client.v1.products.create(params={"name": "Add-on"}).id, 500)
+    client.v1.prices.update(add_on, params={"metadata": {"trial_period_days": "3"}})
     _, session = api_user(shop)
     card = add_card(session)
     yearly = subscribe(session, price_id=shop["year"], default_payment_method=card).json()
     assert (yearly["status"], yearly["trial_end"]) == ("active", None)
-    # This customer never had a trial: the monthly price's own trial applies.
-    monthly = subscribe(session, price_id=shop["month"]).json()
+    # This customer never had a trial: the add-on price's own trial applies.
+    monthly = subscribe(session, price_id=add_on).json()
     assert monthly["status"] == "trialing" and monthly["trial_end"] - monthly["trial_start"] == 3 * DAY
 
 
