@@ -325,6 +325,18 @@ class EntitlementSummaryAdmin(ReadOnlyAdmin):
     search_fields = ("customer_id",)
 
 
+@admin.register(models.TrialReservation)
+class TrialReservationAdmin(ReadOnlyAdmin):
+    list_display = ("customer_id", "subscription_id", "checkout_session_id", "reserved_at")
+    search_fields = ("customer_id", "subscription_id", "checkout_session_id")
+
+
+@admin.register(models.OpenCheckout)
+class OpenCheckoutAdmin(ReadOnlyAdmin):
+    list_display = ("id", "customer_id", "product_ids", "expires_at", "created")
+    search_fields = ("id", "customer_id")
+
+
 @admin.register(models.WebhookEvent)
 class WebhookEventAdmin(ReadOnlyAdmin):
     list_display = ("id", "type", "status", "attempts", "created", "received_at", "processed_at")

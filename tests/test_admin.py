@@ -21,7 +21,15 @@ def admin_client(client):
 
 
 @pytest.mark.parametrize(
-    "model", [*models.MIRRORED_MODELS, models.WebhookEvent, models.SyncCursor, models.EntitlementSummary]
+    "model",
+    [
+        *models.MIRRORED_MODELS,
+        models.WebhookEvent,
+        models.SyncCursor,
+        models.EntitlementSummary,
+        models.TrialReservation,
+        models.OpenCheckout,
+    ],
 )
 def test_changelist_renders_and_is_read_only(admin_client, model):
     url = reverse(f"admin:django_stripe_{model._meta.model_name}_changelist")
