@@ -8,6 +8,8 @@ from . import (  # noqa: F401  (imported for the routes they register)
     customers,
     entitlements,
     events,
+    invoice_items,
+    invoice_payments,
     invoices,
     payment_methods,
     setup_intents,
