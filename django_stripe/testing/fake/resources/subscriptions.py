@@ -28,6 +28,8 @@ STATUS_FILTERS = (
     "unpaid",
 )
 ITEM_FIELDS = ("price", "quantity", "metadata")
+# What an item route passes on to the update of its subscription, besides the item itself.
+UPDATE_FIELDS = ("payment_behavior", "proration_behavior", "proration_date")
 
 
 @routes.post("/v1/subscriptions")
@@ -86,6 +88,12 @@ def _item_and_subscription(request: Request) -> tuple[StripeObject, StripeObject
     return item, request.fake.store.require(item["subscription"], "subscription")
 
 
+def _item_update(params: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
+    """The subscription update an item route makes: the item's change, and how it is prorated and paid."""
+    update = {key: value for key, value in params.items() if key in UPDATE_FIELDS}
+    return {**update, "items": [item]}
+
+
 @routes.get("/v1/subscription_items")
 def list_subscription_items(request: Request) -> dict[str, Any]:
     subscription = request.fake.store.require(require(request.params, "subscription"), "subscription", "subscription")
@@ -102,8 +110,9 @@ def get_subscription_item(request: Request) -> StripeObject:
 def post_update_subscription_item(request: Request) -> StripeObject:
     item, subscription = _item_and_subscription(request)
     spec = {key: value for key, value in request.params.items() if key in ITEM_FIELDS}
-    update_subscription(request.fake, subscription, {"items": [{**spec, "id": item["id"]}]})
-    return item
+    update = _item_update(request.params, {**spec, "id": item["id"]})
+    update_subscription(request.fake, subscription, update)
+    return request.fake.store.get(item["id"])  # the item as it is now
 
 
 @routes.post("/v1/subscription_items")
@@ -111,12 +120,13 @@ def post_subscription_items(request: Request) -> StripeObject:
     params = request.params
     subscription = request.fake.store.require(require(params, "subscription"), "subscription", "subscription")
     spec = {key: value for key, value in params.items() if key in ITEM_FIELDS}
-    update_subscription(request.fake, subscription, {"items": [spec]})
+    update_subscription(request.fake, subscription, _item_update(params, spec))
     return items_of(subscription)[-1]
 
 
 @routes.delete("/v1/subscription_items/{id}")
 def delete_subscription_item(request: Request) -> StripeObject:
     item, subscription = _item_and_subscription(request)
-    update_subscription(request.fake, subscription, {"items": [{"id": item["id"], "deleted": "true"}]})
+    update = {key: value for key, value in request.params.items() if key in ("proration_behavior", "proration_date")}
+    update_subscription(request.fake, subscription, {**update, "items": [{"id": item["id"], "deleted": "true"}]})
     return deleted(item)
