@@ -28,6 +28,9 @@ def test_every_object_type_has_stripes_keys(client, fake, price):
         {"mode": "subscription", "line_items": [{"price": price.id}], "success_url": "https://example.com"}
     )
     portal = client.v1.billing_portal.sessions.create({"customer": customer.id})
+    item = subscription["items"].data[0]
+    client.v1.subscriptions.update(subscription.id, {"items": [{"id": item.id, "quantity": 2}]})
+    invoice_item = client.v1.invoice_items.list({"customer": customer.id}).data[0]
     entitlement = client.v1.entitlements.active_entitlements.list({"customer": customer.id}).data[0]
     feature = client.v1.entitlements.features.list().data[0]
     product_feature = client.v1.products.features.list(product.id).data[0]
@@ -48,6 +51,7 @@ def test_every_object_type_has_stripes_keys(client, fake, price):
         "checkout.session": session,
         "item": client.v1.checkout.sessions.line_items.list(session.id).data[0],
         "billing_portal.session": portal,
+        "invoiceitem": invoice_item,
         "entitlements.active_entitlement": entitlement,
         "entitlements.active_entitlement_summary": summary,
         "entitlements.feature": feature,
