@@ -1,6 +1,6 @@
 """What the passing of time does to subscriptions (`FakeStripe.advance_clock`): incomplete ones expire,
-trials warn and end, periods renew with a new invoice (taking in the pending invoice items), cancellations at
-period end happen."""
+pending updates expire, trials warn and end, periods renew with a new invoice (taking in the pending invoice
+items, such as prorations), cancellations at period end happen."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from . import entitlements
 from .common import emit_update, snapshot
 from .invoice_items import pending_items
 from .invoices import bill, create_invoice, void_invoice
+from .pending_updates import expire_pending_update
 from .subscription_items import interval_of, items_of, period_of
 from .subscription_status import ENDED, cancel_subscription, set_status
 
@@ -61,6 +62,8 @@ def _due_for(fake: Any, subscription: StripeObject) -> tuple[int, Any] | None:
     if status == "incomplete":
         return subscription["created"] + INCOMPLETE_EXPIRES_AFTER, expire_incomplete
     candidates = []
+    if subscription["pending_update"]:
+        candidates.append((subscription["pending_update"]["expires_at"], -1, expire_pending_update))
     if subscription["cancel_at"]:
         candidates.append((subscription["cancel_at"], 0, cancel_subscription))
     if status == "trialing":

@@ -8,8 +8,9 @@ A new billing interval, `billing_cycle_anchor=now` or ending a trial along with 
 period now, billed at once in full (less the unused time of the old one). An invoice billed now is collected by
 `payment_behavior`: `allow_incomplete` (the default) applies the change, then charges (a decline makes the
 subscription `past_due`); `default_incomplete` applies it and leaves the invoice open; `error_if_incomplete`
-charges first and changes nothing on a decline (the invoice is voided, the answer a 402). Trialing and
-incomplete subscriptions are not prorated: nothing was paid for their period.
+charges first and changes nothing on a decline (the invoice is voided, the answer a 402);
+`pending_if_incomplete` charges first and holds the change as a pending update on a decline
+(`pending_updates`). Trialing and incomplete subscriptions are not prorated: nothing was paid for their period.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from .invoices import (
     void_invoice,
 )
 from .payment_methods import owned_payment_method
+from .pending_updates import hold
 from .prorations import PRORATION_BEHAVIORS, changed_items, create_prorations
 from .renewals import end_trial
 from .subscription_creation import PAYMENT_BEHAVIORS
@@ -50,6 +52,12 @@ def update_subscription(fake: Any, subscription: StripeObject, params: Params) -
     behaviour = one_of(params, "payment_behavior", PAYMENT_BEHAVIORS, "allow_incomplete")
     proration = one_of(params, "proration_behavior", PRORATION_BEHAVIORS, "create_prorations")
     anchor = one_of(params, "billing_cycle_anchor", ("now", "unchanged"), "unchanged")
+    # A pending update's parameters are checked by its route (`pending_updates.check_supported`).
+    if behaviour == "pending_if_incomplete" and subscription["collection_method"] == "send_invoice":
+        raise invalid_request(
+            "Pending updates are not supported for subscriptions with `collection_method=send_invoice`.",
+            "payment_behavior",
+        )
     before = snapshot(subscription)
     period = period_of(subscription)  # taken before the items change: new items join this period
     at = _proration_date(fake, params, period)
@@ -69,10 +77,10 @@ def update_subscription(fake: Any, subscription: StripeObject, params: Params) -
     if invoice is None:
         _apply(fake, subscription, candidate, before)
         entitlements.refresh(fake, subscription["customer"])
-    elif behaviour == "error_if_incomplete":
-        _charge_then_apply(fake, subscription, candidate, before, invoice, earlier)
-    else:
+    elif behaviour in ("allow_incomplete", "default_incomplete"):
         _apply_then_charge(fake, subscription, candidate, before, invoice, behaviour)
+    else:
+        _charge_then_apply(fake, subscription, candidate, before, invoice, params, earlier)
     return subscription
 
 
@@ -210,11 +218,12 @@ def _charge_then_apply(
     candidate: StripeObject,
     before: StripeObject,
     invoice: StripeObject,
+    params: Params,
     earlier: list[StripeObject],
 ) -> None:
-    """`error_if_incomplete`: the change applies once its invoice is paid; declined, the invoice is voided, the
-    invoice items of earlier updates it took in (`earlier`) wait for the next invoice again, and the answer is
-    a 402."""
+    """`error_if_incomplete` and `pending_if_incomplete`: the change applies once its invoice is paid. Declined,
+    the first voids the invoice and answers 402, the second holds the change as the subscription's pending
+    update. (`earlier`: the invoice items of earlier updates the invoice took in.)"""
     fake.emit("invoice.created", invoice)
     finalize_invoice(fake, invoice)
     payment_method = payment_method_for(fake, invoice, candidate)
@@ -226,10 +235,12 @@ def _charge_then_apply(
         _apply(fake, subscription, candidate, before)
         entitlements.refresh(fake, subscription["customer"])
         return
-    decline_code = charge_outcome(fake, invoice, payment_method) or "generic_decline"
-    void_invoice(fake, invoice)
-    release(earlier)
-    raise card_declined(decline_code)
+    if params.get("payment_behavior") == "error_if_incomplete":
+        decline_code = charge_outcome(fake, invoice, payment_method) or "generic_decline"
+        void_invoice(fake, invoice)
+        release(earlier)
+        raise card_declined(decline_code)
+    hold(fake, subscription, candidate, invoice, params, before, earlier)
 
 
 # -- the update's other fields ------------------------------------------------------------------------------
