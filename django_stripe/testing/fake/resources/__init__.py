@@ -12,6 +12,7 @@ from . import (  # noqa: F401  (imported for the routes they register)
     invoice_payments,
     invoices,
     payment_methods,
+    portal_configurations,
     setup_intents,
     subscriptions,
     webhook_endpoints,
