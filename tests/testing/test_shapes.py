@@ -28,6 +28,7 @@ def test_every_object_type_has_stripes_keys(client, fake, price):
         {"mode": "subscription", "line_items": [{"price": price.id}], "success_url": "https://example.com"}
     )
     portal = client.v1.billing_portal.sessions.create({"customer": customer.id})
+    configuration = client.v1.billing_portal.configurations.retrieve(portal.configuration)
     item = subscription["items"].data[0]
     client.v1.subscriptions.update(subscription.id, {"items": [{"id": item.id, "quantity": 2}]})
     invoice_item = client.v1.invoice_items.list({"customer": customer.id}).data[0]
@@ -51,6 +52,7 @@ def test_every_object_type_has_stripes_keys(client, fake, price):
         "checkout.session": session,
         "item": client.v1.checkout.sessions.line_items.list(session.id).data[0],
         "billing_portal.session": portal,
+        "billing_portal.configuration": configuration,
         "invoiceitem": invoice_item,
         "entitlements.active_entitlement": entitlement,
         "entitlements.active_entitlement_summary": summary,
