@@ -26,6 +26,7 @@ from .params import as_list, parse_form
 from .resources import routes
 from .resources.checkout import complete_session
 from .resources.entitlements import attach_feature
+from .resources.portal_configurations import add_default_configuration
 from .resources.renewals import run_clock
 from .routing import Request
 from .store import Store, StripeObject, random_id
@@ -61,6 +62,7 @@ class FakeStripe:
         """Forget every object, event, endpoint, fault, latency and clock advance."""
         with self._lock:
             self.store = Store()
+            add_default_configuration(self)  # an account's portal has its default configuration from the start
             self._events: list[StripeObject] = []
             self._queue: list[StripeObject] = []
             self._outbox: list[StripeObject] = []

@@ -9,10 +9,8 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
-from . import control, pdf, stripejs
+from . import control, pdf, portal, stripejs
 from .errors import StripeError, unrecognized_url
-from .resources.subscription_status import ENDED
-from .resources.subscription_updates import update_subscription
 
 if TYPE_CHECKING:
     from .core import FakeStripe
@@ -91,43 +89,19 @@ def checkout_page(fake: FakeStripe, method: str, session_id: str, params: dict[s
 
 
 def portal_page(fake: FakeStripe, method: str, session_id: str, params: dict[str, Any]) -> Response:
+    """The customer's subscriptions, with what the session's configuration lets them do (`portal`)."""
     session = fake.get(session_id)
     if session is None or session["object"] != "billing_portal.session":
         return _page("Billing portal session not found", "", 404)
     error = ""
     if method == "POST" and params.get("subscription"):
         try:
-            _set_cancel_at_period_end(fake, session["customer"], params["subscription"], params.get("action"))
+            error = portal.act(fake, session, params)
         except StripeError as exc:
-            error = f"<p class='error'>{html.escape(exc.message)}</p>"
-    with fake.locked():
-        subscriptions = fake.store.owned_by(session["customer"], "subscription")
-    rows = ""
-    for subscription in subscriptions:
-        action = "renew" if subscription["cancel_at_period_end"] else "cancel"
-        button = (
-            f"<form method='post'><input type='hidden' name='subscription' value='{subscription['id']}'>"
-            f"<button name='action' value='{action}'>{action.title()}</button></form>"
-            if subscription["status"] not in ENDED
-            else ""
-        )
-        ending = " (cancels at period end)" if subscription["cancel_at_period_end"] else ""
-        rows += f"<tr><td>{subscription['id']}</td><td>{subscription['status']}{ending}</td><td>{button}</td></tr>"
+            error = exc.message
+    error = f"<p class='error'>{html.escape(error)}</p>" if error else ""
     back = f"<p><a href='{html.escape(session['return_url'])}'>Return</a></p>" if session["return_url"] else ""
-    return _page("Your subscriptions", f"{error}<table>{rows}</table>{back}")
-
-
-def _set_cancel_at_period_end(fake: FakeStripe, customer_id: str, subscription_id: str, action: Any) -> None:
-    """What the portal's cancel/renew button does: the same update as the API's, with its events, but not an API
-    request (an injected fault is for the application's next call, not for the customer's click)."""
-    with fake.locked():
-        subscription = fake.store.get(subscription_id)
-        if subscription is None or subscription.get("object") != "subscription":
-            return
-        if subscription.get("customer") != customer_id:
-            return  # another customer's subscription: nothing to see here
-        cancel = "true" if action == "cancel" else "false"
-        update_subscription(fake, subscription, {"cancel_at_period_end": cancel})
+    return _page("Your subscriptions", f"{error}<table>{portal.rows(fake, session)}</table>{back}")
 
 
 def invoice_page(fake: FakeStripe, invoice_id: str) -> Response:

@@ -14,6 +14,7 @@ from ..store import StripeObject
 from .common import base_url
 from .customers import create_customer
 from .payment_methods import attach_payment_method, card_behaviour, resolve_payment_method
+from .portal_configurations import session_configuration
 from .setup_intents import confirm_setup_intent, create_setup_intent
 from .subscription_creation import create_subscription
 from .subscription_items import recurring_price
@@ -255,10 +256,11 @@ def list_sessions(request: Request) -> dict[str, Any]:
 def post_portal_sessions(request: Request) -> StripeObject:
     fake, params = request.fake, request.params
     customer = fake.store.require(require(params, "customer"), "customer", "customer")
+    configuration = session_configuration(fake, params.get("configuration"))
     session_id = fake.store.new_id("bps_", 24)
     session = build(
         "billing_portal.session",
-        configuration=params.get("configuration") or "bpc_fakeDefaultConfiguration",
+        configuration=configuration["id"],
         created=fake.now(),
         customer=customer["id"],
         customer_account=None,
@@ -267,7 +269,7 @@ def post_portal_sessions(request: Request) -> StripeObject:
         livemode=False,
         locale=params.get("locale") or None,
         on_behalf_of=None,
-        return_url=params.get("return_url") or None,
+        return_url=params.get("return_url") or configuration["default_return_url"],
         url=f"{base_url(fake, 'https://billing.stripe.com')}/p/session/{session_id}",
     )
     fake.store.add(session)

@@ -1,20 +1,21 @@
-"""Invoices: made by subscriptions and renewals, finalized, paid or failed (with their events); retrieve,
-list, lines, pay and void."""
+"""Invoices: made by subscriptions, their updates and renewals, finalized (the customer's balance applied),
+paid or failed, voided (with their events); retrieve, list, lines and void. Paying one over the API is
+`invoice_payments`."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ..clock import DAY
-from ..errors import card_declined, invalid_request
+from ..errors import invalid_request
 from ..lists import all_of, field_is, list_of, list_page
 from ..params import created_filter, one_of
 from ..routing import Request, routes
 from ..shapes import build
 from ..store import StripeObject
-from .common import base_url
-from .payment_methods import card_behaviour, owned_payment_method
-from .subscription_status import set_status
+from .common import base_url, emit_update, snapshot
+from .invoice_items import line_of
+from .payment_methods import card_behaviour
 
 
 def create_invoice(
@@ -24,13 +25,16 @@ def create_invoice(
     period: tuple[int, int],
     lines_period: tuple[int, int],
     free: bool = False,
+    invoice_items: list[StripeObject] | tuple[()] = (),
+    bill_items: bool = True,
 ) -> StripeObject:
-    """A draft invoice billing the subscription's items for `lines_period` (free during a trial)."""
+    """A draft invoice taking in `invoice_items` (first), then billing the subscription's items for
+    `lines_period` (free during a trial; not at all without `bill_items`)."""
     store = fake.store
     customer = store.get(subscription["customer"])
     invoice_id = store.new_id("in_", 24)
-    lines = []
-    for item in subscription["items"]["data"]:
+    lines = [line_of(fake, item, invoice_id) for item in invoice_items]
+    for item in subscription["items"]["data"] if bill_items else []:
         price = item["price"]
         unit_amount = 0 if free else price["unit_amount"]
         amount = unit_amount * item["quantity"]
@@ -80,10 +84,10 @@ def create_invoice(
         account_country="US",
         account_name="Fake Stripe",
         account_tax_ids=None,
-        amount_due=total,
+        amount_due=max(total, 0),  # a credit is never due: finalizing gives it to the customer's balance
         amount_overpaid=0,
         amount_paid=0,
-        amount_remaining=total,
+        amount_remaining=max(total, 0),
         amount_shipping=0,
         application=None,
         attempt_count=0,
@@ -161,18 +165,27 @@ def create_invoice(
 
 
 def finalize_invoice(fake: Any, invoice: StripeObject) -> None:
+    """Number the invoice and apply the customer's balance: a credit (negative) lowers what is due, a debt adds
+    to it, and a negative total is credited to the balance; `invoice.finalized`, then `customer.updated` when
+    the balance moved."""
     now = fake.now()
     customer = fake.store.get(invoice["customer"])
     sequence = 1
-    if customer and not customer.get("deleted"):
+    live = customer is not None and not customer.get("deleted")
+    if live:
         sequence = customer["next_invoice_sequence"]
         customer["next_invoice_sequence"] = sequence + 1
     prefix = customer.get("invoice_prefix", "FAKE") if customer else "FAKE"
+    balance = customer["balance"] if live else 0
+    settled = invoice["total"] + balance
     invoice.update(
         status="open",
         number=f"{prefix}-{sequence:04d}",
         effective_at=now,
-        ending_balance=0,
+        starting_balance=balance,
+        ending_balance=min(settled, 0),
+        amount_due=max(settled, 0),
+        amount_remaining=max(settled, 0),
         hosted_invoice_url=f"{base_url(fake, 'https://invoice.stripe.com')}/i/{invoice['id']}",
         invoice_pdf=f"{base_url(fake, 'https://pay.stripe.com')}/invoice/{invoice['id']}/pdf",
         webhooks_delivered_at=now,
@@ -181,6 +194,10 @@ def finalize_invoice(fake: Any, invoice: StripeObject) -> None:
     if invoice["collection_method"] == "send_invoice":
         invoice["due_date"] = now + 30 * DAY
     fake.emit("invoice.finalized", invoice)
+    if live and balance != invoice["ending_balance"]:
+        before = snapshot(customer)
+        customer["balance"] = invoice["ending_balance"]
+        emit_update(fake, "customer.updated", customer, before)
 
 
 def payment_method_for(fake: Any, invoice: StripeObject, subscription: StripeObject | None) -> str | None:
@@ -263,22 +280,11 @@ def list_invoices(request: Request) -> dict[str, Any]:
     )
 
 
-@routes.post("/v1/invoices/{id}/pay")
-def post_pay_invoice(request: Request) -> StripeObject:
-    fake, params = request.fake, request.params
-    invoice = fake.store.require(request.args["id"], "invoice")
-    if invoice["status"] != "open":
-        raise invalid_request(f"Invoice is already {invoice['status']}", code="invoice_not_open")
-    payment_method_id = None
-    if params.get("payment_method"):
-        payment_method_id = owned_payment_method(fake, params["payment_method"], invoice["customer"], "payment_method")
-    paid = pay_invoice(fake, invoice, payment_method_id)
-    subscription = fake.store.get(invoice["parent"]["subscription_details"]["subscription"])
-    if subscription is not None and paid and subscription["status"] in ("incomplete", "past_due", "unpaid"):
-        set_status(fake, subscription, "active")
-    if not paid:
-        raise card_declined(charge_outcome(fake, invoice, payment_method_id) or "generic_decline")
-    return invoice
+def void_invoice(fake: Any, invoice: StripeObject) -> None:
+    """An open invoice that will never be paid: `invoice.voided`."""
+    invoice["status"] = "void"
+    invoice["status_transitions"]["voided_at"] = fake.now()
+    fake.emit("invoice.voided", invoice)
 
 
 @routes.post("/v1/invoices/{id}/void")
@@ -286,7 +292,5 @@ def post_void_invoice(request: Request) -> StripeObject:
     invoice = request.fake.store.require(request.args["id"], "invoice")
     if invoice["status"] != "open":
         raise invalid_request("You can only void an open invoice.", code="invoice_not_open")
-    invoice["status"] = "void"
-    invoice["status_transitions"]["voided_at"] = request.fake.now()
-    request.fake.emit("invoice.voided", invoice)
+    void_invoice(request.fake, invoice)
     return invoice

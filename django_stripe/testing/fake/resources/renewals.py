@@ -1,5 +1,6 @@
 """What the passing of time does to subscriptions (`FakeStripe.advance_clock`): incomplete ones expire,
-trials warn and end, periods renew with a new invoice, cancellations at period end happen."""
+pending updates expire, trials warn and end, periods renew with a new invoice (taking in the pending invoice
+items, such as prorations), cancellations at period end happen."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from ..clock import DAY, period_end_after
 from ..store import StripeObject
 from . import entitlements
 from .common import emit_update, snapshot
-from .invoices import bill, create_invoice
+from .invoice_items import pending_items
+from .invoices import bill, create_invoice, void_invoice
+from .pending_updates import expire_pending_update
 from .subscription_items import interval_of, items_of, period_of
 from .subscription_status import ENDED, cancel_subscription, set_status
 
@@ -59,6 +62,8 @@ def _due_for(fake: Any, subscription: StripeObject) -> tuple[int, Any] | None:
     if status == "incomplete":
         return subscription["created"] + INCOMPLETE_EXPIRES_AFTER, expire_incomplete
     candidates = []
+    if subscription["pending_update"]:
+        candidates.append((subscription["pending_update"]["expires_at"], -1, expire_pending_update))
     if subscription["cancel_at"]:
         candidates.append((subscription["cancel_at"], 0, cancel_subscription))
     if status == "trialing":
@@ -78,9 +83,7 @@ def expire_incomplete(fake: Any, subscription: StripeObject) -> None:
     subscription.update(status="incomplete_expired", ended_at=fake.now())
     invoice = fake.store.get(subscription["latest_invoice"] or "")
     if invoice and invoice["status"] == "open":
-        invoice["status"] = "void"
-        invoice["status_transitions"]["voided_at"] = fake.now()
-        fake.emit("invoice.voided", invoice)
+        void_invoice(fake, invoice)
     emit_update(fake, "customer.subscription.updated", subscription, before)
 
 
@@ -115,7 +118,14 @@ def renew(fake: Any, subscription: StripeObject) -> None:
 
 
 def _bill_new_period(fake: Any, subscription: StripeObject, before: StripeObject, old_period: tuple[int, int]) -> None:
-    invoice = create_invoice(fake, subscription, "subscription_cycle", old_period, period_of(subscription))
+    invoice = create_invoice(
+        fake,
+        subscription,
+        "subscription_cycle",
+        old_period,
+        period_of(subscription),
+        invoice_items=pending_items(fake, subscription),
+    )
     emit_update(fake, "customer.subscription.updated", subscription, before)
     paid = bill(fake, invoice)
     if paid and subscription["status"] == "past_due":

@@ -59,7 +59,16 @@ def new_item(
     fake: Any, subscription: StripeObject, price: StripeObject, spec: Params, start: int, end: int
 ) -> StripeObject:
     """A stored item of `price` for the period `start`-`end`; the caller adds it to the subscription."""
-    item = build(
+    item = build_item(fake, subscription, price, spec, start, end)
+    fake.store.add(item)
+    return item
+
+
+def build_item(
+    fake: Any, subscription: StripeObject, price: StripeObject, spec: Params, start: int, end: int
+) -> StripeObject:
+    """An item of `price` for the period `start`-`end`, not stored yet (`store_items` stores it)."""
+    return build(
         "subscription_item",
         billing_thresholds=None,
         created=fake.now(),
@@ -74,8 +83,6 @@ def new_item(
         subscription=subscription["id"],
         tax_rates=[],
     )
-    fake.store.add(item)
-    return item
 
 
 def items_of(subscription: StripeObject) -> list[StripeObject]:
@@ -94,10 +101,11 @@ def interval_of(subscription: StripeObject) -> tuple[str, int]:
 
 
 def change_items(fake: Any, subscription: StripeObject, specs: list[Params], start: int, end: int) -> None:
-    """Apply the `items` of an update: with an `id`, delete or change that item; without, add a new item for
-    the period `start`-`end`. All or nothing, as at Stripe: every item named is found first, the prices are
-    checked against the items the update keeps, and the deletions come last, so an error leaves the
-    subscription as it was, never without items."""
+    """Apply the `items` of an update to `subscription` (a copy, the update's candidate: the store is left to
+    `store_items`): with an `id`, delete or change that item; without, add a new item for the period
+    `start`-`end`. All or nothing, as at Stripe: every item named is found first, the prices are checked
+    against the items the update keeps, and the deletions come last, so an error leaves the subscription as it
+    was, never without items."""
     deleting = {spec["id"] for spec in specs if spec.get("id") and as_bool(spec, "deleted", False)}
     named = {n: _named_item(subscription, spec, f"items[{n}]") for n, spec in enumerate(specs) if spec.get("id")}
     if not [item for item in items_of(subscription) if item["id"] not in deleting] and len(named) == len(specs):
@@ -107,7 +115,20 @@ def change_items(fake: Any, subscription: StripeObject, specs: list[Params], sta
             _change_item(fake, subscription, spec, named.get(n), f"items[{n}]", deleting, start, end)
     for item in [named[n] for n, spec in enumerate(specs) if spec.get("id") in deleting]:
         items_of(subscription).remove(item)
-        fake.store.remove(item["id"])
+
+
+def store_items(fake: Any, old_items: list[StripeObject], new_items: list[StripeObject]) -> None:
+    """What the store holds once a subscription's items go from `old_items` to `new_items`: the new and changed
+    items (retrieved by id as the subscription lists them), and no more the removed ones."""
+    kept = {item["id"] for item in new_items}
+    for item in old_items:
+        if item["id"] not in kept:
+            fake.store.remove(item["id"])
+    for item in new_items:
+        if fake.store.get(item["id"]) is None:
+            fake.store.add(item)
+        else:
+            fake.store.replace(item)
 
 
 def _named_item(subscription: StripeObject, spec: Params, param: str) -> StripeObject:
@@ -131,7 +152,7 @@ def _change_item(
     if item is None:
         price = recurring_price(fake, require(spec, "price"), f"{param}[price]")
         _check_compatible(subscription, price, f"{param}[price]", deleting)
-        items_of(subscription).append(new_item(fake, subscription, price, spec, start, end))
+        items_of(subscription).append(build_item(fake, subscription, price, spec, start, end))
         return
     if spec.get("price"):
         price = recurring_price(fake, spec["price"], f"{param}[price]")

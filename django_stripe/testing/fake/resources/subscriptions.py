@@ -10,6 +10,7 @@ from ..params import created_filter, one_of, require
 from ..routing import Request, routes
 from ..shapes import deleted
 from ..store import StripeObject
+from .pending_updates import SUPPORTED_FOR_ITEMS, check_supported
 from .subscription_creation import create_subscription
 from .subscription_items import items_of
 from .subscription_status import ENDED, cancel_subscription
@@ -28,6 +29,8 @@ STATUS_FILTERS = (
     "unpaid",
 )
 ITEM_FIELDS = ("price", "quantity", "metadata")
+# What an item route passes on to the update of its subscription, besides the item itself.
+UPDATE_FIELDS = ("payment_behavior", "proration_behavior", "proration_date")
 
 
 @routes.post("/v1/subscriptions")
@@ -43,6 +46,8 @@ def get_subscription(request: Request) -> StripeObject:
 @routes.post("/v1/subscriptions/{id}")
 def post_update_subscription(request: Request) -> StripeObject:
     subscription = request.fake.store.require(request.args["id"], "subscription")
+    if request.params.get("payment_behavior") == "pending_if_incomplete":
+        check_supported(request.params)
     return update_subscription(request.fake, subscription, request.params)
 
 
@@ -86,6 +91,14 @@ def _item_and_subscription(request: Request) -> tuple[StripeObject, StripeObject
     return item, request.fake.store.require(item["subscription"], "subscription")
 
 
+def _item_update(params: dict[str, Any], item: dict[str, Any], supported: frozenset[str]) -> dict[str, Any]:
+    """The subscription update an item route makes: the item's change, and how it is prorated and paid."""
+    if params.get("payment_behavior") == "pending_if_incomplete":
+        check_supported(params, supported)
+    update = {key: value for key, value in params.items() if key in UPDATE_FIELDS}
+    return {**update, "items": [item]}
+
+
 @routes.get("/v1/subscription_items")
 def list_subscription_items(request: Request) -> dict[str, Any]:
     subscription = request.fake.store.require(require(request.params, "subscription"), "subscription", "subscription")
@@ -102,8 +115,9 @@ def get_subscription_item(request: Request) -> StripeObject:
 def post_update_subscription_item(request: Request) -> StripeObject:
     item, subscription = _item_and_subscription(request)
     spec = {key: value for key, value in request.params.items() if key in ITEM_FIELDS}
-    update_subscription(request.fake, subscription, {"items": [{**spec, "id": item["id"]}]})
-    return item
+    update = _item_update(request.params, {**spec, "id": item["id"]}, SUPPORTED_FOR_ITEMS)
+    update_subscription(request.fake, subscription, update)
+    return request.fake.store.get(item["id"])  # the item as it is now (unchanged while the update is pending)
 
 
 @routes.post("/v1/subscription_items")
@@ -111,12 +125,14 @@ def post_subscription_items(request: Request) -> StripeObject:
     params = request.params
     subscription = request.fake.store.require(require(params, "subscription"), "subscription", "subscription")
     spec = {key: value for key, value in params.items() if key in ITEM_FIELDS}
-    update_subscription(request.fake, subscription, {"items": [spec]})
-    return items_of(subscription)[-1]
+    update_subscription(request.fake, subscription, _item_update(params, spec, SUPPORTED_FOR_ITEMS | {"subscription"}))
+    pending = subscription["pending_update"]
+    return (pending["subscription_items"] if pending else items_of(subscription))[-1]
 
 
 @routes.delete("/v1/subscription_items/{id}")
 def delete_subscription_item(request: Request) -> StripeObject:
     item, subscription = _item_and_subscription(request)
-    update_subscription(request.fake, subscription, {"items": [{"id": item["id"], "deleted": "true"}]})
+    update = {key: value for key, value in request.params.items() if key in ("proration_behavior", "proration_date")}
+    update_subscription(request.fake, subscription, {**update, "items": [{"id": item["id"], "deleted": "true"}]})
     return deleted(item)
