@@ -51,6 +51,8 @@ DEFAULTS: dict[str, Any] = {
     "STRIPE_CHECKOUT_SUCCESS_URL": "/",
     "STRIPE_CHECKOUT_CANCEL_URL": "/",
     "STRIPE_BILLING_PORTAL_RETURN_URL": "/",
+    # None: the library's own portal configuration (payments/billing_portal.py); "default": the account's
+    "STRIPE_BILLING_PORTAL_CONFIGURATION": None,
     # The self-hosted checkout page
     "STRIPE_CHECKOUT_TITLE": "Django Stripe",
     "STRIPE_CHECKOUT_DEV_MODE": True,

@@ -15,9 +15,9 @@ from .access import (
     is_subscribed_with_cache,
     subscription_required,
 )
+from .billing_portal import create_billing_portal
 from .catalog import get_prices, get_products, retrieve_price, retrieve_product
 from .checkout import (
-    create_billing_portal,
     create_checkout,
     create_setup_checkout,
     create_setup_intent,

@@ -1,4 +1,4 @@
-"""Stripe-hosted pages (Checkout, Billing Portal) and setup intents for the self-hosted checkout."""
+"""Checkout Sessions (Stripe's hosted payment page) and setup intents for the self-hosted checkout."""
 
 from __future__ import annotations
 
@@ -101,16 +101,6 @@ def create_setup_checkout(user: Any, rest: bool = False, **kwargs: Any):
     """A Checkout Session in setup mode, where the user saves a payment method for later. `rest` is
     accepted, as by `create_subscription_checkout`."""
     return create_checkout(user, mode="setup", **kwargs)
-
-
-@add_stripe_customer_if_not_existing
-def create_billing_portal(user: Any) -> stripe.billing_portal.Session:
-    """A Billing Portal session returning to STRIPE_BILLING_PORTAL_RETURN_URL; billing_portal_created is sent."""
-    session = get_client().v1.billing_portal.sessions.create(
-        params={"customer": user.stripe_customer_id, "return_url": stripe_settings.STRIPE_BILLING_PORTAL_RETURN_URL}
-    )
-    signals.billing_portal_created.send(sender=user.__class__, user=user, session=session)
-    return session
 
 
 @add_stripe_customer_if_not_existing

@@ -342,3 +342,17 @@ def test_ending_a_trial_alone_bills_its_first_period_as_before(client, fake, cus
     assert ended.status == "active"
     invoice = client.v1.invoices.retrieve(ended.latest_invoice)
     assert invoice.billing_reason == "subscription_cycle" and invoice.amount_paid == 2000
+
+
+def test_a_new_change_replaces_the_one_waiting(client, fake, subscribed, price, plus, customer):
+    held = upgrade(client, subscribed, plus.id)
+    first_invoice = held.latest_invoice
+    visa = client.v1.payment_methods.attach("pm_card_visa", {"customer": customer.id})
+    client.v1.customers.update(customer.id, {"invoice_settings": {"default_payment_method": visa.id}})
+
+    paid = upgrade(client, held, plus.id)
+
+    assert paid.pending_update is None
+    assert [i.price.id for i in paid["items"].data] == [plus.id]
+    assert client.v1.invoices.retrieve(first_invoice).status == "void"
+    assert client.v1.invoices.retrieve(paid.latest_invoice).status == "paid"

@@ -132,12 +132,18 @@ def apply_pending_update(fake: Any, subscription: StripeObject) -> None:
 def expire_pending_update(fake: Any, subscription: StripeObject) -> None:
     """`expires_at` passed unpaid: the invoice is voided, the update discarded (the subscription goes on as if
     it was never asked for); `customer.subscription.updated`, `customer.subscription.pending_update_expired`."""
+    before = snapshot(subscription)
+    discard_pending_update(fake, subscription)
+    emit_update(fake, "customer.subscription.updated", subscription, before)
+    fake.emit("customer.subscription.pending_update_expired", subscription)
+
+
+def discard_pending_update(fake: Any, subscription: StripeObject) -> None:
+    """Drop the pending update, voiding its invoice: it expired, or a new change of the items replaces it (a
+    change made while one waits is judged on its own, as Stripe does)."""
     private = fake.store.private.get(subscription["id"], {}).pop("pending_update", None) or {}
     invoice = fake.store.get(private.get("invoice") or "")
     if invoice is not None and invoice["status"] == "open":
         void_invoice(fake, invoice)
         release([item for item in map(fake.store.get, private.get("released", [])) if item is not None])
-    before = snapshot(subscription)
     subscription["pending_update"] = None
-    emit_update(fake, "customer.subscription.updated", subscription, before)
-    fake.emit("customer.subscription.pending_update_expired", subscription)

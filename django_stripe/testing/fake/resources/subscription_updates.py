@@ -34,7 +34,7 @@ from .invoices import (
     void_invoice,
 )
 from .payment_methods import owned_payment_method
-from .pending_updates import hold
+from .pending_updates import discard_pending_update, hold
 from .prorations import PRORATION_BEHAVIORS, changed_items, create_prorations
 from .renewals import end_trial
 from .subscription_creation import PAYMENT_BEHAVIORS
@@ -59,6 +59,8 @@ def update_subscription(fake: Any, subscription: StripeObject, params: Params) -
             "payment_behavior",
         )
     before = snapshot(subscription)
+    if subscription["pending_update"] and (params.get("items") or params.get("trial_end")):
+        discard_pending_update(fake, subscription)
     period = period_of(subscription)  # taken before the items change: new items join this period
     at = _proration_date(fake, params, period)
     candidate = snapshot(subscription)  # the subscription as the update would leave it
