@@ -40,6 +40,25 @@ def check_api_keys(app_configs, **kwargs):
 
 
 @register()
+def check_access_product(app_configs, **kwargs):
+    """An access check that names no product has nothing to check without one of these two settings: it raises,
+    and the view gates deny everyone (failing open would let a subscription to any product unlock all)."""
+    if stripe_settings.STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID or stripe_settings.STRIPE_ACCESS_ANY_PRODUCT:
+        return []
+    return [
+        Warning(
+            "Neither STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID nor STRIPE_ACCESS_ANY_PRODUCT is set: an access check "
+            "that names no product (is_subscribed(user), @subscription_required, IsSubscribed) raises "
+            "StripeNotConfigured, and the view gates deny every user.",
+            hint="Set STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID to the product that gives access, or "
+            "STRIPE_ACCESS_ANY_PRODUCT = True if a subscription to any product should. If every check of yours "
+            "names its product, add django_stripe.W004 to SILENCED_SYSTEM_CHECKS.",
+            id="django_stripe.W004",
+        )
+    ]
+
+
+@register()
 def check_webhook_secret(app_configs, **kwargs):
     if stripe_settings.webhook_secrets:
         return []

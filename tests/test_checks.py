@@ -18,7 +18,7 @@ def check_ids(**settings):
 
 @pytest.fixture(autouse=True)
 def no_keys_in_environment(monkeypatch):
-    for name in ("STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY"):
+    for name in ("STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -26,6 +26,7 @@ CONFIGURED = {
     "STRIPE_SECRET_KEY": "sk_test_abc",
     "STRIPE_PUBLISHABLE_KEY": "pk_test_abc",
     "STRIPE_WEBHOOK_SECRET": "whsec_abc",
+    "STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID": "prod_abc",
 }
 
 
@@ -46,6 +47,17 @@ def test_keys_of_different_modes_are_an_error(secret, publishable):
 def test_restricted_key_counts_as_its_mode():
     ids = check_ids(**{**CONFIGURED, "STRIPE_SECRET_KEY": "rk_live_a", "STRIPE_PUBLISHABLE_KEY": "pk_live_a"})
     assert "django_stripe.E001" not in ids
+
+
+def test_access_checks_without_a_product_to_check_warn():
+    assert "django_stripe.W004" in check_ids(**{**CONFIGURED, "STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID": None})
+    [message] = messages_of("django_stripe.W004", **{**CONFIGURED, "STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID": None})
+    assert "STRIPE_ACCESS_ANY_PRODUCT" in message.hint and "STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID" in message.hint
+
+
+def test_access_to_any_product_chosen_on_purpose_does_not_warn():
+    ids = check_ids(**{**CONFIGURED, "STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID": None, "STRIPE_ACCESS_ANY_PRODUCT": True})
+    assert "django_stripe.W004" not in ids
 
 
 def test_missing_webhook_secret_warns():
