@@ -10,7 +10,7 @@ import stripe
 from .. import signals
 from ..client import get_client
 from ..conf import key_livemode
-from ..exceptions import StripeWrongCustomer
+from ..exceptions import StripeRequestRefused, StripeWrongCustomer
 from ..models import PaymentMethod, Subscription, SubscriptionItem
 from . import params
 from .access import access_items, customer_id_of
@@ -195,6 +195,8 @@ def item_change(user: Any, sub_id: str, price: str | None = None, quantity: int 
     subscription = owned(user, Subscription, sub_id)
     items = list(subscription.items.filter(deleted=False).values_list("id", flat=True))
     if len(items) != 1:
-        raise ValueError(f"Subscription {sub_id} has {len(items)} items; change them with modify_subscription.")
+        raise StripeRequestRefused(
+            f"Subscription {sub_id} has {len(items)} items; change them with modify_subscription."
+        )
     change = {"id": items[0], "price": price, "quantity": quantity}
     return {key: value for key, value in change.items() if value is not None}
