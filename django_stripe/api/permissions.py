@@ -23,8 +23,8 @@ class IsSubscribed(BasePermission):
     """Allows users subscribed to `product_id` (the default product when None), checked through the cache.
 
     Without a product to check (no `product_id`, no STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID, no
-    STRIPE_ACCESS_ANY_PRODUCT) it denies every request, as to a user without a subscription (a 500 would tell
-    every caller about the project's settings), and logs the error once per class (manage.py check: W004)."""
+    STRIPE_ACCESS_ANY_PRODUCT) it denies every request, as to a user without a subscription, rather than answer
+    every caller a server error, and logs the error once per class (manage.py check: W004)."""
 
     message = "An active subscription is required."
     product_id: str | None = None

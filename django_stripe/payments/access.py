@@ -185,8 +185,9 @@ def subscription_required(view=None, *, product_id: str | None = None, redirect_
 
 class MisconfigurationReport:
     """What a view gate does when its access check raises StripeNotConfigured: it denies, as to a user without
-    access (a 500 would tell every visitor about the project's settings), and logs the error once, since every
-    request after it fails the same way. `manage.py check` warns of the setting too (django_stripe.W004)."""
+    access, rather than answer every visitor a server error (with DEBUG, a page naming the settings), and logs
+    the error once, since every request after it fails the same way. `manage.py check` warns of the setting
+    too (django_stripe.W004)."""
 
     def __init__(self, gate: str) -> None:
         self.gate, self.logged = gate, False
