@@ -1,6 +1,8 @@
 """Admin pages for the mirror: Stripe is the source of truth, so nothing is edited here.
 
-Two actions write to the mirror, never to Stripe, so anyone who may view the rows may run them:
+Two actions write to the mirror, never to Stripe, and are offered only to users with the model's change
+permission (`django_stripe.change_<model>`): the pages being read-only, the admin's own change permission is
+False for everyone, and replaying runs the project's own handlers again, not for a user who may only look.
 
 * "Refresh from Stripe" on the mirrored objects reads each selected object from Stripe again and writes
   it through the guarded upsert, as a sync does (an object gone at Stripe becomes a tombstone);
@@ -20,6 +22,7 @@ from typing import Any
 import stripe
 from django.contrib import admin, messages
 from django.contrib.admin.utils import model_ngettext, quote
+from django.contrib.auth import get_permission_codename
 from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
@@ -115,6 +118,13 @@ def summary(counts: Counter[str], order: Iterable[str]) -> str:
     return ", ".join(f"{counts[name]} {name}" for name in names if counts[name])
 
 
+def holds_change_permission(modeladmin: admin.ModelAdmin, request: HttpRequest) -> bool:
+    """Whether the user holds the model's change permission (`<app>.change_<model>`), asked directly: the admin's
+    `has_change_permission` is False for everyone, since no row is edited here."""
+    opts = modeladmin.opts
+    return request.user.has_perm(f"{opts.app_label}.{get_permission_codename('change', opts)}")
+
+
 def stripe_error(error: Exception) -> str:
     message = getattr(error, "user_message", None) or str(error)
     return f"{error.__class__.__name__}: {message}"
@@ -154,11 +164,14 @@ class ReadOnlyAdmin(ReadOnly, admin.ModelAdmin):
 
 
 class MirrorAdmin(ReadOnlyAdmin):
-    """A mirrored Stripe object: read-only, with "Refresh from Stripe"."""
+    """A mirrored Stripe object: read-only, with "Refresh from Stripe" for users who may change the model."""
 
     actions = ["refresh_from_stripe"]
 
-    @admin.action(description="Refresh the selected %(verbose_name_plural)s from Stripe")
+    def has_refresh_permission(self, request: HttpRequest) -> bool:
+        return holds_change_permission(self, request)
+
+    @admin.action(description="Refresh the selected %(verbose_name_plural)s from Stripe", permissions=["refresh"])
     def refresh_from_stripe(self, request: HttpRequest, queryset: QuerySet) -> None:
         if too_many(self, request, queryset, "stripe_sync"):
             return
@@ -352,7 +365,11 @@ class WebhookEventAdmin(ReadOnlyAdmin):
         model = MODELS_BY_OBJECT.get(obj.get("object"))
         return admin_link(model, obj.get("id")) if model is not None else obj.get("id")
 
-    @admin.action(description="Replay the selected events (as stripe_process_events --ids)")
+    def has_replay_permission(self, request: HttpRequest) -> bool:
+        # Replaying runs the project's own handlers again: for those who may change the events, not view them.
+        return holds_change_permission(self, request)
+
+    @admin.action(description="Replay the selected events (as stripe_process_events --ids)", permissions=["replay"])
     def replay_events(self, request: HttpRequest, queryset: QuerySet) -> None:
         if too_many(self, request, queryset, "stripe_process_events --ids ..."):
             return

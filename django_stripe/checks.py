@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -36,12 +38,75 @@ def check_api_keys(app_configs, **kwargs):
                 id="django_stripe.E001",
             )
         )
+    if secret_mode == "live" and not is_stripes_api(stripe_settings.STRIPE_API_BASE):
+        messages.append(
+            Error(
+                f"STRIPE_SECRET_KEY is a live key and STRIPE_API_BASE ({stripe_settings.STRIPE_API_BASE!r}) is not "
+                "Stripe's API: every request would send the live key to that host.",
+                hint="Remove STRIPE_API_BASE in production (Stripe's own API is the default), or use a test key "
+                "(sk_test_...) with the fake Stripe or another stand-in.",
+                id="django_stripe.E006",
+            )
+        )
     return messages
+
+
+STRIPES_API = "api.stripe.com"
+
+
+def is_stripes_api(base: str | None) -> bool:
+    """Whether STRIPE_API_BASE leaves requests with Stripe: unset (the SDK's default), or https://api.stripe.com."""
+    if not base:
+        return True
+    try:
+        parts = urlsplit(str(base))
+        port = parts.port
+    except ValueError:  # a port that is no number
+        return False
+    return (
+        parts.scheme == "https"
+        and parts.hostname == STRIPES_API
+        and port in (None, 443)
+        and parts.path in ("", "/")
+        and not parts.username
+    )
+
+
+@register()
+def check_access_product(app_configs, **kwargs):
+    """An access check that names no product has nothing to check without one of these two settings: it raises,
+    and the view gates deny everyone (failing open would let a subscription to any product unlock all)."""
+    if stripe_settings.STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID or stripe_settings.STRIPE_ACCESS_ANY_PRODUCT:
+        return []
+    return [
+        Warning(
+            "Neither STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID nor STRIPE_ACCESS_ANY_PRODUCT is set: an access check "
+            "that names no product (is_subscribed(user), @subscription_required, IsSubscribed) raises "
+            "StripeNotConfigured, and the view gates deny every user.",
+            hint="Set STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID to the product that gives access, or "
+            "STRIPE_ACCESS_ANY_PRODUCT = True if a subscription to any product should. If every check of yours "
+            "names its product, add django_stripe.W004 to SILENCED_SYSTEM_CHECKS.",
+            id="django_stripe.W004",
+        )
+    ]
 
 
 @register()
 def check_webhook_secret(app_configs, **kwargs):
-    if stripe_settings.webhook_secrets:
+    secrets = stripe_settings.webhook_secrets
+    blank = [secret for secret in secrets if not isinstance(secret, str) or not secret.strip()]
+    if blank:
+        return [
+            Error(
+                f"STRIPE_WEBHOOK_SECRET holds {len(blank)} blank entr{'y' if len(blank) == 1 else 'ies'} "
+                f"({', '.join(repr(secret) for secret in blank)}): a secret left empty by a missing environment "
+                "variable verifies nothing, and the rotation it was meant for is broken.",
+                hint="List only the endpoints' signing secrets (whsec_...): drop the empty entries, or fill in the "
+                "environment variables they were read from.",
+                id="django_stripe.E007",
+            )
+        ]
+    if secrets:
         return []
     return [
         Warning(
@@ -71,6 +136,27 @@ def check_webhook_tolerance(app_configs, **kwargs):
             "deliveries would be accepted; the endpoint uses the default (300) for anything but a positive int.",
             hint="Leave STRIPE_WEBHOOK_TOLERANCE unset (300 s, Stripe's own default) or set an int such as 300.",
             id="django_stripe.E005",
+        )
+    ]
+
+
+# Subscription statuses in which nothing has been paid, or no longer is: access in one of them is access for free.
+UNPAID_STATUSES = ("incomplete", "incomplete_expired", "unpaid", "paused", "canceled")
+
+
+@register()
+def check_access_statuses(app_configs, **kwargs):
+    statuses = stripe_settings.STRIPE_ACCESS_STATUSES
+    unpaid = [status for status in UNPAID_STATUSES if status in (statuses or ())]
+    if not unpaid:
+        return []
+    return [
+        Warning(
+            f"STRIPE_ACCESS_STATUSES includes {', '.join(unpaid)}: a subscription in "
+            f"{'that status' if len(unpaid) == 1 else 'those statuses'} gives access without payment (a first "
+            "invoice never paid, payment given up on, collection paused, or a subscription that ended).",
+            hint='Grant access in "active" and "trialing" (the default), with "past_due" to keep it during dunning.',
+            id="django_stripe.W005",
         )
     ]
 

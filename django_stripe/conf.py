@@ -33,6 +33,9 @@ DEFAULTS: dict[str, Any] = {
     "STRIPE_CONNECT_EVENTS": False,
     # Access
     "STRIPE_ACCESS_STATUSES": ("active", "trialing"),
+    # An access check that names no product checks the default product; a subscription to any product counts
+    # only when the project says so here (else such a check raises: the cheapest add-on must not unlock all).
+    "STRIPE_ACCESS_ANY_PRODUCT": False,
     "STRIPE_SUBSCRIPTION_CACHE_NAME": "default",
     "STRIPE_SUBSCRIPTION_CHECK_CACHE_TIMEOUT_SECONDS": 60,
     # Customers

@@ -31,10 +31,13 @@ class StripeRequestRefused(ValueError):
     error is answered without its text, which may hold what the user must not see."""
 
     status_code = 400
+    code = "request_refused"
 
 
 class StripePriceUnavailable(StripeRequestRefused):
     """The price exists but cannot be bought: it, or its product, is archived (inactive) or gone."""
+
+    code = "price_unavailable"
 
 
 class StripeSubscriptionExists(StripeRequestRefused):
@@ -42,6 +45,7 @@ class StripeSubscriptionExists(StripeRequestRefused):
     STRIPE_MULTIPLE_SUBSCRIPTIONS_PER_PRODUCT): change it instead of starting another. 409 over REST."""
 
     status_code = 409
+    code = "subscription_exists"
 
     def __init__(self, product_id: str, subscription_id: str | None) -> None:
         self.product_id, self.subscription_id = product_id, subscription_id
@@ -58,6 +62,7 @@ class StripePaymentPending(StripeRequestRefused):
     hours at most). 402 over REST. `subscription` is Stripe's answer, already mirrored."""
 
     status_code = 402
+    code = "payment_pending"
 
     def __init__(self, subscription) -> None:
         self.subscription = subscription

@@ -18,7 +18,7 @@ def check_ids(**settings):
 
 @pytest.fixture(autouse=True)
 def no_keys_in_environment(monkeypatch):
-    for name in ("STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY"):
+    for name in ("STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -26,6 +26,7 @@ CONFIGURED = {
     "STRIPE_SECRET_KEY": "sk_test_abc",
     "STRIPE_PUBLISHABLE_KEY": "pk_test_abc",
     "STRIPE_WEBHOOK_SECRET": "whsec_abc",
+    "STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID": "prod_abc",
 }
 
 
@@ -46,6 +47,66 @@ def test_keys_of_different_modes_are_an_error(secret, publishable):
 def test_restricted_key_counts_as_its_mode():
     ids = check_ids(**{**CONFIGURED, "STRIPE_SECRET_KEY": "rk_live_a", "STRIPE_PUBLISHABLE_KEY": "pk_live_a"})
     assert "django_stripe.E001" not in ids
+
+
+def test_access_checks_without_a_product_to_check_warn():
+    assert "django_stripe.W004" in check_ids(**{**CONFIGURED, "STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID": None})
+    [message] = messages_of("django_stripe.W004", **{**CONFIGURED, "STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID": None})
+    assert "STRIPE_ACCESS_ANY_PRODUCT" in message.hint and "STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID" in message.hint
+
+
+def test_access_to_any_product_chosen_on_purpose_does_not_warn():
+    ids = check_ids(**{**CONFIGURED, "STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID": None, "STRIPE_ACCESS_ANY_PRODUCT": True})
+    assert "django_stripe.W004" not in ids
+
+
+@pytest.mark.parametrize("key", ["sk_live_abc", "rk_live_abc"])
+@pytest.mark.parametrize(
+    "base",
+    ["http://127.0.0.1:12111", "https://stripe-proxy.example", "http://api.stripe.com", "https://api.stripe.com.evil"],
+)
+def test_a_live_key_sent_to_another_host_than_stripes_is_an_error(key, base):
+    settings = {
+        **CONFIGURED,
+        "STRIPE_SECRET_KEY": key,
+        "STRIPE_PUBLISHABLE_KEY": "pk_live_abc",
+        "STRIPE_API_BASE": base,
+    }
+    [message] = messages_of("django_stripe.E006", **settings)
+    assert isinstance(message, checks.Error)
+    assert "live key" in message.msg and base in message.msg and "STRIPE_API_BASE" in message.hint
+
+
+@pytest.mark.parametrize("base", [None, "", "https://api.stripe.com", "https://api.stripe.com/"])
+def test_a_live_key_sent_to_stripe_is_clean(base):
+    settings = {**CONFIGURED, "STRIPE_SECRET_KEY": "sk_live_abc", "STRIPE_PUBLISHABLE_KEY": "pk_live_abc"}
+    assert check_ids(**settings, STRIPE_API_BASE=base) == set()
+
+
+def test_a_test_key_may_go_to_the_fake():
+    assert "django_stripe.E006" not in check_ids(**CONFIGURED, STRIPE_API_BASE="http://127.0.0.1:12111")
+
+
+@pytest.mark.parametrize("status", ["incomplete", "incomplete_expired", "unpaid", "paused", "canceled"])
+def test_access_in_a_status_without_payment_warns(status):
+    [message] = messages_of("django_stripe.W005", **CONFIGURED, STRIPE_ACCESS_STATUSES=["active", "trialing", status])
+    assert status in message.msg and "without payment" in message.msg and message.hint
+
+
+@pytest.mark.parametrize("statuses", [("active", "trialing"), ["active", "trialing", "past_due"], ["active"]])
+def test_access_in_paid_statuses_is_clean(statuses):
+    assert "django_stripe.W005" not in check_ids(**CONFIGURED, STRIPE_ACCESS_STATUSES=statuses)
+
+
+@pytest.mark.parametrize("blank", ["", "   ", None, "\t"])
+def test_a_blank_entry_among_the_webhook_secrets_is_an_error(blank):
+    [message] = messages_of("django_stripe.E007", **{**CONFIGURED, "STRIPE_WEBHOOK_SECRET": ["whsec_new", blank]})
+    assert isinstance(message, checks.Error)
+    assert "blank" in message.msg and repr(blank) in message.msg and message.hint
+
+
+def test_a_list_of_real_webhook_secrets_is_clean():
+    assert check_ids(**{**CONFIGURED, "STRIPE_WEBHOOK_SECRET": ["whsec_new", "whsec_old"]}) == set()
 
 
 def test_missing_webhook_secret_warns():

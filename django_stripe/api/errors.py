@@ -1,12 +1,17 @@
-"""The library's and Stripe's errors as HTTP answers: the user gets the message and a fitting status, never a 500.
+"""The library's and Stripe's errors as HTTP answers: the user gets a message and a fitting status, never a 500.
 
 Django's Http404 and PermissionDenied (which the library's not-found and access-denied errors are) become REST
 framework's NotFound and PermissionDenied here, with their message, as DRF's default exception handler turns
-them, so the answer does not depend on the project's EXCEPTION_HANDLER."""
+them, so the answer does not depend on the project's EXCEPTION_HANDLER.
+
+Only messages written for the user reach them: the library's own refusals (StripeRequestRefused), its not-found
+and access-denied errors, and Stripe's `user_message`. Any other ValueError (the project's code, Python's own) is
+a 400 with a fixed message: its text was written for a developer and may name what a user must not see."""
 
 from __future__ import annotations
 
 import logging
+import traceback
 
 import stripe
 from django.core.exceptions import PermissionDenied
@@ -17,6 +22,8 @@ from rest_framework.exceptions import APIException, NotFound
 from ..exceptions import StripeCustomerMissing, StripeNotConfigured, StripeRequestRefused, StripeWrongCustomer
 
 logger = logging.getLogger("django_stripe.api")
+
+GENERIC_REFUSAL = "The request could not be processed."
 
 
 class StripeUnavailable(APIException):
@@ -37,6 +44,23 @@ class PaymentFailed(APIException):
     default_code = "card_declined"
 
 
+class ServiceNotConfigured(APIException):
+    """A setting the request needs is missing (StripeNotConfigured): the site's fault, not Stripe's nor the
+    user's. Which setting is logged, not told."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "Payments are not configured on this site yet. Please try again later."
+    default_code = "not_configured"
+
+
+class RequestRefused(APIException):
+    """A StripeRequestRefused, answered with its own status (400, 409...), message and code."""
+
+    def __init__(self, error: StripeRequestRefused) -> None:
+        super().__init__(str(error), code=error.code)
+        self.status_code = error.status_code
+
+
 def as_api_exception(error: Exception) -> Exception:
     """The DRF exception to answer for a Django, Stripe or ownership error; other errors are returned unchanged."""
     if isinstance(error, Http404):
@@ -50,15 +74,27 @@ def as_api_exception(error: Exception) -> Exception:
     if isinstance(error, stripe.RateLimitError | stripe.APIConnectionError | stripe.APIError):
         logger.warning("Stripe unavailable: %s", type(error).__name__)
         return StripeUnavailable()
-    if isinstance(error, stripe.AuthenticationError | stripe.PermissionError | StripeNotConfigured):
+    if isinstance(error, StripeNotConfigured):
+        logger.error("django-stripe is not configured: %s", error)  # our own message: the setting to set
+        return ServiceNotConfigured()
+    if isinstance(error, stripe.AuthenticationError | stripe.PermissionError):
         logger.error("Stripe rejected the configured API key: %s", type(error).__name__)
         return StripeUnavailable()
     if isinstance(error, stripe.StripeError):
         return StripeRequestFailed(error.user_message or "Stripe refused the request.", code=error.code)
     if isinstance(error, StripeRequestRefused):
-        refused = StripeRequestFailed(str(error), code=type(error).__name__)
-        refused.status_code = error.status_code
-        return refused
+        return RequestRefused(error)
     if isinstance(error, ValueError):
-        return StripeRequestFailed(str(error))
+        # Its text is neither shown nor logged (it may hold anything, a secret included): where it came from is.
+        logger.warning("A request was refused with a generic 400: %s raised %s", type(error).__name__, origin(error))
+        return StripeRequestFailed(GENERIC_REFUSAL, code="invalid_request")
     return error
+
+
+def origin(error: BaseException) -> str:
+    """Where an error was raised: the file, line and function of its traceback's innermost frame."""
+    frames = traceback.extract_tb(error.__traceback__)
+    if not frames:
+        return "at an unknown place"
+    innermost = frames[-1]
+    return f"at {innermost.filename}:{innermost.lineno} in {innermost.name}"

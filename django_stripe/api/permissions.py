@@ -9,13 +9,22 @@ class ExportView(APIView):
 
 from __future__ import annotations
 
+import logging
+
 from rest_framework.permissions import BasePermission
 
+from ..exceptions import StripeNotConfigured
 from ..payments import has_entitlement, is_subscribed_with_cache
+
+logger = logging.getLogger(__name__)
 
 
 class IsSubscribed(BasePermission):
-    """Allows users subscribed to `product_id` (the default product when None), checked through the cache."""
+    """Allows users subscribed to `product_id` (the default product when None), checked through the cache.
+
+    Without a product to check (no `product_id`, no STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID, no
+    STRIPE_ACCESS_ANY_PRODUCT) it denies every request, as to a user without a subscription, rather than answer
+    every caller a server error, and logs the error once per class (manage.py check: W004)."""
 
     message = "An active subscription is required."
     product_id: str | None = None
@@ -25,7 +34,18 @@ class IsSubscribed(BasePermission):
         return type(f"IsSubscribedTo_{product_id}", (cls,), {"product_id": product_id})
 
     def has_permission(self, request, view) -> bool:
-        return is_subscribed_with_cache(request.user, self.product_id)
+        try:
+            return is_subscribed_with_cache(request.user, self.product_id)
+        except StripeNotConfigured as error:
+            self._log_misconfiguration(error)
+            return False
+
+    @classmethod
+    def _log_misconfiguration(cls, error: StripeNotConfigured) -> None:
+        # Every request after this one fails alike: once per class (not inherited: a subclass is another gate).
+        if not cls.__dict__.get("_misconfiguration_logged"):
+            cls._misconfiguration_logged = True
+            logger.error("%s denies every request: %s", cls.__name__, error)
 
 
 class HasEntitlement(BasePermission):

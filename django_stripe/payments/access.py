@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from functools import wraps
 from typing import Any, NamedTuple, TypedDict
@@ -13,11 +14,19 @@ from django.shortcuts import redirect
 from django.utils import timezone
 
 from ..conf import key_livemode, stripe_settings
+from ..exceptions import StripeNotConfigured
 from ..models import ActiveEntitlement, SubscriptionItem
 from .access_cache import cached_answer, forget_cached_access, subscription_cache  # noqa: F401 (re-exported)
 from .precompiled import Precompiled
 
 FREE = "FREE"
+NO_PRODUCT_TO_CHECK = (
+    "An access check named no product and STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID is not set: name the product "
+    "(product_id=...), set STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID to the product that gives access, or set "
+    "STRIPE_ACCESS_ANY_PRODUCT = True if a subscription to any product should."
+)
+
+logger = logging.getLogger(__name__)
 
 
 class AccessRule(NamedTuple):
@@ -45,6 +54,18 @@ class SubscriptionInfoWithEvaluation(TypedDict):
     evaluation: bool
 
 
+def access_product(product_id: str | None) -> str | None:
+    """The product an access check is about: `product_id`, else STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID. None
+    (a subscription to any product gives access) only with STRIPE_ACCESS_ANY_PRODUCT; without a product and
+    without that setting, StripeNotConfigured: failing open would let the cheapest add-on unlock everything."""
+    product_id = product_id or stripe_settings.STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID
+    if product_id:
+        return product_id
+    if stripe_settings.STRIPE_ACCESS_ANY_PRODUCT:
+        return None
+    raise StripeNotConfigured(NO_PRODUCT_TO_CHECK)
+
+
 def customer_id_of(user: Any) -> str | None:
     if user is None or not getattr(user, "is_authenticated", False):
         return None
@@ -52,13 +73,14 @@ def customer_id_of(user: Any) -> str | None:
 
 
 def is_subscribed_and_cancelled_time(user: Any, product_id: str | None = None) -> SubscriptionInfoWithEvaluation:
-    """The subscription that gives `user` access to `product_id` (the default product when omitted).
+    """The subscription that gives `user` access to `product_id` (the default product when omitted; see
+    `access_product` for neither).
 
     Free access (`allowed_access_until` in the future) wins and needs no query. Otherwise one query finds
     a subscription in one of STRIPE_ACCESS_STATUSES with an item for the product; when there are several,
     the one that runs longest.
     """
-    product_id = product_id or stripe_settings.STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID
+    product_id = access_product(product_id)
     free_until = _free_access_until(user)
     if free_until:
         return _info(FREE, product_id, stripe_settings.STRIPE_FREE_ACCESS_PRICE_ID, None, free_until, True)
@@ -85,12 +107,13 @@ def is_subscribed_and_cancelled_time(user: Any, product_id: str | None = None) -
 
 
 def is_subscribed(user: Any, product_id: str | None = None) -> bool:
-    """True when the user has free access or a subscription granting access to the product: one EXISTS
-    query (precompiled), none for free access or a user without customer."""
+    """True when the user has free access or a subscription granting access to the product (the default
+    product when omitted; see `access_product` for neither): one EXISTS query (precompiled), none for free
+    access or a user without customer."""
+    product_id = access_product(product_id)
     if _free_access_until(user):
         return True
     customer_id = customer_id_of(user)
-    product_id = product_id or stripe_settings.STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID
     return bool(customer_id) and customer_has_access(customer_id, product_id)
 
 
@@ -108,7 +131,7 @@ def is_subscribed_with_cache(user: Any, product_id: str | None = None) -> bool:
     The entry lives STRIPE_SUBSCRIPTION_CHECK_CACHE_TIMEOUT_SECONDS at most and is dropped as soon as the
     sync changes the customer's subscriptions, so it is never staler than the webhook lag.
     """
-    product_id = product_id or stripe_settings.STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID
+    product_id = access_product(product_id)
     customer_id = customer_id_of(user)
     if not customer_id or _free_access_until(user):
         return is_subscribed(user, product_id)
@@ -133,14 +156,23 @@ def subscription_required(view=None, *, product_id: str | None = None, redirect_
 
         @subscription_required(product_id="prod_pro", redirect_to="subscription-portal")
         def pro_report(request): ...
+
+    Without a product to check (none named, no STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID, no
+    STRIPE_ACCESS_ANY_PRODUCT) every user is denied as one without access, and the error is logged once.
     """
 
     def decorate(view_func):
+        misconfiguration = MisconfigurationReport(getattr(view_func, "__qualname__", repr(view_func)))
+
         @wraps(view_func)
         def wrapper(request, *args, **kwargs):
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            if is_subscribed_with_cache(request.user, product_id):
+            try:
+                allowed = is_subscribed_with_cache(request.user, product_id)
+            except StripeNotConfigured as error:
+                allowed = misconfiguration.denied(error)
+            if allowed:
                 return view_func(request, *args, **kwargs)
             if redirect_to:
                 return redirect(redirect_to)
@@ -149,6 +181,22 @@ def subscription_required(view=None, *, product_id: str | None = None, redirect_
         return wrapper
 
     return decorate(view) if view is not None else decorate
+
+
+class MisconfigurationReport:
+    """What a view gate does when its access check raises StripeNotConfigured: it denies, as to a user without
+    access, rather than answer every visitor a server error (with DEBUG, a page naming the settings), and logs
+    the error once, since every request after it fails the same way. `manage.py check` warns of the setting
+    too (django_stripe.W004)."""
+
+    def __init__(self, gate: str) -> None:
+        self.gate, self.logged = gate, False
+
+    def denied(self, error: StripeNotConfigured) -> bool:
+        if not self.logged:
+            self.logged = True
+            logger.error("%s denies every request: %s", self.gate, error)
+        return False
 
 
 def access_items(customer_id: str, product_id: str | None = None, rule: AccessRule | None = None) -> QuerySet:

@@ -38,6 +38,9 @@ PRICE_FIELDS = (
 PRICE_FILTERS = {"currency", "active", "type", "lookup_key", "recurring_interval"}
 PRICE_ORDER = ("unit_amount", "id")
 NOT_SUBSCRIBED = {"subscribed": False, "cancel_at": None, "current_period_end": None}
+# A price is shown only with its product: an inner join, so a price whose product is archived, a tombstone, or not
+# mirrored at all (its webhook lost or late) is left out. Reads never call Stripe to find out.
+OF_A_PRODUCT_FOR_SALE = {"product__active": True, "product__deleted": False}
 
 
 def get_products(
@@ -76,8 +79,8 @@ def retrieve_product(
 def get_prices(
     user: Any, product: str | None = None, currency: str | None = None, rest: bool = False, **kwargs: Any
 ) -> list[dict[str, Any]]:
-    """Active prices, optionally of one product and one currency, with subscription info (see the module's
-    docstring for `rest`)."""
+    """Active prices of active products, optionally of one product and one currency, with subscription info
+    (see the module's docstring for `rest`). A price whose product is not mirrored is not listed."""
     if stripe_settings.STRIPE_ALLOW_DEFAULT_PRODUCT_ONLY:
         _check_product_allowed(product)
         product = stripe_settings.STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID
@@ -88,10 +91,11 @@ def get_prices(
 
 
 def retrieve_price(user: Any, obj_id: str, rest: bool = False) -> dict[str, Any]:
-    """One active price with subscription info; a missing or archived one (archived and grandfathered prices
-    are not for sale) raises StripeObjectNotFound, one of a forbidden product StripeAccessDenied (see the
-    module's docstring for `rest`)."""
-    price = Price.objects.live().filter(id=obj_id, active=True).first()
+    """One active price of an active product, with subscription info; a missing or archived one (archived and
+    grandfathered prices are not for sale), and one whose product is archived or not mirrored, raises
+    StripeObjectNotFound, one of a forbidden product StripeAccessDenied (see the module's docstring for `rest`).
+    One query, which never calls Stripe."""
+    price = Price.objects.live().filter(id=obj_id, active=True, **OF_A_PRODUCT_FOR_SALE).first()
     if price is None:
         raise _no_such_price(obj_id)
     _check_product_allowed(price.product_id)
@@ -100,8 +104,9 @@ def retrieve_price(user: Any, obj_id: str, rest: bool = False) -> dict[str, Any]
 
 def purchasable_price(price_id: str) -> Price:
     """The price a write subscribes to, checked before any call to Stripe: a price created at Stripe a
-    moment ago, whose webhook is still on its way, is fetched once and mirrored; a missing one raises as
-    `retrieve_price`, an archived one (or one of an archived product) StripePriceUnavailable."""
+    moment ago, whose webhook is still on its way, is fetched once and mirrored, and so is its product; a
+    missing one raises as `retrieve_price`, an archived one, or one whose product is archived or that Stripe
+    does not have, StripePriceUnavailable."""
     if not isinstance(price_id, str) or not price_id:
         raise _no_such_price(price_id)
     price = Price.objects.live().filter(id=price_id).first()
@@ -110,9 +115,21 @@ def purchasable_price(price_id: str) -> Price:
     if price is None:
         raise _no_such_price(price_id)
     _check_product_allowed(price.product_id)
-    if not price.active or Product.objects.filter(id=price.product_id).exclude(active=True, deleted=False).exists():
+    if not price.active or not _product_for_sale(price.product_id):
         raise StripePriceUnavailable(f"The price '{price_id}' is no longer available.")
     return price
+
+
+def _product_for_sale(product_id: str | None) -> bool:
+    """Whether the product is active and not deleted. One the mirror has no row of (its webhooks are late, or
+    were lost) is fetched once from Stripe and mirrored: a missing row is no proof that it is for sale. A
+    product Stripe does not have is not for sale, and leaves no row."""
+    if not product_id:
+        return False
+    product = Product.objects.filter(id=product_id).first()
+    if product is None:
+        product = fetch_unmirrored(Product, product_id)
+    return product is not None and product.active and not product.deleted
 
 
 def _check_product_allowed(product_id: str | None) -> None:
@@ -161,7 +178,8 @@ def _listed_prices(filters: dict[str, Any]) -> Q:
 
 
 def _prices(filters: dict[str, Any]) -> QuerySet:
-    return Price.objects.live().filter(**_price_filters(filters)).order_by(*PRICE_ORDER)
+    """The listed prices: of active, mirrored products only (joined in the same query)."""
+    return Price.objects.live().filter(**_price_filters(filters), **OF_A_PRODUCT_FOR_SALE).order_by(*PRICE_ORDER)
 
 
 def _price_rows(variant: _PricesVariant, *product_id: str) -> QuerySet:

@@ -30,11 +30,14 @@ class SubscriptionPortalView(PortalMixin, TemplateView):
         ]
         wanted = self.request.GET.get("price")
         selected = next((p["id"] for p in prices if p["id"] == wanted), prices[0]["id"] if prices else None)
+        # Without a default product there is no product to say the user is subscribed to (and no access check
+        # to make: it would raise), so the prices are simply offered.
+        subscription = payments.is_subscribed_and_cancelled_time(self.request.user, product_id) if product_id else None
         context.update(
             product=Product.objects.live().filter(id=product_id).first() if product_id else None,
             prices=prices,
             selected_price=selected,
-            subscription=payments.is_subscribed_and_cancelled_time(self.request.user, product_id),
+            subscription=subscription,
         )
         context["config"]["urls"]["success"] = context["history_url"]
         return context

@@ -1,12 +1,15 @@
 """What every page of the portal shows: the title, Stripe.js and the publishable key, whether the key is a
-test key (and the test cards), the billing country to preselect, and the URLs of the other pages."""
+test key (and the test cards), the billing country to preselect, and the URLs of the other pages; and what every
+page sends: a denial of framing."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.urls import NoReverseMatch, reverse
 
 from ..conf import DEFAULTS, stripe_settings
@@ -67,8 +70,33 @@ def optional_url(name: str, *args: Any) -> str | None:
         return None
 
 
-class PortalMixin(LoginRequiredMixin):
-    """What both pages share: the title, Stripe.js, the publishable key and the API URLs for the script."""
+def deny_framing(response: HttpResponseBase) -> HttpResponseBase:
+    """No other site may show the page in a frame (clickjacking: a hidden frame over a bait takes the user's
+    click on "Subscribe" or "Cancel"), whether or not the project has XFrameOptionsMiddleware:
+    `X-Frame-Options: DENY`, and `frame-ancestors 'none'` in the Content-Security-Policy. A project's own policy
+    (SECURE_CSP, which Django's CSP middleware writes unless the header is there already) gets the directive
+    added, rather than a header of ours written in its place."""
+    if response.get("X-Frame-Options") is None:
+        response["X-Frame-Options"] = "DENY"
+    project_policy = getattr(settings, "SECURE_CSP", None)  # Django 6.0+
+    if project_policy:
+        # What Django's csp_override decorator sets: the policy the middleware writes for this response.
+        response._csp_config = {**project_policy, "frame-ancestors": ["'none'"]}
+    elif "Content-Security-Policy" not in response:
+        response["Content-Security-Policy"] = "frame-ancestors 'none'"
+    return response
+
+
+class FramingDeniedMixin:
+    """A view whose every response, a redirect or an error page included, denies framing (`deny_framing`)."""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        return deny_framing(super().dispatch(request, *args, **kwargs))
+
+
+class PortalMixin(FramingDeniedMixin, LoginRequiredMixin):
+    """What both pages share: the title, Stripe.js, the publishable key and the API URLs for the script; no
+    framing."""
 
     request: HttpRequest
 

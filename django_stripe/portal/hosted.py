@@ -13,14 +13,13 @@ from django.shortcuts import render
 from django.utils.decorators import method_decorator
 from django.utils.functional import SimpleLazyObject, empty
 from django.views import View
-from django.views.decorators.clickjacking import xframe_options_deny
 from django.views.decorators.csrf import csrf_protect
 
 from .. import payments
 from ..conf import stripe_settings
 from ..exceptions import StripeWrongCustomer
 from ..models import Subscription
-from .context import is_test_key, optional_url
+from .context import FramingDeniedMixin, is_test_key, optional_url
 from .prices import present_price
 
 # The name the package's logger had before the portal was split into modules: projects configure it.
@@ -45,14 +44,14 @@ class HttpResponseSeeOther(HttpResponseRedirect):
 
 
 @method_decorator(csrf_protect, name="dispatch")  # the CSRF check even where a project left the middleware out
-@method_decorator(xframe_options_deny, name="dispatch")  # the button cannot be pressed through a hidden frame
-class StripeRedirectView(LoginRequiredMixin, View):
+class StripeRedirectView(FramingDeniedMixin, LoginRequiredMixin, View):
     """A page with one button that opens a Stripe-hosted page for the logged-in user.
 
     GET shows the button and creates nothing. POST (with Django's CSRF token) creates the Stripe session and
     redirects (303) to its `url`. Creating a session is a write at Stripe, and the first one also creates
     the user's customer: on GET, a cross-site `<img src>` or a link prefetch would do it in the user's name.
     When Stripe fails, the user sees its message on a small error page (status 502) instead of a server error.
+    No page is shown in another site's frame, so the button cannot be pressed through a hidden one.
     """
 
     template_name = "django_stripe/go_to.html"

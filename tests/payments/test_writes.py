@@ -126,7 +126,7 @@ def test_declined_card_leaves_an_incomplete_subscription_or_an_error(synced_fake
         payments.create_subscription(
             user, catalogue["monthly"], default_payment_method=declined, payment_behavior="error_if_incomplete"
         )
-    assert payments.is_subscribed(user) is False
+    assert payments.is_subscribed(user, catalogue["product"]) is False
 
 
 def test_cancel_at_period_end_resume_swap_and_cancel(synced_fake, catalogue, make_user):

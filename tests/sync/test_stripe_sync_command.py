@@ -86,6 +86,8 @@ def test_the_real_command_exits_non_zero_with_one_line_and_no_traceback(tmp_path
         "STRIPE_SECRET_KEY": "sk_test_anything",
         "STRIPE_API_BASE": "http://127.0.0.1:9",
         "STRIPE_WEBHOOK_SECRET": "whsec_test",
+        # The example project names no product: without one, the command would print the W004 warning first.
+        "STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID": "prod_test",
         "CELERY_TASK_ALWAYS_EAGER": "1",
     }
     env.pop("REDIS_URL", None)
