@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import stripe
@@ -15,6 +16,8 @@ from ..sync.mappers import as_payload
 from ..sync.stamps import stamp_of
 from ..sync.upsert import MODELS_BY_OBJECT, upsert
 from .access import customer_id_of
+
+logger = logging.getLogger(__name__)
 
 
 def remember(
@@ -38,10 +41,16 @@ def remember(
 def remember_entitlements(customer_id: str | None) -> None:
     """Mirror the customer's active entitlements as Stripe has them right after one of their own writes (a
     subscription started, changed or cancelled), so that `has_entitlement` follows the write at once instead
-    of waiting for the entitlement summary's webhook."""
-    if customer_id:
+    of waiting for the entitlement summary's webhook. The write is done: Stripe failing this read fails
+    nothing (logged; the summary's webhook brings the set)."""
+    if not customer_id:
+        return
+    try:
         entitlements, stripe_time = fetch_active_entitlements(customer_id)
-        replace_entitlements(customer_id, entitlements, stripe_time)
+    except stripe.StripeError as error:
+        logger.warning("Entitlements of %s not read back after a write: %s", customer_id, type(error).__name__)
+        return
+    replace_entitlements(customer_id, entitlements, stripe_time)
 
 
 def owned(user: Any, model: type[StripeObject], obj_id: str, fetch_missing: bool = True) -> StripeObject:

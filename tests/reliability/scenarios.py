@@ -1,5 +1,5 @@
-"""Many customers' subscriptions at the fake Stripe: ~21 events each (customer, cards, trial, renewal, price
-swap, failing card, cancellation at period end or now, a last customer update), so that a few dozen customers
+"""Many customers' subscriptions at the fake Stripe: ~23 events each (customer, cards, trial, renewal, price
+swap with its prorations, failing card, cancellation at period end or now, a last customer update), so that a few dozen customers
 make well over a thousand events about hundreds of objects, many of them stamped with the same second."""
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ from .scenarios import run_many_subscriptions
 
 pytestmark = [pytest.mark.postgres, pytest.mark.broker, pytest.mark.django_db(transaction=True)]
 
-DELIVERIES, SENDERS, CUSTOMERS = 2000, 16, 75
+DELIVERIES, SENDERS, CUSTOMERS = 2000, 16, 68  # about 23 events a customer: 20% duplicates
 KILL_AT, RESTART_AT, REDIS_DOWN_AT, REDIS_DOWN_FOR = 400, 700, 1000, 250  # in deliveries answered
 DONE = {"processed", "ignored"}
 
