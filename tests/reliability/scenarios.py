@@ -1,6 +1,7 @@
 """Many customers' subscriptions at the fake Stripe: ~23 events each (customer, cards, trial, renewal, price
-swap with its prorations, failing card, cancellation at period end or now, a last customer update), so that a few dozen customers
-make well over a thousand events about hundreds of objects, many of them stamped with the same second."""
+swap with its prorations, failing card, cancellation at period end or now, a last customer update), so that a
+few dozen customers make well over a thousand events about hundreds of objects, many of them stamped with the
+same second."""
 
 from __future__ import annotations
 
