@@ -16,6 +16,12 @@ def uses_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
+def pytest_configure(config):
+    # A password hash costs half a second by design (PBKDF2's iterations), and the suite makes and checks
+    # hundreds of them (every user created, every login): the tests' own hasher is a fast one.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def pytest_report_header(config):
     engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
     name = settings.DATABASES["default"]["NAME"]
