@@ -21,8 +21,11 @@ $(VENV)/.installed: pyproject.toml
 
 venv: $(VENV)/.installed
 
+# One pytest worker per core (PYTEST_WORKERS=0 for one process); tests that run real Celery workers keep to one.
+PYTEST_WORKERS ?= auto
+
 test: venv
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # The suite on SQLite once per supported Django (5.2, 6.0, 6.1), each in its own venv under .nox/; NOX_ARGS
 # passes options, e.g. NOX_ARGS='-s "tests(django-6.1)" -- tests/api'.

@@ -7,7 +7,10 @@ import os
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.servers.basehttp import WSGIServer
 from django.db import connection
+
+from tests.isolation import isolate_redis
 
 pytest_plugins = ["django_stripe.testing.pytest_plugin"]
 
@@ -17,9 +20,14 @@ def uses_postgres() -> bool:
 
 
 def pytest_configure(config):
+    # The live server listens with Django's backlog of 10 connections: fifty deliveries sent at once (the
+    # concurrency tests) overflow it on a busy machine, and the kernel resets the connections it has no room
+    # for. Stripe's deliveries reach servers that listen with thousands (gunicorn: 2048).
+    WSGIServer.request_queue_size = 2048
     # A password hash costs half a second by design (PBKDF2's iterations), and the suite makes and checks
     # hundreds of them (every user created, every login): the tests' own hasher is a fast one.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    isolate_redis(settings)
 
 
 def pytest_report_header(config):
@@ -33,6 +41,10 @@ def pytest_collection_modifyitems(config, items):
     no_postgres = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://... to run it")
     no_broker = pytest.mark.skip(reason="needs a Redis broker: set REDIS_URL=redis://... to run it")
     for item in items:
+        if "broker" in item.keywords:
+            # Real workers, killed and restarted against timers: one such test at a time (`--dist loadgroup`),
+            # so that two of them never share the machine's cores.
+            item.add_marker(pytest.mark.xdist_group("real-workers"))
         if "postgres" in item.keywords and not uses_postgres():
             item.add_marker(no_postgres)
         if "broker" in item.keywords and not os.environ.get("REDIS_URL"):
