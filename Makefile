@@ -1,5 +1,5 @@
-# django-stripe: `make demo` runs the example project end to end (offline), `make test` runs the whole suite,
-# `make test-matrix` runs it on every supported Django (noxfile.py).
+# django-stripe: `make demo` runs the example project end to end (offline), `make test` runs the whole suite (on
+# every core), `make test-matrix` runs it on the other supported Djangos (noxfile.py).
 VENV ?= .venv
 # The venv's Python, when the venv is made: the newest one found, so that `make test` gets the newest Django
 # (Django 6 needs Python 3.12 or newer). pyenv's installed versions count too: its shims answer only for the
@@ -27,8 +27,8 @@ PYTEST_WORKERS ?= auto
 test: venv
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
-# The suite on SQLite once per supported Django (5.2, 6.0, 6.1), each in its own venv under .nox/; NOX_ARGS
-# passes options, e.g. NOX_ARGS='-s "tests(django-6.1)" -- tests/api'.
+# The suite on SQLite once per supported Django that `make test` does not run (it runs the newest), each in its
+# own venv under .nox/; NOX_ARGS passes options, e.g. NOX_ARGS='-s "tests(django-6.1)" -- tests/api'.
 test-matrix: venv
 	$(VENV)/bin/nox $(NOX_ARGS)
 

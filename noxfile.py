@@ -1,15 +1,16 @@
-"""The suite on every supported Django, each in a venv of its own: `make test-matrix` (or `nox`).
+"""The suite on the supported Djangos that `make test` does not run, each in a venv of its own: `make test-matrix`.
 
-    nox -s "tests(django-6.1)"            one Django
+    nox                                   the Djangos other than the one of the project's venv (`make test`'s)
+    nox -s "tests(django-6.1)"            one Django, whichever
     nox -- tests/api -x                   pytest arguments after `--`
 
-Each session installs the package with its `test` extra and pins one Django, on the Python named beside it in
+`make test` runs the newest Django (the project's venv takes it); together they run every supported one. Each
+session installs the package with its `test` extra and pins one Django, on the Python named beside it in
 MATRIX: 5.2 LTS on the oldest Python the package supports, 6.0 and 6.1 (which need Python 3.12 or newer) on newer
-ones. The suite runs on SQLite with eager Celery: DATABASE_URL and REDIS_URL are removed from the session's
-environment, so the tests marked `postgres` or `broker` (tests/reliability, the real-worker tests) skip. They
-test PostgreSQL, Redis and Celery rather than Django, they take the longest (each storm or outage test runs real
-servers and workers), and `make test` runs them all on the newest Django: the matrix stays at about 4 to 6
-minutes per Django on 2 cores.
+ones. The suite runs on every core, on SQLite with eager Celery: DATABASE_URL and REDIS_URL are removed from the
+session's environment, so the tests marked `postgres` or `broker` (tests/reliability, the real-worker tests)
+skip. They test PostgreSQL, Redis and Celery rather than Django, they take the longest, and `make test` runs
+them all on the newest Django: a session takes about two minutes on 2 cores, its venv included.
 """
 
 from __future__ import annotations
@@ -19,12 +20,15 @@ import os
 import shutil
 import subprocess
 
+import django
 import nox
 
 # Django -> the Python its session runs on.
 MATRIX = {"5.2": "3.11", "6.0": "3.12", "6.1": "3.13"}
 
-nox.options.sessions = ["tests"]
+# The Django the project's venv has (nox runs from it) is `make test`'s: the default sessions are the others.
+MAKE_TEST_DJANGO = ".".join(django.__version__.split(".")[:2])
+nox.options.sessions = [f"tests(django-{version})" for version in MATRIX if version != MAKE_TEST_DJANGO]
 nox.options.error_on_missing_interpreters = True
 nox.options.reuse_existing_virtualenvs = True
 
@@ -52,6 +56,10 @@ def tests(session: nox.Session, django: str) -> None:
         "python",
         "-m",
         "pytest",
+        "-n",
+        "auto",
+        "--dist",
+        "loadgroup",
         *session.posargs,
         env={"DATABASE_URL": None, "REDIS_URL": None},
     )

@@ -140,7 +140,8 @@ def test_an_event_whose_worker_is_killed_mid_event_is_applied_after_restart(
     # The second state ties with the first: the worker fetches from Stripe, which hangs; kill it then.
     fake.fail_next(1, status=None, delay=20)
     assert deliverer.send(second).status == 200
-    wait_for(lambda: in_flight_transactions() == 1, 30, "worker mid-event")
+    # Mid-event: its transaction open and its fetch hanging at the fake (else the restarted worker's would).
+    wait_for(lambda: in_flight_transactions() == 1 and fake.pending_faults() == 0, 30, "worker mid-event")
     worker.kill()
     wait_for(lambda: in_flight_transactions() == 0, 30, "killed worker's transaction rolled back")
     assert WebhookEvent.objects.get(id="evt_second").status == "pending"
