@@ -62,6 +62,14 @@ def _empty_caches():
 
 
 @pytest.fixture(autouse=True)
+def _quiet_refusal_log():
+    """The endpoint logs a refusal reason once a minute per process: each test starts as if none was logged."""
+    from django_stripe.webhooks.refusals import refusal_log
+
+    refusal_log.reset()
+
+
+@pytest.fixture(autouse=True)
 def _eager_celery(request):
     """Tasks run in the test's process, even when REDIS_URL makes the example project's Celery use a broker;
     only tests marked `broker` talk to a real worker."""

@@ -4,7 +4,8 @@ Nothing is applied here (unless Celery runs eagerly), so Stripe gets its 2xx fas
 verification gets 400 with a short reason and leaves no row. Secrets and signature headers are never
 logged.
 
-A genuine event is still refused (400, no row, a warning in the log) when it is not this mirror's to apply:
+Every refusal is logged at WARNING with its reason and what to check, at most once per reason a minute
+(webhooks/refusals.py). A genuine event is still refused (400, no row) when it is not this mirror's to apply:
 an event of the other mode than STRIPE_SECRET_KEY's (a test-mode endpoint secret listed beside the live one
 would otherwise let test objects into the live mirror), and an event of a connected account (Connect: its
 objects are not the platform's) unless STRIPE_CONNECT_EVENTS says the project mirrors those on purpose.
@@ -28,6 +29,7 @@ from django.views.decorators.http import require_POST
 from ..conf import key_livemode, stripe_settings
 from .dispatch import dispatcher
 from .ledger import event_livemode, store_event
+from .refusals import BAD_SIGNATURE, CONNECTED_ACCOUNT, OTHER_MODE, TOLERANCE, refusal_log
 
 logger = logging.getLogger(__name__)
 
@@ -50,13 +52,13 @@ def webhook(request: HttpRequest) -> HttpResponse:
         verify_signature(body, request.headers.get("Stripe-Signature"), secrets)
         payload, text = parse_event(body)
     except Rejected as reason:
-        logger.info("Stripe webhook refused: %s", reason)
+        refusal_log.refused(str(reason), f"from {request.META.get('REMOTE_ADDR') or 'an unknown address'}")
         return refusal(reason)
     try:
         check_origin(payload)
     except Rejected as reason:
-        # Genuine, but from somewhere this mirror does not follow: likely a misconfigured secret, worth a warning.
-        logger.warning("Stripe event %s (%s) refused: %s", payload["id"], payload["type"], reason)
+        # Genuine, but from somewhere this mirror does not follow: likely a misconfigured secret.
+        refusal_log.refused(str(reason), f"event {payload['id']} ({payload['type']})")
         return refusal(reason)
     if store_event(payload, text=text):
         # Handed on once committed, never before (the insert commits on its own, so at once in production);
@@ -92,20 +94,20 @@ def verify_signature(body: bytes, header: str | None, secrets: list[str]) -> Non
         # Stripe's header is ASCII; the SDK's hmac.compare_digest raises TypeError (a 500) on anything else.
         raise Rejected("malformed signature header")
     tolerance = stripe_settings.webhook_tolerance  # never 0: the SDK would skip the replay check
-    reason = "bad signature"
+    reason = BAD_SIGNATURE
     for secret in secrets:
         try:
             stripe.WebhookSignature.verify_header(body.decode("utf-8", "replace"), header, secret, tolerance)
         except stripe.SignatureVerificationError as error:
             if "tolerance" in str(error).lower():
-                reason = "timestamp outside the tolerance"
+                reason = TOLERANCE
             elif "unable to extract" in str(error).lower():
                 reason = "malformed signature header"
             continue
         # The SDK bounds a timestamp's age only: one far ahead would let a captured delivery be replayed from now
         # until that time, plus the tolerance.
         if signed_at(header) > time.time() + tolerance:
-            raise Rejected("timestamp outside the tolerance")
+            raise Rejected(TOLERANCE)
         return
     raise Rejected(reason)
 
@@ -152,9 +154,9 @@ def check_origin(payload: dict[str, Any]) -> None:
     of a connected account unless STRIPE_CONNECT_EVENTS."""
     expected = key_livemode()
     if expected is not None and event_livemode(payload) != expected:
-        raise Rejected("event livemode does not match the API key's mode")
+        raise Rejected(OTHER_MODE)
     if payload.get("account") and not stripe_settings.STRIPE_CONNECT_EVENTS:
-        raise Rejected("events of connected accounts are not accepted")
+        raise Rejected(CONNECTED_ACCOUNT)
 
 
 def _is_name(value: Any, max_chars: int) -> bool:
