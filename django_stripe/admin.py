@@ -8,6 +8,9 @@ False for everyone, and replaying runs the project's own handlers again, not for
   it through the guarded upsert, as a sync does (an object gone at Stripe becomes a tombstone);
 * "Replay" on the webhook events applies them again through the path of `stripe_process_events --ids`.
 
+A read-only "Stripe mirror status" page (what `manage.py stripe_status` prints) is linked from the app's index,
+for the staff who may view the webhook events.
+
 Related objects link to one another (a subscription to its customer, items, prices and invoices), by id:
 a relation is shown even when the other side is not mirrored yet.
 """
@@ -23,10 +26,12 @@ import stripe
 from django.contrib import admin, messages
 from django.contrib.admin.utils import model_ngettext, quote
 from django.contrib.auth import get_permission_codename
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest
-from django.urls import reverse
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
@@ -36,6 +41,7 @@ from .conf import key_livemode
 from .exceptions import StripeNotConfigured
 from .management.commands.stripe_sync import unusable_stripe
 from .sync.upsert import MODELS_BY_OBJECT, Outcome, upsert_from_stripe
+from .webhooks.health import mirror_health
 from .webhooks.processing import process_event
 
 MAX_SELECTION = 100
@@ -364,6 +370,27 @@ class WebhookEventAdmin(ReadOnlyAdmin):
         obj = ((event.payload or {}).get("data") or {}).get("object") or {}
         model = MODELS_BY_OBJECT.get(obj.get("object"))
         return admin_link(model, obj.get("id")) if model is not None else obj.get("id")
+
+    def get_urls(self) -> list[URLPattern]:
+        # Before the model's own URLs, whose "<object_id>/" would take "status/" for an event's id.
+        status = path("status/", self.admin_site.admin_view(self.status_view), name="django_stripe_mirror_status")
+        return [status, *super().get_urls()]
+
+    def status_view(self, request: HttpRequest) -> HttpResponse:
+        """The mirror's health, for whoever may view the events (their view or change permission)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        health = mirror_health()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Stripe mirror status",
+            "app_name": self.opts.app_config.verbose_name,
+            "events_url": reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist"),
+            "health": health,
+            "lag": health.lag,
+            "problems": health.problem_lines(),
+        }
+        return TemplateResponse(request, "admin/django_stripe/mirror_status.html", context)
 
     def has_replay_permission(self, request: HttpRequest) -> bool:
         # Replaying runs the project's own handlers again: for those who may change the events, not view them.

@@ -8,10 +8,13 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.checks import Error, Tags, Warning, register
+from django.db import DatabaseError, router
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from .celery_setup import MISSING_APP, celery_app_hint, missing_celery_app
 from .conf import key_mode, stripe_settings
+from .models import WebhookEvent
+from .webhooks.health import stale_pending_events
 from .webhooks.views import webhook
 
 
@@ -241,3 +244,29 @@ def _uses_api_urls(patterns) -> bool:
             if view_class is not None and view_class.__module__.startswith("django_stripe.api"):
                 return True
     return False
+
+
+@register(Tags.database, deploy=True)
+def check_pending_events(app_configs, databases=None, **kwargs):
+    """Events pending for long mean no worker applies them (`check --deploy --database default`). A check that
+    reads the database runs only when asked for that database, so `check` and `check --deploy` alone never
+    touch it (nor fail without one)."""
+    if not databases or router.db_for_read(WebhookEvent) not in databases:
+        return []
+    max_age = stripe_settings.STRIPE_STATUS_MAX_PENDING_AGE
+    try:
+        stale = stale_pending_events(max_age)
+    except DatabaseError:  # not migrated yet, or unreachable: Django's own checks and `migrate` say so
+        return []
+    if not stale:
+        return []
+    return [
+        Warning(
+            f"{stale} Stripe event(s) have been pending for more than {max_age} s: no worker is applying them, so "
+            "the mirror is falling behind Stripe.",
+            hint="Run a Celery worker (celery -A <project> worker) and celery beat with the sweeper "
+            "(django_stripe.sweep_webhook_events); `manage.py stripe_process_events` applies them meanwhile, "
+            "`manage.py stripe_status` shows the backlog.",
+            id="django_stripe.W006",
+        )
+    ]

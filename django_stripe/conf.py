@@ -31,6 +31,11 @@ DEFAULTS: dict[str, Any] = {
     "STRIPE_WEBHOOK_MAX_BODY_BYTES": 1024 * 1024,
     # Events of connected accounts (Connect) are refused unless the project mirrors them on purpose.
     "STRIPE_CONNECT_EVENTS": False,
+    # Health (stripe_status, the admin's status page, `check --deploy`, the metrics): a pending event older than
+    # this many seconds means no worker is applying events.
+    "STRIPE_STATUS_MAX_PENDING_AGE": 300,
+    # How many days processed and ignored events stay in the ledger (stripe_prune_events, its task).
+    "STRIPE_EVENT_RETENTION_DAYS": 30,
     # Access
     "STRIPE_ACCESS_STATUSES": ("active", "trialing"),
     # An access check that names no product checks the default product; a subscription to any product counts

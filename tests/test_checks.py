@@ -234,3 +234,37 @@ def test_stripe_process_events_says_why_events_were_pending(celery_fallback):
     errors = StringIO()
     call_command("stripe_process_events", stdout=StringIO(), stderr=errors)
     assert "1 Stripe event(s) pending" in errors.getvalue() and "celery.py" in errors.getvalue()
+
+
+def deploy_ids(**kwargs) -> list[str]:
+    return [message.id for message in checks.run_checks(include_deployment_checks=True, **kwargs)]
+
+
+@pytest.mark.django_db
+def test_check_deploy_with_the_database_warns_of_events_pending_too_long(settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from django_stripe.models import WebhookEvent
+    from django_stripe.testing.factories import CustomerPayloadFactory
+    from django_stripe.webhooks.ledger import store_event
+    from tests.webhooks.conftest import event
+
+    payload = event("customer.created", CustomerPayloadFactory())
+    store_event(payload)
+    assert "django_stripe.W006" not in deploy_ids(databases=["default"])  # just received
+
+    WebhookEvent.objects.filter(pk=payload["id"]).update(received_at=timezone.now() - timedelta(minutes=6))
+    [warning] = [
+        m for m in checks.run_checks(include_deployment_checks=True, databases=["default"]) if m.id.endswith("W006")
+    ]
+    assert "1 Stripe event(s) have been pending for more than 300 s" in warning.msg and "worker" in warning.hint
+    settings.STRIPE_STATUS_MAX_PENDING_AGE = 600
+    assert "django_stripe.W006" not in deploy_ids(databases=["default"])
+
+
+def test_check_deploy_without_a_database_reads_none():
+    # No django_db mark: a query would fail the test ("Database access not allowed").
+    assert "django_stripe.W006" not in deploy_ids()
+    assert "django_stripe.W006" not in [m.id for m in checks.run_checks(databases=None)]
