@@ -6,7 +6,8 @@ acknowledge late (a worker killed mid-event leaves the message to be delivered a
 the schedule of webhooks/retries.py. `sweep_webhook_events`, run periodically by celery beat, re-enqueues
 events that were stored but never got processed (broker down at the time, worker killed) and failed events
 whose retry never came (it could not be published, or Celery ran eagerly): a stored event is never lost.
-The backfill and the catch-up are resumable and idempotent, so celery beat may run them on a schedule.
+The backfill and the catch-up are resumable and idempotent, so celery beat may run them on a schedule, and so
+is `prune_events`, which deletes the processed and ignored events older than the retention.
 
 The tasks' names never change: beat schedules name them, and webhooks/queue.py publishes by name.
 """
@@ -18,12 +19,14 @@ from datetime import timedelta
 
 from celery import shared_task
 
+from .conf import stripe_settings
 from .models import WebhookEvent
 from .sync.backfill import backfill
 from .webhooks.batches import process_batch
 from .webhooks.catchup import catch_up
 from .webhooks.processing import process_event
 from .webhooks.queue import PROCESS_EVENT, PROCESS_EVENTS, enqueue_events, publish
+from .webhooks.retention import prune_events
 from .webhooks.retries import MAX_RETRIES, RESEND_FACTOR, due_events, retry_countdown, retry_delay
 
 logger = logging.getLogger(__name__)
@@ -113,3 +116,14 @@ def backfill_stripe_objects(types: list[str] | None = None, restart: bool = Fals
 def catch_up_events() -> dict[str, object]:
     """Store and process the events the webhooks missed (listed from the Events API, webhooks/catchup.py)."""
     return catch_up().as_dict()
+
+
+@shared_task(name="django_stripe.prune_events")
+def prune_webhook_events(older_than_days: float | None = None) -> dict[str, object]:
+    """Delete the processed and ignored events received more than `older_than_days` ago (default:
+    STRIPE_EVENT_RETENTION_DAYS), in short batches (webhooks/retention.py); pending and failed ones stay."""
+    days = stripe_settings.STRIPE_EVENT_RETENTION_DAYS if older_than_days is None else older_than_days
+    result = prune_events(timedelta(days=days))
+    if result.total:
+        logger.info("Stripe events: %d processed or ignored events older than %s days deleted", result.total, days)
+    return result.as_dict()

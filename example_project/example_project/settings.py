@@ -99,7 +99,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_CONTROL_QUEUE_DURABLE = True
 CELERY_CONTROL_QUEUE_EXCLUSIVE = False  # Celery refuses a durable exclusive queue (5.7 makes it exclusive by default)
 # celery beat (`celery -A example_project.celery:app beat`): re-enqueue stored events left pending, catch
-# up on events the webhooks missed, and a nightly backfill pass that also tombstones what Stripe deleted.
+# up on events the webhooks missed, a nightly backfill pass that also tombstones what Stripe deleted, and a
+# nightly prune of the events older than STRIPE_EVENT_RETENTION_DAYS (processed and ignored ones only).
 CELERY_BEAT_SCHEDULE = {
     "stripe-webhook-sweeper": {
         "task": "django_stripe.sweep_webhook_events",
@@ -108,6 +109,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "stripe-catch-up": {"task": "django_stripe.catch_up_events", "schedule": 5 * 60.0},
     "stripe-nightly-reconcile": {"task": "django_stripe.backfill", "schedule": crontab(hour=3, minute=30)},
+    "stripe-prune-events": {"task": "django_stripe.prune_events", "schedule": crontab(hour=4, minute=15)},
 }
 
 REST_FRAMEWORK = {

@@ -16,7 +16,12 @@ from .seeding import seed
 def test_the_beat_schedule_names_registered_tasks():
     current_app.loader.import_default_modules()
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert tasks == {"django_stripe.sweep_webhook_events", "django_stripe.catch_up_events", "django_stripe.backfill"}
+    assert tasks == {
+        "django_stripe.sweep_webhook_events",
+        "django_stripe.catch_up_events",
+        "django_stripe.backfill",
+        "django_stripe.prune_events",
+    }
     assert tasks <= set(current_app.tasks)
 
 
