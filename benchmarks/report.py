@@ -18,6 +18,7 @@ def write_report(figures: dict[str, Any], stem: Path) -> None:
         _backfill(figures.get("backfill"), stem),
         _access(figures.get("access"), stem),
         _rest(figures.get("rest"), stem),
+        _prune(figures.get("prune")),
         _fake(figures.get("fake")),
     ]
     machine = figures.get("machine", {})
@@ -252,6 +253,25 @@ def _rate(value: float | None) -> str:
 
 def _ratio(ours: float, baseline: float | None, digits: int) -> str:
     return "n/a" if not baseline else f"{ours / baseline:.{digits}f}x"
+
+
+def _prune(data: dict | None) -> str:
+    if not data:
+        return ""
+    phases = "\n".join(
+        f"| {name} | {p['deliveries']:,} | {p['median_ms']:.1f} | {p['p99_ms']:.1f} | {p['max_ms']:.1f} |"
+        for name, p in (("before the prune", data["endpoint_before"]), ("during the prune", data["endpoint_during"]))
+    )
+    goal = "met" if data["rows_per_second"] >= 50_000 else "not met"
+    return (
+        f"\n## Retention ({data['database']}, a ledger of {data['rows']:,} rows)\n\n"
+        f"`prune_events` deleted {data['deleted']:,} rows in {data['prune_seconds']:.1f} s: "
+        f"**{data['rows_per_second']:,.0f} rows/s** (goal 50,000: {goal}), {data['batches']} batches of "
+        f"{data['batch_size']:,}, the longest {data['longest_batch_seconds'] * 1000:.0f} ms. The webhook endpoint "
+        "meanwhile (one sender, one delivery at a time):\n\n"
+        "| endpoint | deliveries | median ms | p99 ms | max ms |\n"
+        f"| --- | ---: | ---: | ---: | ---: |\n{phases}\n"
+    )
 
 
 def _fake(data: dict | None) -> str:

@@ -32,6 +32,7 @@ BENCHMARKS = {
     "access": ["benchmarks/bench_access.py", "--sizes", "1000", "10000", "100000", "--calls", "1000"],
     "rest": ["benchmarks/bench_rest.py", "--seconds", "4", "--clients", "4"],
     "djstripe": ["benchmarks/bench_djstripe.py", "--events", "600"],
+    "prune": ["benchmarks/bench_prune.py", "--rows", "1000000"],
 }
 
 
