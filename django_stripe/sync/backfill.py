@@ -274,7 +274,7 @@ def _run_per_customer(
         result.position = customers.filter(id__lte=cursor.starting_after).count()
         progress(result)
     for batch in customer_batches(cursor.starting_after):
-        lists = [(customer_id, _customer_list(object_type, customer_id)) for customer_id in batch]
+        lists = [(customer_id, customer_list(object_type, customer_id)) for customer_id in batch]
         fetched = sum(len(payloads) for _, (payloads, _) in lists)
         stamp = min((stamp for _, (_, stamp) in lists if stamp), default=stamp_of(None))
         counts = commit_page(cursor, batch[-1], fetched, stamp, lambda lists=lists: write(object_type, lists))
@@ -300,7 +300,7 @@ def customer_batches(after: str, size: int = CUSTOMER_BATCH) -> Iterator[list[st
 CustomerList = tuple[list[Payload], datetime | None]
 
 
-def _customer_list(object_type: ObjectType, customer_id: str) -> CustomerList:
+def customer_list(object_type: ObjectType, customer_id: str) -> CustomerList:
     """Everything Stripe lists for one customer (all pages), with the time of the first page; a customer
     deleted at Stripe meanwhile has nothing (its own tombstone comes from the customers pass or a webhook)."""
     path = object_type.path.format(customer=customer_id)

@@ -5,10 +5,14 @@
     stripe_sync --restart                drop passes in progress and start over
     stripe_sync --catch-up               only the Events-API catch-up
     stripe_sync products --catch-up      the types, then the catch-up
+    stripe_sync --check [TYPES]          compare the mirror with Stripe, write nothing: exit 1 when they differ
 
 A progress bar per type (count and rate), a summary table at the end. A type that fails is reported and
 the run goes on with the next one (its pass resumes next time); the exit status is then non-zero. A bad
 key or an unreachable Stripe stops at once with a one-line error.
+
+With --check, every object and field that differs is printed as it is found (sync/drift.py), then a table
+per type; the exit status is 1 when anything differs (or a type failed), 0 when the mirror is Stripe's.
 """
 
 from __future__ import annotations
@@ -23,9 +27,20 @@ from tqdm import tqdm
 from ...conf import stripe_settings
 from ...exceptions import StripeNotConfigured
 from ...sync.backfill import OBJECT_TYPES, BackfillResult, UnknownObjectType, backfill_type, resolve_types
+from ...sync.drift import DriftResult, check_type
 from ...webhooks.catchup import CatchUpResult, catch_up
 
 COLUMNS = ("type", "objects", "created", "updated", "unchanged", "stale", "tombstoned", "seconds", "obj/s", "status")
+CHECK_COLUMNS = (
+    "type",
+    "at Stripe",
+    "missing in mirror",
+    "missing at Stripe",
+    "deleted",
+    "differing",
+    "newer",
+    "status",
+)
 
 
 def fatal_error(error: Exception) -> str | None:
@@ -84,6 +99,20 @@ def backfill_row(result: BackfillResult, status: str) -> tuple[str, ...]:
     )
 
 
+def drift_row(result: DriftResult, status: str) -> tuple[str, ...]:
+    deleted = result.count("deleted in the mirror") + result.count("deleted at Stripe")
+    return (
+        result.name,
+        f"{result.listed:,}",
+        f"{result.count('missing in the mirror'):,}",
+        f"{result.count('missing at Stripe'):,}",
+        f"{deleted:,}",
+        f"{result.count('differs'):,}",
+        f"{result.newer_in_mirror:,}",
+        status,
+    )
+
+
 def catch_up_row(result: CatchUpResult, status: str) -> tuple[str, ...]:
     rate = result.listed / result.seconds if result.seconds else 0.0
     skipped = result.known + result.unhandled
@@ -111,13 +140,23 @@ class Command(BaseCommand):
             "--catch-up", action="store_true", help="Catch up on events (alone, or after the TYPES given)."
         )
         parser.add_argument("--no-progress", action="store_true", help="No progress bars (e.g. in cron logs).")
+        parser.add_argument(
+            "--check",
+            action="store_true",
+            help="Compare the mirror with Stripe, writing nothing; exit status 1 when anything differs.",
+        )
 
     def handle(self, *args: Any, types: list[str], restart: bool, catch_up: bool, **options: Any) -> None:
+        if options["check"] and (restart or catch_up):
+            raise CommandError("--check writes nothing: it goes with neither --restart nor --catch-up.")
         try:
             selected = resolve_types(types) if types or not catch_up else []
         except UnknownObjectType as error:
             raise CommandError(str(error)) from None
         self.show_progress = not options["no_progress"] and options.get("verbosity", 1) > 0
+        if options["check"]:
+            self.compare_with_stripe(selected)
+            return
         rows: list[tuple[str, ...]] = [COLUMNS]
         failed = 0
         for object_type in selected:
@@ -152,6 +191,29 @@ class Command(BaseCommand):
             self.stderr.write(f"{name}: {error.__class__.__name__}: {error}")
             return backfill_row(last, "FAILED"), False
         return backfill_row(last, "ok"), True
+
+    def compare_with_stripe(self, selected: list) -> None:
+        rows: list[tuple[str, ...]] = [CHECK_COLUMNS]
+        differing = failed = 0
+        for object_type in selected:
+            try:
+                result = check_type(object_type, lambda difference: self.stdout.write(difference.describe()))
+            except Exception as error:
+                self.stop_on_fatal(error)
+                self.stderr.write(f"{object_type.name}: {error.__class__.__name__}: {error}")
+                rows.append((object_type.name, *("",) * 6, "FAILED"))
+                failed += 1
+                continue
+            differing += len(result.differences)
+            rows.append(drift_row(result, "DIFFERS" if result.differences else "ok"))
+        self.stdout.write(table(rows))
+        if differing or failed:
+            what = f"{differing} object(s) differ between the mirror and Stripe" if differing else ""
+            also = f"{failed} type(s) could not be checked" if failed else ""
+            raise CommandError(
+                "; ".join(part for part in (what, also) if part)
+                + ". `manage.py stripe_sync TYPES` brings the mirror to Stripe's state."
+            )
 
     def run_catch_up(self) -> tuple[tuple[str, ...], bool]:
         bar = self.bar("events", "event")
