@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from ..conf import stripe_settings
 from ..models import SyncCursor, WebhookEvent
+from ..sync.backfill import OBJECT_TYPES
 from .catchup import EVENTS_CURSOR
 from .retries import MAX_ATTEMPTS
 
@@ -163,7 +164,7 @@ def mirror_health(*, max_pending_age: float | None = None, max_failed: int = 0) 
         last_processed_at=last.get("processed_at"),
         last_processed_created=last.get("created"),
         catch_up=next((cursor for cursor in cursors if cursor.name == EVENTS_CURSOR), None),
-        backfill=[cursor for cursor in cursors if cursor.name != EVENTS_CURSOR],
+        backfill=sorted((cursor for cursor in cursors if cursor.name != EVENTS_CURSOR), key=_backfill_order),
         max_pending_age=stripe_settings.STRIPE_STATUS_MAX_PENDING_AGE if max_pending_age is None else max_pending_age,
         max_failed=max_failed,
     )
@@ -173,6 +174,12 @@ def stale_pending_events(older_than: float) -> int:
     """How many events have been pending for more than `older_than` seconds (one indexed count)."""
     since = timezone.now() - timedelta(seconds=older_than)
     return WebhookEvent.objects.filter(status=Status.PENDING, received_at__lt=since).count()
+
+
+def _backfill_order(cursor: CursorState) -> tuple[int, str]:
+    """The backfill's own order (dependencies first), then any other cursor by name."""
+    order = list(OBJECT_TYPES)
+    return (order.index(cursor.name) if cursor.name in order else len(order), cursor.name)
 
 
 def _cursor_state(cursor: SyncCursor) -> CursorState:
