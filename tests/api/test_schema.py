@@ -105,9 +105,10 @@ def test_without_pagination_the_schema_shows_bare_arrays(make_client):
 BARE_SETTINGS = """
 from example_project.settings import *  # noqa: F403
 
-# A project that never configured drf-spectacular: DRF's own DEFAULT_SCHEMA_CLASS, the app not installed.
+# A project that never configured drf-spectacular: DRF's own DEFAULT_SCHEMA_CLASS, the app not installed (its
+# templates not found by the project's template loaders), nor the sidecar.
 REST_FRAMEWORK = {key: value for key, value in REST_FRAMEWORK.items() if key != "DEFAULT_SCHEMA_CLASS"}
-INSTALLED_APPS = [app for app in INSTALLED_APPS if app != "drf_spectacular"]
+INSTALLED_APPS = [app for app in INSTALLED_APPS if app not in ("drf_spectacular", "drf_spectacular_sidecar")]
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
 ROOT_URLCONF = "bare_urls"
 """
@@ -136,13 +137,19 @@ from django.test.utils import setup_test_environment
 
 setup_test_environment()
 response = Client().get("/api/schema/?format=json")
-print(json.dumps({"status": response.status_code, "paths": sorted(json.loads(response.content)["paths"])}))
+pages = {}
+for page in ("swagger", "redoc"):
+    answer = Client().get(f"/api/schema/{page}/")
+    pages[page] = [answer.status_code, "<title>django-stripe</title>" in answer.content.decode()]
+paths = sorted(json.loads(response.content)["paths"])
+print(json.dumps({"status": response.status_code, "paths": paths, "pages": pages}))
 """
 
 
 def test_the_schema_works_without_drf_spectacular_settings(tmp_path):
     """In a fresh process, so that the views are imported under DRF's own DEFAULT_SCHEMA_CLASS (the annotations
-    are built when the views module is imported): the schema was a 500 there."""
+    are built when the views module is imported): the schema was a 500 there. Its Swagger UI and Redoc pages
+    find drf-spectacular's templates though the app is not installed."""
     import json
     import os
     import subprocess
@@ -164,3 +171,4 @@ def test_the_schema_works_without_drf_spectacular_settings(tmp_path):
     answer = json.loads(result.stdout.strip().splitlines()[-1])
     assert answer["status"] == 200
     assert {"/api/subscriptions/", "/api/subscriptions/{obj_id}/", "/api/schema/", "/ping/"} <= set(answer["paths"])
+    assert answer["pages"] == {"swagger": [200, True], "redoc": [200, True]}

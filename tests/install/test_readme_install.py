@@ -427,6 +427,10 @@ def test_from_pip_install_to_a_first_subscription_with_the_readme_alone(new_proj
     assert status == 200 and [s["status"] for s in json.loads(body)] == ["active"], body
     status, _, schema = browser.request(new_project.url("/api/schema/?format=json"))
     assert status == 200 and "/api/subscriptions/" in json.loads(schema)["paths"], schema[:2000]
+    assert json.loads(schema)["info"]["title"] == "django-stripe", schema[:2000]
+    for page in ("swagger", "redoc"):  # drf-spectacular's templates, though the settings do not install its app
+        status, _, html = browser.request(new_project.url(f"/api/schema/{page}/"))
+        assert status == 200 and "<title>django-stripe</title>" in html, html[:2000]
 
     # Without the Celery lines, `check` says that no worker would see the events, and how to fix it.
     init = new_project.cwd / "myshop" / "__init__.py"
