@@ -1,6 +1,7 @@
 """README "Install into your project", run as a new user runs it: every block of the section, in order, in a
 fresh `django-admin startproject` project, with the fake Stripe, `runserver`, a real Celery worker on Redis and
-celery beat. So the section cannot drift from the code.
+celery beat; then "Testing your own project" in the same project (its markers say `testing:` instead of
+`install:`), whose tests pytest runs. So the sections cannot drift from the code.
 
 Each block of the section carries a marker the test reads (an HTML comment, invisible on GitHub):
 
@@ -56,10 +57,10 @@ README = ROOT / "README.md"
 # What a wheel is built from: the files pyproject.toml names (the package, its readme and licence).
 WHEEL_SOURCES = ("pyproject.toml", "README.md", "LICENSE", "django_stripe")
 SECTION = "## Install into your project"
-BLOCK = re.compile(
-    r"^[ \t]*<!-- install: (?P<what>[^>]+?) -->[ \t]*\n"  # the marker
-    r"(?P<indent>[ \t]*)```[\w-]*\n(?P<body>.*?)^(?P=indent)```[ \t]*$",  # the block right after it
-    re.MULTILINE | re.DOTALL,
+TESTING_SECTION = "## Testing your own project"
+BLOCK = (
+    r"^[ \t]*<!-- {marker}: (?P<what>[^>]+?) -->[ \t]*\n"  # the marker
+    r"(?P<indent>[ \t]*)```[\w-]*\n(?P<body>.*?)^(?P=indent)```[ \t]*$"  # the block right after it
 )
 
 
@@ -69,25 +70,29 @@ class Block:
     body: str
 
 
-def install_section() -> str:
+def install_section(title: str = SECTION) -> str:
     text = README.read_text()
-    start = text.index(SECTION)
-    end = text.find("\n## ", start + len(SECTION))
+    start = text.index(title)
+    end = text.find("\n## ", start + len(title))
     return text[start : end if end != -1 else None]
 
 
-def install_blocks() -> list[Block]:
+def install_blocks(title: str = SECTION, marker: str = "install") -> list[Block]:
     """The section's code blocks in order, each with what its marker says to do with it."""
-    section = install_section()
+    section = install_section(title)
     blocks = []
-    for match in BLOCK.finditer(section):
+    for match in re.finditer(BLOCK.format(marker=marker), section, re.MULTILINE | re.DOTALL):
         indent = len(match["indent"])
         body = "".join(line[indent:] for line in match["body"].splitlines(keepends=True))
         blocks.append(Block(match["what"].strip(), body))
     fences = re.findall(r"^[ \t]*```", section, re.MULTILINE)
     # Every block of the section is run: none may lack its marker.
-    assert len(fences) == 2 * len(blocks), f"{len(fences) // 2} code blocks, {len(blocks)} with an install marker"
+    assert len(fences) == 2 * len(blocks), f"{len(fences) // 2} code blocks, {len(blocks)} with a {marker} marker"
     return blocks
+
+
+def blocks_of_the_testing_section() -> list[Block]:
+    return install_blocks(TESTING_SECTION, "testing")
 
 
 def test_every_block_of_the_install_section_has_a_marker_the_test_knows():
@@ -102,6 +107,15 @@ def test_every_block_of_the_install_section_has_a_marker_the_test_knows():
     settings = "\n".join(b.body for b in blocks if b.what == "append myshop/settings.py")
     assert "CELERY_CONTROL_QUEUE_DURABLE = True" in settings
     assert "DEFAULT_SCHEMA_CLASS" not in settings  # the schema works with the app's own defaults
+
+
+def test_every_block_of_the_testing_section_has_a_marker_the_test_knows():
+    blocks = blocks_of_the_testing_section()
+    assert [b.what for b in blocks if not re.fullmatch(r"shell|file \S+", b.what)] == []
+    assert any(b.body.startswith('pip install "django-stripe[testing]"') for b in blocks)
+    assert [b.body.strip() for b in blocks if b.what == "file conftest.py"] == [
+        'pytest_plugins = ["django_stripe.testing.pytest_plugin"]'
+    ]
 
 
 def test_the_existing_user_model_of_the_readme_passes_the_check():
@@ -233,7 +247,9 @@ class NewProject:
 
     def with_the_wheel(self, script: str) -> str:
         """`pip install django-stripe[...]` installs the wheel under test, with the same extras."""
-        return re.sub(r"^(pip install )django-stripe\b", rf"\g<1>{self.venv.wheel}", script, flags=re.MULTILINE)
+        return re.sub(
+            r'^(pip install )("?)django-stripe\b', rf"\g<1>\g<2>{self.venv.wheel}", script, flags=re.MULTILINE
+        )
 
     def settings_of_this_run(self) -> str:
         """The lines the test adds after the README's settings: see the module's docstring."""
@@ -442,6 +458,11 @@ def test_from_pip_install_to_a_first_subscription_with_the_readme_alone(new_proj
         init.write_text(kept)
     assert "django_stripe.W003" in check and 'app.config_from_object("django.conf:settings"' in check, check
     assert "myshop/celery.py" in check and "celery -A myshop worker" in check, check
+
+    # README "Testing your own project", in the same project: the testing extra, pytest's files, its tests.
+    for block in blocks_of_the_testing_section():
+        output = new_project.run(block)
+    assert re.search(r"^=+ 3 passed\b", output, re.MULTILINE) and "failed" not in output, output
 
 
 def applied(statuses: dict[str, list[str]]) -> bool:
