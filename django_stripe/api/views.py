@@ -85,7 +85,9 @@ class StripeAPIView(GenericAPIView):
             raise ValidationError(filterset.errors)
         return {name: value for name, value in filterset.form.cleaned_data.items() if value not in (None, "", [])}
 
-    def listed(self, payloads_of: Callable[..., list[dict[str, Any]]], present: Callable, *args: Any, **kwargs: Any):
+    def listed(
+        self, payloads_of: Callable[..., list[dict[str, Any]]], present: Callable, *args: Any, **kwargs: Any
+    ) -> Response:
         """The list `payloads_of(user, *args, **kwargs)` made with `present`: a page of it in the paginator's
         envelope when the view has a paginator (see pagination.py), else a bare array."""
         pager = Pager(self) if self.paginator is not None else None
