@@ -1,9 +1,10 @@
-"""The REST API, its OpenAPI schema and the webhook endpoint: `path("api/", include("django_stripe.urls"))`."""
+"""The REST API, its OpenAPI schema (with Swagger UI and Redoc over it) and the webhook endpoint:
+`path("api/", include("django_stripe.urls"))`."""
 
 from django.urls import path
 
 from .api import views
-from .api.schema import StripeSchemaView
+from .api.schema import StripeRedocView, StripeSchemaView, StripeSwaggerView
 from .webhooks.views import webhook
 
 
@@ -24,5 +25,7 @@ urlpatterns = [
     *resource("payment-methods", views.StripePaymentMethodView.as_view(), "payment-methods"),
     *resource("subscriptions", views.StripeSubscriptionView.as_view(), "subscriptions"),
     path("schema/", StripeSchemaView.as_view(), name="stripe-api-schema"),
+    path("schema/swagger/", StripeSwaggerView.as_view(), name="stripe-api-swagger"),
+    path("schema/redoc/", StripeRedocView.as_view(), name="stripe-api-redoc"),
     path("webhook/", webhook, name="stripe-webhook"),
 ]

@@ -1,7 +1,9 @@
 """The original import path for every view: `from django_stripe.views import StripeSubscriptionView, ...`.
 
 The REST API views live in `django_stripe.api.views`, the HTML pages (hosted-page redirects, the
-self-hosted checkout and subscription portal) in `django_stripe.portal`.
+self-hosted checkout and subscription portal) in `django_stripe.portal`; the access mixins for your own views
+(`SubscriptionRequiredMixin`, `EntitlementRequiredMixin`) in `django_stripe.payments`, beside
+`subscription_required`.
 """
 
 from .api.views import (
@@ -15,6 +17,7 @@ from .api.views import (
     StripeSetupIntentView,
     StripeSubscriptionView,
 )
+from .payments import EntitlementRequiredMixin, SubscriptionRequiredMixin
 from .portal import (
     GoToBillingPortalView,
     GoToCheckoutView,
@@ -24,6 +27,7 @@ from .portal import (
 )
 
 __all__ = [
+    "EntitlementRequiredMixin",
     "GoToBillingPortalView",
     "GoToCheckoutView",
     "GoToSetupCheckoutView",
@@ -37,5 +41,6 @@ __all__ = [
     "StripeSetupIntentView",
     "StripeSubscriptionView",
     "SubscriptionHistoryView",
+    "SubscriptionRequiredMixin",
     "SubscriptionPortalView",
 ]

@@ -3,6 +3,7 @@ user owns every object they name. Another user's object answers 404, exactly lik
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter
@@ -19,6 +20,7 @@ from ..exceptions import StripeWrongCustomer
 from ..models import Invoice, Price, Product, Subscription
 from . import filters, representations, serializers
 from .errors import as_api_exception
+from .pagination import FromRestFrameworkSettings, Pager
 from .schema import StripeAutoSchema, extend_schema
 from .throttling import StripeWriteThrottle
 
@@ -32,7 +34,8 @@ class StripeAPIView(GenericAPIView):
     permission_classes = [IsAuthenticated]
     throttle_classes = [StripeWriteThrottle]
     throttle_scope = "django_stripe"
-    pagination_class = None
+    # The project's REST_FRAMEWORK["DEFAULT_PAGINATION_CLASS"], read at each request; None: bare arrays.
+    pagination_class = FromRestFrameworkSettings("DEFAULT_PAGINATION_CLASS")
     filter_backends: list = []
     schema = StripeAutoSchema()
     lookup_url_kwarg = "obj_id"
@@ -82,6 +85,15 @@ class StripeAPIView(GenericAPIView):
             raise ValidationError(filterset.errors)
         return {name: value for name, value in filterset.form.cleaned_data.items() if value not in (None, "", [])}
 
+    def listed(
+        self, payloads_of: Callable[..., list[dict[str, Any]]], present: Callable, *args: Any, **kwargs: Any
+    ) -> Response:
+        """The list `payloads_of(user, *args, **kwargs)` made with `present`: a page of it in the paginator's
+        envelope when the view has a paginator (see pagination.py), else a bare array."""
+        pager = Pager(self) if self.paginator is not None else None
+        data = [present(payload) for payload in payloads_of(self.request.user, *args, paginate=pager, **kwargs)]
+        return self.get_paginated_response(data) if pager and pager.paged else Response(data)
+
 
 OBJ_ID = OpenApiParameter("obj_id", str, OpenApiParameter.PATH, required=False)
 
@@ -95,8 +107,7 @@ class StripeProductsView(StripeAPIView):
     def get(self, request: Request, obj_id: str | None = None) -> Response:
         if obj_id:
             return Response(self.get_serializer(payments.retrieve_product(request.user, obj_id)).data)
-        products = payments.get_products(request.user, **self.filters(filters.ProductFilter))
-        return Response([representations.product(product) for product in products])
+        return self.listed(payments.get_products, representations.product, **self.filters(filters.ProductFilter))
 
 
 class StripePricesView(StripeAPIView):
@@ -108,8 +119,7 @@ class StripePricesView(StripeAPIView):
     def get(self, request: Request, obj_id: str | None = None) -> Response:
         if obj_id:
             return Response(self.get_serializer(payments.retrieve_price(request.user, obj_id)).data)
-        prices = payments.get_prices(request.user, **self.filters(filters.PriceFilter))
-        return Response([representations.price(price) for price in prices])
+        return self.listed(payments.get_prices, representations.price, **self.filters(filters.PriceFilter))
 
 
 class StripePriceCheckoutView(StripeAPIView):
@@ -175,8 +185,9 @@ class StripeInvoiceView(StripeAPIView):
             invoice = payments.owned(request.user, Invoice, obj_id, fetch_missing=False)
             return Response(self.get_serializer(invoice).data)
         wanted = self.filters(filters.InvoiceFilter)
-        listed = payments.invoice_payloads(request.user, wanted.get("status"), wanted.get("subscription"))
-        return Response([representations.invoice(payload) for payload in listed])
+        return self.listed(
+            payments.invoice_payloads, representations.invoice, wanted.get("status"), wanted.get("subscription")
+        )
 
 
 class StripePaymentMethodView(StripeAPIView):
@@ -188,8 +199,7 @@ class StripePaymentMethodView(StripeAPIView):
     def get(self, request: Request, obj_id: str | None = None) -> Response:
         if obj_id:
             return Response(self.get_serializer(payments.retrieve_payment_method(request.user, obj_id)).data)
-        listed = payments.payment_method_payloads(request.user)
-        return Response([representations.payment_method(payload) for payload in listed])
+        return self.listed(payments.payment_method_payloads, representations.payment_method)
 
     @extend_schema(request=serializers.PaymentMethodUpdateSerializer)
     def put(self, request: Request, obj_id: str | None = None) -> Response:
@@ -221,8 +231,7 @@ class StripeSubscriptionView(StripeAPIView):
             subscription = payments.owned(request.user, Subscription, obj_id, fetch_missing=False)
             return Response(self.get_serializer(subscription).data)
         wanted = filters.filter_params(request).get("status")
-        listed = payments.subscription_payloads(request.user, wanted)
-        return Response([representations.subscription(payload) for payload in listed])
+        return self.listed(payments.subscription_payloads, representations.subscription, wanted)
 
     @extend_schema(
         request=serializers.SubscriptionCreateSerializer, responses={201: serializers.SubscriptionSerializer}

@@ -27,6 +27,7 @@ from .customers import add_stripe_customer_if_not_existing, create_customer, mod
 from .generic import delete, list_customer_resource, modify, retrieve
 from .lists import invoice_payloads, subscription_payloads
 from .mirror import owned, remember
+from .mixins import EntitlementRequiredMixin, SubscriptionRequiredMixin
 from .payment_methods import (
     detach_all_payment_methods,
     detach_payment_method,
@@ -49,7 +50,9 @@ from .subscriptions import (
 
 __all__ = [
     "FREE",
+    "EntitlementRequiredMixin",
     "SubscriptionInfoWithEvaluation",
+    "SubscriptionRequiredMixin",
     "add_stripe_customer_if_not_existing",
     "cancel_subscription",
     "cancel_subscription_at_period_end",

@@ -13,13 +13,15 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Any, NamedTuple
 
-from django.db.models import FilteredRelation, Q, QuerySet
+from django.db.models import F, FilteredRelation, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
 
 from ..conf import key_livemode, stripe_settings
 from ..exceptions import StripeAccessDenied, StripeObjectNotFound, StripePriceUnavailable
 from ..models import Price, Product, SubscriptionItem
 from .access import AccessRule, _epoch, _free_access_until, access_items, customer_id_of
 from .mirror import fetch_unmirrored
+from .pages import Paginate, page_of
 from .precompiled import Precompiled
 
 PRODUCT_FIELDS = ("id", "name", "description", "images", "metadata", "shippable", "type", "unit_label", "url")
@@ -36,7 +38,12 @@ PRICE_FIELDS = (
     "metadata",
 )
 PRICE_FILTERS = {"currency", "active", "type", "lookup_key", "recurring_interval"}
-PRICE_ORDER = ("unit_amount", "id")
+# Cheapest first, and a price without `unit_amount` (tiered, metered) last on every database (PostgreSQL puts NULL
+# last by default, SQLite first).
+PRICE_ORDER = (F("unit_amount").asc(nulls_last=True), "id")
+# A page of prices is ordered by the same rule as a column: a cursor reads its position from the order's first
+# column, which must not be null. Above any amount Stripe takes.
+AMOUNT_OF_NO_AMOUNT = 2**62
 NOT_SUBSCRIBED = {"subscribed": False, "cancel_at": None, "current_period_end": None}
 # A price is shown only with its product: an inner join, so a price whose product is archived, a tombstone, or not
 # mirrored at all (its webhook lost or late) is left out. Reads never call Stripe to find out.
@@ -48,6 +55,8 @@ def get_products(
     ids: list[str] | None = None,
     price_kwargs: dict[str, Any] | None = None,
     rest: bool = False,
+    *,
+    paginate: Paginate | None = None,
     **kwargs: Any,
 ) -> list[dict[str, Any]]:
     """Active products (all, or those in `ids`) with their active prices and subscription info.
@@ -55,12 +64,16 @@ def get_products(
     `price_kwargs` filters the prices (currency, type, lookup_key, recurring_interval, active). With
     STRIPE_ALLOW_DEFAULT_PRODUCT_ONLY, asking for another product raises StripeAccessDenied. Two queries
     however many products (products with their prices, and what the user is subscribed to), one for a user
-    without customer. See the module's docstring for `rest`.
+    without customer. See the module's docstring for `rest`. With `paginate`, the page of products it takes
+    (see pages.py), with their prices: a query more.
     """
     if stripe_settings.STRIPE_ALLOW_DEFAULT_PRODUCT_ONLY:
         for product_id in ids or []:
             _check_product_allowed(product_id)
         ids = [stripe_settings.STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID]
+    page = page_of(paginate, lambda: _product_page_rows(ids, **kwargs))
+    if page is not None:
+        return _present_products(user, _with_prices(page, price_kwargs))
     return _present_products(user, _product_rows(price_kwargs, ids, **kwargs))
 
 
@@ -77,17 +90,27 @@ def retrieve_product(
 
 
 def get_prices(
-    user: Any, product: str | None = None, currency: str | None = None, rest: bool = False, **kwargs: Any
+    user: Any,
+    product: str | None = None,
+    currency: str | None = None,
+    rest: bool = False,
+    *,
+    paginate: Paginate | None = None,
+    **kwargs: Any,
 ) -> list[dict[str, Any]]:
     """Active prices of active products, optionally of one product and one currency, with subscription info
-    (see the module's docstring for `rest`). A price whose product is not mirrored is not listed."""
+    (see the module's docstring for `rest`). A price whose product is not mirrored is not listed. With
+    `paginate`, the page it takes (see pages.py)."""
     if stripe_settings.STRIPE_ALLOW_DEFAULT_PRODUCT_ONLY:
         _check_product_allowed(product)
         product = stripe_settings.STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID
     filters = {**kwargs, **({"currency": currency.lower()} if currency else {})}  # Stripe's codes are lowercase
     variant = _PricesVariant(key_livemode(), _frozen(_price_filters(filters)), bool(product))
-    rows = _PRICE_ROWS.rows(variant, *([str(product)] if product else []))
-    return _present_prices(rows, _access_of(user))
+    values = [str(product)] if product else []
+    page = page_of(paginate, lambda: _price_page_rows(variant, *values))
+    if page is not None:
+        return _present_prices([(row["id"], row["stripe_data"]) for row in page], _access_of(user))
+    return _present_prices(_PRICE_ROWS.rows(variant, *values), _access_of(user))
 
 
 def retrieve_price(user: Any, obj_id: str, rest: bool = False) -> dict[str, Any]:
@@ -162,7 +185,7 @@ def _products(price_filters: dict[str, Any], active: bool, ids: Sequence[str] | 
     listed = FilteredRelation("prices", condition=_listed_prices(price_filters))
     return (
         products.annotate(listed_price=listed)
-        .order_by("created", "id", *(f"listed_price__{name}" for name in PRICE_ORDER))
+        .order_by("created", "id", F("listed_price__unit_amount").asc(nulls_last=True), "listed_price__id")
         .values_list("id", "stripe_data", "listed_price__id", "listed_price__stripe_data")
     )
 
@@ -188,6 +211,39 @@ def _price_rows(variant: _PricesVariant, *product_id: str) -> QuerySet:
     if variant.of_product:
         prices = prices.filter(product_id=product_id[0])
     return prices.values_list("id", "stripe_data")
+
+
+def _product_page_rows(ids: list[str] | None, active: bool = True, **kwargs: Any) -> QuerySet:
+    """The listed products as a page is taken of them (in the list's order, its columns in each row); their
+    prices are read for the page alone (`_with_prices`)."""
+    if kwargs:
+        raise TypeError(f"Unsupported product filters: {', '.join(sorted(kwargs))}")
+    products = Product.objects.live().filter(active=active)
+    if ids is not None:
+        products = products.filter(id__in=ids)
+    return products.order_by("created", "id").values("id", "stripe_data", "created")
+
+
+def _with_prices(page: list[dict[str, Any]], price_kwargs: dict[str, Any] | None) -> list[tuple]:
+    """A page of products as the joined rows of `_products` (product id, data, price id, price data): their
+    listed prices in one query, in the list's order."""
+    prices: dict[str, list[tuple]] = {}
+    listed = Price.objects.live().filter(**_price_filters(price_kwargs or {}), product_id__in=[p["id"] for p in page])
+    for product_id, price_id, price_data in listed.order_by(*PRICE_ORDER).values_list(
+        "product_id", "id", "stripe_data"
+    ):
+        prices.setdefault(product_id, []).append((price_id, price_data))
+    return [
+        (product["id"], product["stripe_data"], *price)
+        for product in page
+        for price in prices.get(product["id"]) or [(None, None)]
+    ]
+
+
+def _price_page_rows(variant: _PricesVariant, *product_id: str) -> QuerySet:
+    """The listed prices as a page is taken of them, in PRICE_ORDER (see AMOUNT_OF_NO_AMOUNT)."""
+    rows = _price_rows(variant, *product_id).annotate(amount_order=Coalesce("unit_amount", Value(AMOUNT_OF_NO_AMOUNT)))
+    return rows.order_by("amount_order", "id").values("id", "stripe_data", "amount_order")
 
 
 def _price_filters(filters: dict[str, Any]) -> dict[str, Any]:

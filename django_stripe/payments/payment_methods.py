@@ -16,6 +16,7 @@ from .access import customer_id_of
 from .customers import modify_customer
 from .generic import filter_like_stripe
 from .mirror import owned, remember
+from .pages import Paginate, page_of
 from .params import forward_only
 from .precompiled import Precompiled
 
@@ -31,15 +32,32 @@ def list_payment_methods(user: Any, types: list[str] | None = None, **kwargs: An
     ]
 
 
-def payment_method_payloads(user: Any, types: list[str] | None = None, **kwargs: Any) -> list[dict[str, Any]]:
+def payment_method_payloads(
+    user: Any, types: list[str] | None = None, *, paginate: Paginate | None = None, **kwargs: Any
+) -> list[dict[str, Any]]:
     """What `list_payment_methods` lists, as the payload dicts (each with its `default` flag): in one query, the
-    flag read by a subquery on the customer's row; none for a user without customer."""
+    flag read by a subquery on the customer's row; none for a user without customer. With `paginate`, the page
+    it takes (see pages.py)."""
     customer_id = customer_id_of(user)
+    variant = (
+        key_livemode(),
+        tuple(types or stripe_settings.STRIPE_PAYMENT_METHOD_TYPES),
+        tuple(sorted(kwargs.items())),
+    )
+    page = page_of(paginate, lambda: _page_rows(variant, customer_id))
+    if page is not None:
+        return [{**row["stripe_data"], "default": row["flagged_default"]} for row in page]
     if not customer_id:
         return []
-    types = tuple(types or stripe_settings.STRIPE_PAYMENT_METHOD_TYPES)
-    rows = _FLAGGED_METHODS.rows((key_livemode(), types, tuple(sorted(kwargs.items()))), str(customer_id))
+    rows = _FLAGGED_METHODS.rows(variant, str(customer_id))
     return [{**data, "default": flagged} for data, flagged in rows]
+
+
+def _page_rows(variant: tuple, customer_id: str | None) -> QuerySet:
+    """The flagged methods as a page is taken of them (with the columns of their order); none for a user without
+    customer."""
+    rows = _flagged_methods(variant, str(customer_id)).values("stripe_data", "flagged_default", "created", "id")
+    return rows if customer_id else rows.none()
 
 
 def _flagged_methods(variant: tuple, customer_id: str) -> QuerySet:

@@ -26,6 +26,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    # Swagger UI and Redoc (api/schema/swagger/, api/schema/redoc/) from the project's static files: the demo is
+    # offline (the sidecar extra).
+    "drf_spectacular_sidecar",
     "django_stripe",
     "accounts",
 ]

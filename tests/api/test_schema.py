@@ -1,19 +1,29 @@
 """Schemathesis drives every operation of the OpenAPI schema over real HTTP (a live server) as an
 authenticated user: no 500, and every documented response matches the schema."""
 
-import base64
-
 import pytest
 import schemathesis
+from django.test import Client
+from django.utils.crypto import get_random_string
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
 from django_stripe import payments
 from django_stripe.client import get_client
+from tests.api.pages import PAGINATIONS
 
 USERNAME, PASSWORD = "fuzzer", "fuzz-password"
-AUTH = {"Authorization": "Basic " + base64.b64encode(f"{USERNAME}:{PASSWORD}".encode()).decode()}
+# The example project authenticates with sessions only: the fuzzer sends a logged-in session's cookie, and the
+# CSRF token REST framework asks of a session's writes.
+AUTH: dict[str, str] = {}
+
+
+def session_headers() -> dict[str, str]:
+    client = Client()
+    assert client.login(username=USERNAME, password=PASSWORD)
+    token = get_random_string(32)
+    return {"Cookie": f"sessionid={client.cookies['sessionid'].value}; csrftoken={token}", "X-CSRFToken": token}
 
 
 @pytest.fixture
@@ -23,6 +33,8 @@ def api_schema(transactional_db, live_server, synced_fake, catalogue, django_use
     setup_intent = payments.create_setup_intent(user)
     card = get_client().v1.setup_intents.confirm(setup_intent.id, params={"payment_method": "pm_card_visa"})
     payments.create_subscription(user, catalogue["monthly"], default_payment_method=card.payment_method)
+    AUTH.clear()
+    AUTH.update(session_headers())
     return schemathesis.openapi.from_url(f"{live_server.url}/api/schema/?format=json")
 
 
@@ -41,12 +53,62 @@ def test_no_server_error_and_responses_match_the_schema(case):
     )
 
 
+@pytest.fixture(params=list(PAGINATIONS))
+def paged_api_schema(request, settings, api_schema, live_server):
+    """The schema and the API with the project's DEFAULT_PAGINATION_CLASS set: the lists answer pages."""
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_PAGINATION_CLASS": PAGINATIONS[request.param]}
+    return schemathesis.openapi.from_url(f"{live_server.url}/api/schema/?format=json")
+
+
+paged_schema = schemathesis.pytest.from_fixture("paged_api_schema")
+
+
+@paged_schema.include(method="GET", path_regex=r"^/api/[a-z-]+/$").exclude(path="/api/schema/").parametrize()
+@settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+def test_paged_lists_match_the_paged_schema(case):
+    response = case.call_and_validate(
+        headers=AUTH, checks=[not_a_server_error, response_schema_conformance, content_type_conformance]
+    )
+    assert response.status_code in (200, 400, 404), response.text  # 404: a page or cursor that is not there
+
+
+LIST_PATHS = ["/api/products/", "/api/prices/", "/api/subscriptions/", "/api/invoices/", "/api/payment-methods/"]
+
+
+@pytest.mark.parametrize(
+    ("pagination", "parameter"), [("page-number", "page"), ("limit-offset", "limit"), ("cursor", "cursor")]
+)
+def test_the_schema_shows_the_paged_envelope_and_its_parameters(make_client, settings, pagination, parameter):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_PAGINATION_CLASS": PAGINATIONS[pagination]}
+    schema = make_client().get("/api/schema/?format=json").json()
+    for path in LIST_PATHS:
+        operation = schema["paths"][path]["get"]
+        answer = operation["responses"]["200"]["content"]["application/json"]["schema"]
+        name = answer["$ref"].rsplit("/", 1)[-1]
+        envelope = schema["components"]["schemas"][name]
+        assert name.startswith("Paginated") and envelope["properties"]["results"]["type"] == "array", envelope
+        assert parameter in {p["name"] for p in operation["parameters"]}, operation["parameters"]
+
+
+def test_without_pagination_the_schema_shows_bare_arrays(make_client):
+    schema = make_client().get("/api/schema/?format=json").json()
+    for path in LIST_PATHS:
+        answer = schema["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        assert answer["type"] == "array", answer
+        assert not {"page", "limit", "cursor"} & {p["name"] for p in schema["paths"][path]["get"].get("parameters", [])}
+
+
 BARE_SETTINGS = """
 from example_project.settings import *  # noqa: F403
 
-# A project that never configured drf-spectacular: DRF's own DEFAULT_SCHEMA_CLASS, the app not installed.
+# A project that never configured drf-spectacular: DRF's own DEFAULT_SCHEMA_CLASS, the app not installed (its
+# templates not found by the project's template loaders), nor the sidecar.
 REST_FRAMEWORK = {key: value for key, value in REST_FRAMEWORK.items() if key != "DEFAULT_SCHEMA_CLASS"}
-INSTALLED_APPS = [app for app in INSTALLED_APPS if app != "drf_spectacular"]
+INSTALLED_APPS = [app for app in INSTALLED_APPS if app not in ("drf_spectacular", "drf_spectacular_sidecar")]
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
 ROOT_URLCONF = "bare_urls"
 """
@@ -75,13 +137,19 @@ from django.test.utils import setup_test_environment
 
 setup_test_environment()
 response = Client().get("/api/schema/?format=json")
-print(json.dumps({"status": response.status_code, "paths": sorted(json.loads(response.content)["paths"])}))
+pages = {}
+for page in ("swagger", "redoc"):
+    answer = Client().get(f"/api/schema/{page}/")
+    pages[page] = [answer.status_code, "<title>django-stripe</title>" in answer.content.decode()]
+paths = sorted(json.loads(response.content)["paths"])
+print(json.dumps({"status": response.status_code, "paths": paths, "pages": pages}))
 """
 
 
 def test_the_schema_works_without_drf_spectacular_settings(tmp_path):
     """In a fresh process, so that the views are imported under DRF's own DEFAULT_SCHEMA_CLASS (the annotations
-    are built when the views module is imported): the schema was a 500 there."""
+    are built when the views module is imported): the schema was a 500 there. Its Swagger UI and Redoc pages
+    find drf-spectacular's templates though the app is not installed."""
     import json
     import os
     import subprocess
@@ -103,3 +171,4 @@ def test_the_schema_works_without_drf_spectacular_settings(tmp_path):
     answer = json.loads(result.stdout.strip().splitlines()[-1])
     assert answer["status"] == 200
     assert {"/api/subscriptions/", "/api/subscriptions/{obj_id}/", "/api/schema/", "/ping/"} <= set(answer["paths"])
+    assert answer["pages"] == {"swagger": [200, True], "redoc": [200, True]}

@@ -1,6 +1,7 @@
 """README "Install into your project", run as a new user runs it: every block of the section, in order, in a
 fresh `django-admin startproject` project, with the fake Stripe, `runserver`, a real Celery worker on Redis and
-celery beat. So the section cannot drift from the code.
+celery beat; then "Testing your own project" in the same project (its markers say `testing:` instead of
+`install:`), whose tests pytest runs. So the sections cannot drift from the code.
 
 Each block of the section carries a marker the test reads (an HTML comment, invisible on GitHub):
 
@@ -11,20 +12,26 @@ Each block of the section carries a marker the test reads (an HTML comment, invi
     <!-- install: python manage.py shell -->   the block is typed into `python manage.py shell`
     <!-- install: user model -->               a user model: defined here, and held to django-stripe's check
 
-What the test changes, and why: `pip install` is not run (the package under test is installed already, and
-only package registries are reachable; the test checks that it is installed); the ports (12111, 8000) become
-free ones and the Redis URL the suite's REDIS_URL, so that runs beside each other do not meet; and the project's
-tasks go to a queue of this run's own (CELERY_TASK_DEFAULT_QUEUE, one line added after the settings), so that
-no other worker on the same Redis takes them.
+The package is installed as a user installs it: the test builds its wheel from this source tree, makes a fresh venv
+(`python -m venv`, nothing of the suite's venv in it) and runs the README's `pip install django-stripe` there with
+the wheel in place of the name, so that pip resolves the dependencies as it does for a user (a dependency that only
+the suite's venv brought, such as `packaging` for kombu's Redis transport, is missing there too). Every command,
+`python`, `celery` and `django-admin` included, is the fresh venv's.
+
+What else the test changes, and why: the ports (12111, 8000) become free ones and the Redis URL the suite's
+REDIS_URL, so that runs beside each other do not meet; and two lines are added after the settings: the project's
+tasks go to a queue of this run's own (CELERY_TASK_DEFAULT_QUEUE), so that no other worker on the same Redis takes
+them, and the sweeper is due every second instead of every minute, so that beat sends it while the test watches.
 """
 
 from __future__ import annotations
 
+import glob
 import http.cookiejar
-import importlib.metadata
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import sqlite3
@@ -37,6 +44,7 @@ import urllib.request
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from django.test.utils import isolate_apps
@@ -44,12 +52,15 @@ from django.test.utils import isolate_apps
 from django_stripe.checks import user_model_messages
 from tests.ports import free_ports
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+ROOT = Path(__file__).resolve().parents[2]
+README = ROOT / "README.md"
+# What a wheel is built from: the files pyproject.toml names (the package, its readme and licence).
+WHEEL_SOURCES = ("pyproject.toml", "README.md", "LICENSE", "django_stripe")
 SECTION = "## Install into your project"
-BLOCK = re.compile(
-    r"^[ \t]*<!-- install: (?P<what>[^>]+?) -->[ \t]*\n"  # the marker
-    r"(?P<indent>[ \t]*)```[\w-]*\n(?P<body>.*?)^(?P=indent)```[ \t]*$",  # the block right after it
-    re.MULTILINE | re.DOTALL,
+TESTING_SECTION = "## Testing your own project"
+BLOCK = (
+    r"^[ \t]*<!-- {marker}: (?P<what>[^>]+?) -->[ \t]*\n"  # the marker
+    r"(?P<indent>[ \t]*)```[\w-]*\n(?P<body>.*?)^(?P=indent)```[ \t]*$"  # the block right after it
 )
 
 
@@ -59,36 +70,52 @@ class Block:
     body: str
 
 
-def install_section() -> str:
+def install_section(title: str = SECTION) -> str:
     text = README.read_text()
-    start = text.index(SECTION)
-    end = text.find("\n## ", start + len(SECTION))
+    start = text.index(title)
+    end = text.find("\n## ", start + len(title))
     return text[start : end if end != -1 else None]
 
 
-def install_blocks() -> list[Block]:
+def install_blocks(title: str = SECTION, marker: str = "install") -> list[Block]:
     """The section's code blocks in order, each with what its marker says to do with it."""
-    section = install_section()
+    section = install_section(title)
     blocks = []
-    for match in BLOCK.finditer(section):
+    for match in re.finditer(BLOCK.format(marker=marker), section, re.MULTILINE | re.DOTALL):
         indent = len(match["indent"])
         body = "".join(line[indent:] for line in match["body"].splitlines(keepends=True))
         blocks.append(Block(match["what"].strip(), body))
     fences = re.findall(r"^[ \t]*```", section, re.MULTILINE)
     # Every block of the section is run: none may lack its marker.
-    assert len(fences) == 2 * len(blocks), f"{len(fences) // 2} code blocks, {len(blocks)} with an install marker"
+    assert len(fences) == 2 * len(blocks), f"{len(fences) // 2} code blocks, {len(blocks)} with a {marker} marker"
     return blocks
+
+
+def blocks_of_the_testing_section() -> list[Block]:
+    return install_blocks(TESTING_SECTION, "testing")
 
 
 def test_every_block_of_the_install_section_has_a_marker_the_test_knows():
     known = re.compile(r"shell|(file|append) \S+|background \w+|python manage\.py shell|user model")
     blocks = install_blocks()
     assert [b.what for b in blocks if not known.fullmatch(b.what)] == []
+    shell = "\n".join(b.body for b in blocks if b.what == "shell")
+    assert re.search(r"^pip install django-stripe\b", shell, re.MULTILINE)  # what the test installs the wheel by
     commands = "\n".join(b.body for b in blocks if b.what.startswith("background"))
-    assert "celery -A myshop worker --without-gossip --without-mingle --without-heartbeat" in commands
+    assert "celery -A myshop worker --loglevel INFO --without-gossip --without-mingle --without-heartbeat" in commands
+    assert "celery -A myshop beat --loglevel INFO" in commands
     settings = "\n".join(b.body for b in blocks if b.what == "append myshop/settings.py")
     assert "CELERY_CONTROL_QUEUE_DURABLE = True" in settings
     assert "DEFAULT_SCHEMA_CLASS" not in settings  # the schema works with the app's own defaults
+
+
+def test_every_block_of_the_testing_section_has_a_marker_the_test_knows():
+    blocks = blocks_of_the_testing_section()
+    assert [b.what for b in blocks if not re.fullmatch(r"shell|file \S+", b.what)] == []
+    assert any(b.body.startswith('pip install "django-stripe[testing]"') for b in blocks)
+    assert [b.body.strip() for b in blocks if b.what == "file conftest.py"] == [
+        'pytest_plugins = ["django_stripe.testing.pytest_plugin"]'
+    ]
 
 
 def test_the_existing_user_model_of_the_readme_passes_the_check():
@@ -128,11 +155,50 @@ class Background:
             self.process.wait(10)
 
 
-class NewProject:
-    """Runs the README's blocks from `root`, the directory the user starts in."""
+class FreshVenv(NamedTuple):
+    """A venv made by the test, with nothing installed but pip, and the wheel of this source tree."""
 
-    def __init__(self, root: Path, redis_url: str) -> None:
+    bin: Path
+    wheel: Path
+
+    @property
+    def python(self) -> str:
+        return str(self.bin / "python")
+
+
+def build_wheel(into: Path) -> Path:
+    """The package's wheel, built from a copy of its sources (a build in place would write build/ and
+    *.egg-info into the work tree, under the feet of the other workers)."""
+    source = into / "source"
+    source.mkdir(parents=True)
+    for name in WHEEL_SOURCES:
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(ROOT / name, source / name)
+    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--wheel-dir", str(into), str(source)])
+    [wheel] = glob.glob(str(into / "django_stripe-*.whl"))
+    return Path(wheel)
+
+
+def make_venv(where: Path) -> Path:
+    """`python -m venv` with the Python the suite runs on (the base interpreter: a venv made from a venv's
+    Python is a venv of the base one, with none of the first one's packages)."""
+    run([sys.executable, "-m", "venv", str(where)])
+    return where / "bin"
+
+
+def run(command: list[str]) -> None:
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, f"{' '.join(command)}\n{result.stdout}{result.stderr}"
+
+
+class NewProject:
+    """Runs the README's blocks from `root`, the directory the user starts in, with the fresh venv's commands."""
+
+    def __init__(self, root: Path, redis_url: str, venv: FreshVenv) -> None:
         self.cwd = root
+        self.venv = venv
         self.logs = root / "logs"
         self.logs.mkdir()
         self.fake_port, self.web_port = free_ports(2)
@@ -140,14 +206,18 @@ class NewProject:
         self.queue = f"django-stripe-readme-{uuid.uuid4().hex[:10]}"
         self.background: dict[str, Background] = {}
         self.outputs: list[str] = []
-        bin_dir = str(Path(sys.executable).parent)
         self.env = {
             name: value
             for name, value in os.environ.items()
-            if not name.startswith(("STRIPE_", "DJANGO_", "CELERY_")) and name not in ("PYTHONPATH", "DATABASE_URL")
+            if not name.startswith(("STRIPE_", "DJANGO_", "CELERY_", "PYTEST_"))
+            and name not in ("PYTHONPATH", "DATABASE_URL", "REDIS_URL", "VIRTUAL_ENV")
         }
-        self.env.update(PATH=os.pathsep.join([bin_dir, self.env.get("PATH", "")]), PYTHONUNBUFFERED="1")
-        self.env.pop("REDIS_URL", None)
+        # As after `. venv/bin/activate`: its python, pip, django-admin and celery come first.
+        self.env.update(
+            PATH=os.pathsep.join([str(venv.bin), self.env.get("PATH", "")]),
+            VIRTUAL_ENV=str(venv.bin.parent),
+            PYTHONUNBUFFERED="1",
+        )
 
     def localize(self, text: str) -> str:
         """The README's ports and broker, made this run's own."""
@@ -159,16 +229,14 @@ class NewProject:
         body = self.localize(block.body)
         kind, _, argument = block.what.partition(" ")
         if block.what == "shell":
-            return self.shell(body)
+            return self.shell(self.with_the_wheel(body))
         if kind == "file":
             (self.cwd / argument).write_text(body)
         elif kind == "append":
             with (self.cwd / argument).open("a") as file:
                 file.write("\n" + body)
                 if argument.endswith("settings.py"):
-                    file.write(
-                        f"\nCELERY_TASK_DEFAULT_QUEUE = {self.queue!r}  # added by the test: see its docstring\n"
-                    )
+                    file.write(self.settings_of_this_run())
         elif kind == "background":
             self.start(argument, body)
         elif block.what == "python manage.py shell":
@@ -177,18 +245,26 @@ class NewProject:
             raise AssertionError(f"unknown install marker: {block.what}")
         return ""
 
+    def with_the_wheel(self, script: str) -> str:
+        """`pip install django-stripe[...]` installs the wheel under test, with the same extras."""
+        return re.sub(
+            r'^(pip install )("?)django-stripe\b', rf"\g<1>\g<2>{self.venv.wheel}", script, flags=re.MULTILINE
+        )
+
+    def settings_of_this_run(self) -> str:
+        """The lines the test adds after the README's settings: see the module's docstring."""
+        return (
+            "\n# Added by the test: see its docstring.\n"
+            f"CELERY_TASK_DEFAULT_QUEUE = {self.queue!r}\n"
+            'CELERY_BEAT_SCHEDULE["stripe-webhook-sweeper"]["schedule"] = 1.0\n'
+        )
+
     def shell(self, script: str) -> str:
-        lines = []
-        for line in script.splitlines():
-            if line.startswith("pip install "):
-                importlib.metadata.distribution(line.split()[2].split("[")[0])  # installed already: see the docstring
-                continue
-            lines.append(line)
         where = self.logs / "cwd"
-        script = "\n".join([*lines, f'pwd > "{where}"'])
+        script = "\n".join([script, f'pwd > "{where}"'])
         result = subprocess.run(
             ["bash", "-e", "-o", "pipefail", "-c", script], cwd=self.cwd, env=self.env, capture_output=True,
-            text=True, timeout=300,
+            text=True, timeout=600,  # pip install: a cold cache downloads every dependency
         )  # fmt: skip
         output = result.stdout + result.stderr
         self.outputs.append(f"$ {script}\n{output}")
@@ -198,7 +274,7 @@ class NewProject:
 
     def python_shell(self, code: str) -> str:
         result = subprocess.run(
-            [sys.executable, "manage.py", "shell"], input=code, cwd=self.cwd, env=self.env, capture_output=True,
+            [self.venv.python, "manage.py", "shell"], input=code, cwd=self.cwd, env=self.env, capture_output=True,
             text=True, timeout=120,
         )  # fmt: skip
         output = result.stdout + result.stderr
@@ -210,11 +286,16 @@ class NewProject:
         self.background[name] = Background(name, command, self.cwd, self.env, self.logs)
         port = {"fake": self.fake_port, "web": self.web_port}.get(name)
         if port is not None:
-            wait_for(lambda: listening(port), 60, lambda: f"{name} listening on {port}\n{self.diagnostics()}")
-        else:
-            time.sleep(0.5)
-            running = self.background[name].process.poll() is None
-            assert running, f"{name} exited\n{self.diagnostics()}"
+            ready = lambda: listening(port)  # noqa: E731
+        else:  # a worker, beat: what each logs once it is up
+            started = {"worker": " ready.", "beat": "beat: Starting..."}[name]
+            ready = lambda: started in self.background[name].output()  # noqa: E731
+        wait_for(
+            lambda: ready() or self.background[name].process.poll() is not None,
+            60,
+            lambda: f"{name} started\n{self.diagnostics()}",
+        )
+        assert self.background[name].process.poll() is None, f"{name} exited\n{self.diagnostics()}"
 
     def stop(self) -> None:
         for process in reversed(self.background.values()):
@@ -278,8 +359,14 @@ class Browser:
 
 
 @pytest.fixture
-def new_project(tmp_path):
-    project = NewProject(tmp_path, os.environ["REDIS_URL"])
+def fresh_venv(tmp_path_factory) -> FreshVenv:
+    where = tmp_path_factory.mktemp("fresh-venv")
+    return FreshVenv(bin=make_venv(where / "venv"), wheel=build_wheel(where / "dist"))
+
+
+@pytest.fixture
+def new_project(tmp_path, fresh_venv):
+    project = NewProject(tmp_path, os.environ["REDIS_URL"], fresh_venv)
     yield project
     project.stop()
     import redis
@@ -314,7 +401,16 @@ def test_from_pip_install_to_a_first_subscription_with_the_readme_alone(new_proj
     assert {"product.created", "price.created", "customer.subscription.created"} <= set(statuses["processed"])
     worker = new_project.background["worker"].output()
     assert "Traceback" not in worker and "ERROR" not in worker, worker
-    assert new_project.background["beat"].process.poll() is None, new_project.background["beat"].output()
+
+    # Beat sends the sweeper on its schedule and the worker runs it; beat keeps its schedule in the project.
+    wait_for(
+        lambda: "Task django_stripe.sweep_webhook_events[" in new_project.background["worker"].output(),
+        60,
+        new_project.diagnostics,
+    )
+    beat = new_project.background["beat"]
+    assert beat.process.poll() is None and "Sending due task stripe-webhook-sweeper" in beat.output(), beat.output()
+    assert glob.glob(str(new_project.cwd / "celerybeat-schedule*")), sorted(os.listdir(new_project.cwd))
 
     # A fresh process reads the subscription from the mirror.
     assert (
@@ -347,6 +443,10 @@ def test_from_pip_install_to_a_first_subscription_with_the_readme_alone(new_proj
     assert status == 200 and [s["status"] for s in json.loads(body)] == ["active"], body
     status, _, schema = browser.request(new_project.url("/api/schema/?format=json"))
     assert status == 200 and "/api/subscriptions/" in json.loads(schema)["paths"], schema[:2000]
+    assert json.loads(schema)["info"]["title"] == "django-stripe", schema[:2000]
+    for page in ("swagger", "redoc"):  # drf-spectacular's templates, though the settings do not install its app
+        status, _, html = browser.request(new_project.url(f"/api/schema/{page}/"))
+        assert status == 200 and "<title>django-stripe</title>" in html, html[:2000]
 
     # Without the Celery lines, `check` says that no worker would see the events, and how to fix it.
     init = new_project.cwd / "myshop" / "__init__.py"
@@ -358,6 +458,11 @@ def test_from_pip_install_to_a_first_subscription_with_the_readme_alone(new_proj
         init.write_text(kept)
     assert "django_stripe.W003" in check and 'app.config_from_object("django.conf:settings"' in check, check
     assert "myshop/celery.py" in check and "celery -A myshop worker" in check, check
+
+    # README "Testing your own project", in the same project: the testing extra, pytest's files, its tests.
+    for block in blocks_of_the_testing_section():
+        output = new_project.run(block)
+    assert re.search(r"^=+ 3 passed\b", output, re.MULTILINE) and "failed" not in output, output
 
 
 def applied(statuses: dict[str, list[str]]) -> bool:
