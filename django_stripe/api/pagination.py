@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import QuerySet
-from rest_framework.pagination import CursorPagination
+from rest_framework.pagination import CursorPagination, LimitOffsetPagination
 from rest_framework.settings import api_settings
 
 
@@ -30,6 +30,11 @@ class FromRestFrameworkSettings:
         return getattr(api_settings, self.name)
 
 
+# The largest page a client may ask for when the paginator sets no maximum: a `limit` past what the database's
+# LIMIT holds (PostgreSQL's is a bigint) would be its error, and a page this large already holds the whole list.
+LARGEST_PAGE = 2**31
+
+
 class Pager:
     """`paginate` for the list functions of `django_stripe.payments`: the view's paginator takes its page of the
     rows, and `paged` tells whether it did (a PageNumberPagination without a page size does not)."""
@@ -42,6 +47,14 @@ class Pager:
         paginator = self.view.paginator
         if isinstance(paginator, CursorPagination):
             paginator.ordering = tuple(rows.query.order_by)
+        bound_page_size(paginator)
         page = paginator.paginate_queryset(rows, self.view.request, view=self.view)
         self.paged = page is not None
         return page
+
+
+def bound_page_size(paginator: Any) -> None:
+    """Caps the page size a client asks for at LARGEST_PAGE, where the paginator sets no cap of its own."""
+    cap = "max_limit" if isinstance(paginator, LimitOffsetPagination) else "max_page_size"
+    if getattr(paginator, cap, None) is None:
+        setattr(paginator, cap, LARGEST_PAGE)

@@ -144,6 +144,38 @@ def test_a_page_beyond_the_last_is_a_404(make_client, settings):
     assert client.get("/api/subscriptions/?page=x").status_code == 404
 
 
+class SizedCursor(Cursor):
+    page_size_query_param = "size"
+
+
+class SizedPageNumber(PageNumber):
+    page_size_query_param = "size"
+
+
+BEYOND_BIGINT = 10**20
+
+
+@pytest.mark.parametrize(
+    ("paginator", "query"),
+    [
+        (PAGINATIONS["limit-offset"], f"limit={BEYOND_BIGINT}"),
+        (PAGINATIONS["limit-offset"], f"limit={BEYOND_BIGINT}&offset=1"),
+        (PAGINATIONS["limit-offset"], f"offset={BEYOND_BIGINT}"),
+        (SizedCursor, f"size={BEYOND_BIGINT}"),
+        (SizedPageNumber, f"size={BEYOND_BIGINT}"),
+    ],
+)
+def test_a_page_larger_than_the_database_counts_is_the_rest_of_the_list(make_client, settings, paginator, query):
+    """A page size past PostgreSQL's bigint LIMIT (found by the schema's fuzzing) answers what is there."""
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_PAGINATION_CLASS": paginator}
+    client = make_client(customer_id="cus_1")
+    add(2)
+    response = client.get(f"/api/invoices/?{query}")
+    assert response.status_code == 200, response.content
+    expected = 0 if query.startswith("offset") else 2 - ("offset=1" in query)
+    assert len(response.json()["results"]) == expected
+
+
 def test_filters_apply_before_the_page_is_taken(make_client, pagination):
     client = make_client(customer_id="cus_1")
     add(6)
