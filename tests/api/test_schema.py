@@ -1,6 +1,8 @@
 """Schemathesis drives every operation of the OpenAPI schema over real HTTP (a live server) as an
 authenticated user: no 500, and every documented response matches the schema."""
 
+import os
+
 import pytest
 import schemathesis
 from django.test import Client
@@ -38,15 +40,19 @@ def api_schema(transactional_db, live_server, synced_fake, catalogue, django_use
     return schemathesis.openapi.from_url(f"{live_server.url}/api/schema/?format=json")
 
 
+# The same examples on every run (derandomize): CI judges the change, not the draw. FUZZ_EXAMPLES=150 fuzzes
+# deeper, with another draw for each --hypothesis-seed.
+FUZZ = settings(
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "10")),
+    derandomize="FUZZ_EXAMPLES" not in os.environ,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 schema = schemathesis.pytest.from_fixture("api_schema")
 
 
 @schema.parametrize()
-@settings(
-    max_examples=10,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
-)
+@FUZZ
 def test_no_server_error_and_responses_match_the_schema(case):
     case.call_and_validate(
         headers=AUTH, checks=[not_a_server_error, response_schema_conformance, content_type_conformance]
@@ -64,11 +70,7 @@ paged_schema = schemathesis.pytest.from_fixture("paged_api_schema")
 
 
 @paged_schema.include(method="GET", path_regex=r"^/api/[a-z-]+/$").exclude(path="/api/schema/").parametrize()
-@settings(
-    max_examples=10,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
-)
+@FUZZ
 def test_paged_lists_match_the_paged_schema(case):
     response = case.call_and_validate(
         headers=AUTH, checks=[not_a_server_error, response_schema_conformance, content_type_conformance]
