@@ -1,5 +1,6 @@
 import pytest
 from django.core import checks
+from django.db import connection
 from django.test import override_settings
 
 from django_stripe.checks import user_model_messages
@@ -268,8 +269,6 @@ def test_check_deploy_without_a_database_reads_none(django_db_setup, django_db_b
     # Django 6.1's own JSONField check asks each connection once whether it supports JSON (SQLite: a query), also
     # without --database: asked here first (of the test database), so that only a query of django-stripe's checks
     # fails the test.
-    from django.db import connection
-
     with django_db_blocker.unblock():
         assert connection.features.supports_json_field
     # No django_db mark: a query would fail the test ("Database access not allowed").
