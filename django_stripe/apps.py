@@ -14,7 +14,10 @@ class DjangoStripeConfig(AppConfig):
         from django.db.models.signals import post_save
 
         from . import checks, tasks  # noqa: F401
+        from .api.errors import add_rest_twins
         from .payments import access  # noqa: F401
         from .payments.customers import sync_customer_details
 
+        # The catalog's not-found and access-denied errors are REST framework's too (api/errors.py).
+        add_rest_twins()
         post_save.connect(sync_customer_details, sender=settings.AUTH_USER_MODEL, dispatch_uid="django_stripe_customer")
