@@ -32,9 +32,11 @@ test: venv
 test-matrix: venv
 	$(VENV)/bin/nox $(NOX_ARGS)
 
+# ruff, and the import contracts of .importlinter (the layers of docs/ARCHITECTURE.md).
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: venv
 	$(VENV)/bin/ruff check --fix .

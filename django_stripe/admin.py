@@ -39,7 +39,7 @@ from django.utils.safestring import SafeString, mark_safe
 from . import models
 from .conf import key_livemode
 from .exceptions import StripeNotConfigured
-from .management.commands.stripe_sync import unusable_stripe
+from .stripe_errors import unusable_stripe
 from .sync.upsert import MODELS_BY_OBJECT, Outcome, upsert_from_stripe
 from .webhooks.health import mirror_health
 from .webhooks.processing import process_event

@@ -8,13 +8,18 @@ class DjangoStripeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Imported for their side effects: system checks, the receiver that clears cached access checks, and the
-        # Celery tasks, which webhooks/queue.py publishes by name: registered in every process, web or worker.
+        # Imported for their side effects: the system checks, and the Celery tasks, which webhooks/queue.py
+        # publishes by name: registered in every process, web or worker.
         from django.conf import settings
         from django.db.models.signals import post_save
 
         from . import checks, tasks  # noqa: F401
-        from .payments import access  # noqa: F401
+        from .api.errors import add_rest_twins
+        from .payments.access_cache import forget_cached_access
         from .payments.customers import sync_customer_details
+        from .signals import customer_subscriptions_changed
 
+        # The catalog's not-found and access-denied errors are REST framework's too (api/errors.py).
+        add_rest_twins()
+        customer_subscriptions_changed.connect(forget_cached_access, dispatch_uid="django_stripe_access_cache")
         post_save.connect(sync_customer_details, sender=settings.AUTH_USER_MODEL, dispatch_uid="django_stripe_customer")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Self
+
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import Http404
-from rest_framework import exceptions as rest_exceptions
 
 
 class StripeNotConfigured(ImproperlyConfigured):
@@ -72,14 +73,34 @@ class StripePaymentPending(StripeRequestRefused):
         )
 
 
-# The original API's `rest=True` chose REST framework's exceptions over Django's. These are both at once, so
-# the flag is no longer needed: a Django view answers them 404 / 403, a DRF view the same with the message,
-# and code written for either family catches them.
+# The original API's `rest=True` chose REST framework's exceptions over Django's. The two errors below are both
+# at once, so the flag has nothing left to do: a Django view answers them 404 / 403, a DRF view the same with the
+# message, and an `except` written for either family catches them. Their REST framework half is a twin class
+# that api/errors.py declares and the app's ready() registers (`add_rest_twin`): this bottom layer, which
+# payments raise from, imports no REST framework.
+
+_rest_twins: dict[type[Exception], type[Exception]] = {}
 
 
-class StripeObjectNotFound(Http404, rest_exceptions.NotFound):
-    """A product or price that does not exist or is not for sale (Http404 and REST framework's NotFound)."""
+def add_rest_twin(error_class: type[Exception], twin: type[Exception]) -> None:
+    """Build `twin` (a subclass of `error_class` and of a REST framework exception) wherever `error_class`
+    itself is raised, so that either family's `except` catches it."""
+    if not issubclass(twin, error_class):
+        raise TypeError(f"{twin.__name__} is not a {error_class.__name__}")
+    _rest_twins[error_class] = twin
 
 
-class StripeAccessDenied(PermissionDenied, rest_exceptions.PermissionDenied):
+class _RestTwinned(Exception):
+    """An error that is built as its REST framework twin once one is registered (the class itself only: a
+    project's subclass stays what it is)."""
+
+    def __new__(cls, *args: object, **kwargs: object) -> Self:
+        return super().__new__(_rest_twins.get(cls, cls), *args, **kwargs)
+
+
+class StripeObjectNotFound(_RestTwinned, Http404):
+    """A product or price that does not exist or is not for sale (Http404, and REST framework's NotFound)."""
+
+
+class StripeAccessDenied(_RestTwinned, PermissionDenied):
     """A product hidden by STRIPE_ALLOW_DEFAULT_PRODUCT_ONLY (Django's and REST framework's PermissionDenied)."""

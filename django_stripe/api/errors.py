@@ -6,7 +6,12 @@ them, so the answer does not depend on the project's EXCEPTION_HANDLER.
 
 Only messages written for the user reach them: the library's own refusals (StripeRequestRefused), its not-found
 and access-denied errors, and Stripe's `user_message`. Any other ValueError (the project's code, Python's own) is
-a 400 with a fixed message: its text was written for a developer and may name what a user must not see."""
+a 400 with a fixed message: its text was written for a developer and may name what a user must not see.
+
+The catalog's StripeObjectNotFound and StripeAccessDenied are REST framework's NotFound and PermissionDenied too,
+for code that catches those around a payments call (the original API's `rest=True`): their twins are declared
+here and registered by the app's ready() (`add_rest_twins`), so that no layer below this one imports REST
+framework."""
 
 from __future__ import annotations
 
@@ -19,7 +24,16 @@ from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.exceptions import APIException, NotFound
 
-from ..exceptions import StripeCustomerMissing, StripeNotConfigured, StripeRequestRefused, StripeWrongCustomer
+from ..exceptions import (
+    StripeAccessDenied,
+    StripeCustomerMissing,
+    StripeNotConfigured,
+    StripeObjectNotFound,
+    StripeRequestRefused,
+    StripeWrongCustomer,
+    add_rest_twin,
+)
+from ..stripe_errors import is_key_refused, is_unavailable
 
 logger = logging.getLogger("django_stripe.api")
 
@@ -61,6 +75,20 @@ class RequestRefused(APIException):
         self.status_code = error.status_code
 
 
+class RestObjectNotFound(StripeObjectNotFound, NotFound):
+    """What StripeObjectNotFound is built as: Django's Http404 and REST framework's NotFound at once."""
+
+
+class RestAccessDenied(StripeAccessDenied, exceptions.PermissionDenied):
+    """What StripeAccessDenied is built as: Django's and REST framework's PermissionDenied at once."""
+
+
+def add_rest_twins() -> None:
+    """Make the library's not-found and access-denied errors REST framework's as well (called by the app's ready)."""
+    add_rest_twin(StripeObjectNotFound, RestObjectNotFound)
+    add_rest_twin(StripeAccessDenied, RestAccessDenied)
+
+
 def as_api_exception(error: Exception) -> Exception:
     """The DRF exception to answer for a Django, Stripe or ownership error; other errors are returned unchanged."""
     if isinstance(error, Http404):
@@ -71,13 +99,13 @@ def as_api_exception(error: Exception) -> Exception:
         return NotFound(str(error))
     if isinstance(error, stripe.CardError):
         return PaymentFailed(error.user_message or "Your card was declined.", code=error.code or "card_declined")
-    if isinstance(error, stripe.RateLimitError | stripe.APIConnectionError | stripe.APIError):
+    if is_unavailable(error):
         logger.warning("Stripe unavailable: %s", type(error).__name__)
         return StripeUnavailable()
     if isinstance(error, StripeNotConfigured):
         logger.error("django-stripe is not configured: %s", error)  # our own message: the setting to set
         return ServiceNotConfigured()
-    if isinstance(error, stripe.AuthenticationError | stripe.PermissionError):
+    if is_key_refused(error):
         logger.error("Stripe rejected the configured API key: %s", type(error).__name__)
         return StripeUnavailable()
     if isinstance(error, stripe.StripeError):

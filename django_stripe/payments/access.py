@@ -16,7 +16,7 @@ from django.utils import timezone
 from ..conf import key_livemode, stripe_settings
 from ..exceptions import StripeNotConfigured
 from ..models import ActiveEntitlement, SubscriptionItem
-from .access_cache import cached_answer, forget_cached_access, subscription_cache  # noqa: F401 (re-exported)
+from .access_cache import cached_answer
 from .precompiled import Precompiled
 
 FREE = "FREE"

@@ -17,10 +17,8 @@ import uuid
 from collections.abc import Callable
 
 from django.core.cache import BaseCache, caches
-from django.dispatch import receiver
 
 from ..conf import stripe_settings
-from ..signals import customer_subscriptions_changed
 
 # A stamp outlives every answer stored under the one before it (an answer lives the cache timeout from
 # when it is stored, which is at most a query's time after the stamp changed).
@@ -55,8 +53,8 @@ def forget(customer_id: str) -> None:
     cache.delete(answers_key)  # not needed for correctness: frees the entry now rather than at its timeout
 
 
-@receiver(customer_subscriptions_changed)
 def forget_cached_access(sender, customer_id: str, **kwargs) -> None:
+    """The receiver of `customer_subscriptions_changed` (connected by the app's ready())."""
     forget(customer_id)
 
 

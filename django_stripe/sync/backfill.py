@@ -40,7 +40,7 @@ from django.utils import timezone
 
 from .. import models
 from ..conf import key_mode, stripe_settings
-from .backoff import is_missing
+from ..stripe_errors import is_missing
 from .bulk import PageCounts, write_page
 from .entitlements import replace_entitlements
 from .items import subscriptions_changed

@@ -16,6 +16,7 @@ from typing import TypeVar
 
 import stripe
 
+from ..stripe_errors import is_retryable
 from .stamps import header
 
 logger = logging.getLogger(__name__)
@@ -53,16 +54,6 @@ def with_backoff(call: Callable[[], T], backoff: Backoff = DEFAULT_BACKOFF, slee
             wait = backoff.delay(attempt, retry_after(error))
             logger.warning("Stripe answered %s; retry %d in %.1f s", error.http_status, attempt, wait)
             sleep(wait)
-
-
-def is_retryable(error: stripe.StripeError) -> bool:
-    status = error.http_status or 0
-    return isinstance(error, stripe.RateLimitError) or status == 429 or status >= 500
-
-
-def is_missing(error: stripe.StripeError) -> bool:
-    """Whether Stripe answered that the object (or the list's parent) does not exist."""
-    return error.http_status == 404 or error.code == "resource_missing"
 
 
 def retry_after(error: stripe.StripeError) -> float | None:

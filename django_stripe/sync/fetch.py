@@ -15,7 +15,8 @@ from typing import Any
 import stripe
 
 from ..client import get_client
-from .backoff import is_missing, with_backoff
+from ..stripe_errors import is_missing
+from .backoff import with_backoff
 from .mappers import Payload, as_payload
 from .paging import fetch_all
 from .stamps import response_time, stamp_of, timed

@@ -9,18 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import transaction
 
 from .. import models
 from ..signals import customer_subscriptions_changed
 from . import mappers
+from .change import Change
 from .fetch import fetch_subscription_items
 from .mappers import Payload
-
-if TYPE_CHECKING:
-    from .upsert import Change
 
 ITEM_COLUMNS = [field.name for field in models.SubscriptionItem._meta.concrete_fields if not field.primary_key]
 

@@ -29,6 +29,7 @@ from django.db.models import Model
 
 from .. import models
 from . import mappers
+from .change import Change
 from .fetch import fetch_object
 from .items import write_subscription_items
 from .mappers import Payload
@@ -50,16 +51,6 @@ class Outcome(StrEnum):
     @property
     def changed(self) -> bool:
         return self in (Outcome.CREATED, Outcome.UPDATED)
-
-
-@dataclass(frozen=True)
-class Change:
-    """What was just written for one object; `payload` is None when only the tombstone flag moved."""
-
-    row_id: str
-    columns: dict[str, Any]
-    payload: Payload | None
-    synced_at: datetime
 
 
 @dataclass(frozen=True)

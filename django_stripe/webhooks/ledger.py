@@ -92,6 +92,12 @@ def claim(event_ids: Iterable[str]) -> list[WebhookEvent]:
     return list(claimable.select_for_update(skip_locked=True).order_by("created", "received_at", "id"))
 
 
+def claim_event(event_id: str) -> WebhookEvent | None:
+    """Lock the event `event_id` until the transaction ends, whatever its status (a replay applies a done one
+    again), or None: an unknown id, or one another worker holds (skipped, as by `claim`)."""
+    return WebhookEvent.objects.select_for_update(skip_locked=True).filter(pk=event_id).first()
+
+
 def mark_enqueued(event_ids: list[str]) -> None:
     """Record that these events were just sent to the workers, so that the sweeper leaves them alone a while."""
     WebhookEvent.objects.filter(pk__in=event_ids).update(enqueued_at=timezone.now())

@@ -1,8 +1,9 @@
 """Process one stored event: idempotent, one transaction, status and error kept on the event.
 
-The event row is locked with SKIP LOCKED for the whole transaction, so two workers handed the same event
-(a redelivery, the sweeper) never apply it at once: the second one skips. If the worker dies, PostgreSQL
-rolls back and releases the lock; the event is still pending and the sweeper enqueues it again.
+The event row is claimed (ledger.claim_event: locked with SKIP LOCKED) for the whole transaction, so two
+workers handed the same event (a redelivery, the sweeper) never apply it at once: the second one skips. If the
+worker dies, PostgreSQL rolls back and releases the lock; the event is still pending and the sweeper enqueues it
+again.
 
 A failure records when the event is due again (`next_attempt_at`, on the schedule of webhooks/retries.py):
 the task's own retry comes by then, and the sweeper sends it again if that retry never happened.
@@ -22,7 +23,7 @@ from django.utils import timezone
 from ..models import WebhookEvent
 from ..signals import webhook_event_processed
 from . import handlers as _builtin_handlers  # noqa: F401  (registers the built-in handlers)
-from .ledger import attempts_of, mark_done, mark_failed
+from .ledger import attempts_of, claim_event, mark_done, mark_failed
 from .registry import handlers_for
 
 logger = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ def process_event(event_id: str, *, force: bool = False, fatal: Callable[[Except
     """
     try:
         with transaction.atomic():
-            event = WebhookEvent.objects.select_for_update(skip_locked=True).filter(pk=event_id).first()
+            event = claim_event(event_id)
             if event is None:
                 return SKIPPED
             if event.status in DONE and not force:

@@ -24,8 +24,8 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from ...celery_setup import MISSING_APP, celery_app_hint, missing_celery_app
 from ...models import WebhookEvent
+from ...stripe_errors import unusable_stripe
 from ...webhooks.processing import process_event
-from .stripe_sync import unusable_stripe
 
 Status = WebhookEvent.Status
 

@@ -17,15 +17,17 @@ per type; the exit status is 1 when anything differs (or a type failed), 0 when 
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-import stripe
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from ...conf import stripe_settings
-from ...exceptions import StripeNotConfigured
+from ...stripe_errors import (
+    fatal_error,
+    # Until the move of stripe_fake_seed into django_stripe.testing lands, that command imports this name from
+    # here; moved, it imports it from django_stripe.stripe_errors, and this line goes.
+    unusable_stripe,  # noqa: F401
+)
 from ...sync.backfill import OBJECT_TYPES, BackfillResult, UnknownObjectType, backfill_type, resolve_types
 from ...sync.drift import DriftResult, check_type
 from ...webhooks.catchup import CatchUpResult, catch_up
@@ -41,34 +43,6 @@ CHECK_COLUMNS = (
     "newer",
     "status",
 )
-
-
-def fatal_error(error: Exception) -> str | None:
-    """The one-line message for errors that no other type would escape either, or None."""
-    if isinstance(error, stripe.PermissionError):
-        return f"The API key may not read this ({error.user_message or error})"
-    return unusable_stripe(error)
-
-
-def unusable_stripe(error: Exception) -> str | None:
-    """The one-line message for errors no call to Stripe would escape (a refused key, Stripe unreachable,
-    no key configured), or None. Unlike `fatal_error`, not a key refused one resource (a restricted key):
-    that fails only what needs the resource, e.g. some of the events a replay applies."""
-    if isinstance(error, stripe.AuthenticationError):
-        return f"Stripe refused the API key (check STRIPE_SECRET_KEY): {error.user_message or error}"
-    if isinstance(error, stripe.APIConnectionError):
-        base = stripe_settings.STRIPE_API_BASE or "https://api.stripe.com"
-        return f"Stripe is unreachable at {base} ({network_reason(error)}): check STRIPE_API_BASE and the network"
-    if isinstance(error, StripeNotConfigured):
-        return str(error)
-    return None
-
-
-def network_reason(error: stripe.APIConnectionError) -> str:
-    """The last cause in the SDK's message ("[Errno 111] Connection refused"), on one line."""
-    message = " ".join(str(error.user_message or error).split())
-    match = re.search(r"(\[Errno[^\]]*\][^\"')]*|timed out|Name or service not known)", message)
-    return match.group(1).strip() if match else "connection failed"
 
 
 def table(rows: list[tuple[str, ...]]) -> str:
