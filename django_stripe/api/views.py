@@ -145,7 +145,7 @@ class StripeSetupCheckoutView(StripeAPIView):
         )
         extra = {}
         if subscription_id:
-            payments.owned(request.user, Subscription, subscription_id)
+            payments.find_owned_row(request.user, Subscription, subscription_id)
             extra["setup_intent_data"] = {"metadata": {"subscription_id": subscription_id}}
         session = payments.create_setup_checkout(request.user, **extra)
         return Response({"id": session.id, "url": session.url}, status=status.HTTP_201_CREATED)
@@ -182,7 +182,7 @@ class StripeInvoiceView(StripeAPIView):
     @extend_schema(parameters=[OBJ_ID])
     def get(self, request: Request, obj_id: str | None = None) -> Response:
         if obj_id:
-            invoice = payments.owned(request.user, Invoice, obj_id, fetch_missing=False)
+            invoice = payments.find_owned_row(request.user, Invoice, obj_id, fetch_missing=False)
             return Response(self.get_serializer(invoice).data)
         wanted = self.filters(filters.InvoiceFilter)
         return self.listed(
@@ -228,7 +228,7 @@ class StripeSubscriptionView(StripeAPIView):
     @extend_schema(parameters=[OpenApiParameter("status", str, required=False)])
     def get(self, request: Request, obj_id: str | None = None) -> Response:
         if obj_id:
-            subscription = payments.owned(request.user, Subscription, obj_id, fetch_missing=False)
+            subscription = payments.find_owned_row(request.user, Subscription, obj_id, fetch_missing=False)
             return Response(self.get_serializer(subscription).data)
         wanted = filters.filter_params(request).get("status")
         return self.listed(payments.subscription_payloads, representations.subscription, wanted)

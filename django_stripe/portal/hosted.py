@@ -118,7 +118,7 @@ class GoToSetupCheckoutView(StripeRedirectView):
         extra: dict[str, Any] = {}
         if subscription_id:
             try:
-                payments.owned(user_of(request), Subscription, subscription_id)
+                payments.find_owned_row(user_of(request), Subscription, subscription_id)
             except StripeWrongCustomer as error:
                 raise Http404(str(error)) from None
             extra["setup_intent_data"] = {"metadata": {"subscription_id": subscription_id}}
