@@ -8,49 +8,20 @@ answer the writes and single objects. Why: profiled under gunicorn, DRF's serial
 price of a list (field objects, `get_attribute`, one `to_representation` call per field), more than half of
 the products list; these functions take a few µs.
 
-This is also the one module of the API that reads Stripe's payloads through the sync's mappers (where a
-subscription's period and first item live, what an invoice's subscription is, in every API version):
-`payload_of` and `subscription_fields` serve the serializers too, so both answer from the same reading.
+Where a subscription's period and first item live and what an invoice's subscription is (in every API
+version) is read through `payments.payloads`, which the serializers use too, so both answer from the same
+reading.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from rest_framework.fields import BooleanField
 
-from ..sync import mappers
+from ..payments.payloads import invoice_subscription, subscription_fields
 
 Payload = dict[str, Any]
-
-
-def payload_of(instance: Any) -> Payload:
-    """A mirror row's `stripe_data`, an object Stripe just returned or a payload dict, as a payload."""
-    return instance.stripe_data if hasattr(instance, "stripe_data") else mappers.as_payload(instance)
-
-
-def subscription_fields(payload: Payload) -> Payload:
-    """What a subscription answers beyond its own payload's fields: product, price and quantity of its first
-    item, its period (epoch seconds) and references, read as the sync maps them."""
-    columns = mappers.map_subscription(payload)
-    items = mappers.subscription_items(payload)
-    item = mappers.map_subscription_item(items[0], payload) if items else {}
-    return {
-        "product": item.get("product_id"),
-        "price": item.get("price_id"),
-        "quantity": item.get("quantity"),
-        "current_period_start": _epoch(columns["current_period_start"]),
-        "current_period_end": _epoch(columns["current_period_end"]),
-        "default_payment_method": columns["default_payment_method_id"],
-        "latest_invoice": columns["latest_invoice_id"],
-    }
-
-
-def invoice_subscription(payload: Payload) -> str | None:
-    """The id of the subscription an invoice is for: under `parent.subscription_details` in newer API
-    versions, at the top in older ones."""
-    return mappers.invoice_subscription_id(payload)
 
 
 def product(data: Payload) -> Payload:
@@ -162,10 +133,6 @@ def _str(value: Any) -> str | None:
 
 def _int(value: Any) -> int | None:
     return None if value is None else int(value)
-
-
-def _epoch(moment: datetime | None) -> int | None:
-    return int(moment.timestamp()) if moment else None
 
 
 def _strings(values: Any) -> list | None:

@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..conf import stripe_settings
-from .representations import invoice_subscription, payload_of, subscription_fields
+from ..payments.payloads import invoice_subscription, payload_of, subscription_fields
 
 
 class PayloadSerializer(serializers.Serializer):
