@@ -8,7 +8,8 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..conf import stripe_settings
+from .. import payments
+from ..exceptions import StripeRequestRefused
 from ..payments.payloads import invoice_subscription, payload_of, subscription_fields
 
 
@@ -149,9 +150,12 @@ class SubscriptionCreateSerializer(RequestSerializer):
     promotion_code = serializers.CharField(max_length=255, required=False)
 
     def validate_promotion_code(self, value: str) -> str:
-        if not stripe_settings.STRIPE_ALLOW_PROMOTION_CODES:
-            raise serializers.ValidationError("Promotion codes are not accepted.")
-        return value
+        # The decision is the payments layer's; refused here, it is answered under the field's name together
+        # with the request's other field errors.
+        try:
+            return payments.check_promotion_code(value)
+        except StripeRequestRefused as refused:
+            raise serializers.ValidationError(str(refused)) from None
 
 
 class SubscriptionUpdateSerializer(RequestSerializer):

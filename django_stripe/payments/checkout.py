@@ -17,6 +17,7 @@ from .customers import add_stripe_customer_if_not_existing, create_customer, ref
 from .new_subscriptions import starting_subscription
 from .params import each_entry, forward_only
 from .products import purchasable_price
+from .promotion_codes import promotion_codes_allowed
 from .trials import TRIAL_PARAMS
 
 
@@ -70,7 +71,7 @@ def _open_checkout(user: Any, method: Callable[..., Any] | None, kwargs: dict[st
 
 
 def _session_params(user: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
-    promotion_codes = {"allow_promotion_codes": True} if stripe_settings.STRIPE_ALLOW_PROMOTION_CODES else {}
+    promotion_codes = {"allow_promotion_codes": True} if promotion_codes_allowed() else {}
     return {
         "success_url": stripe_settings.STRIPE_CHECKOUT_SUCCESS_URL,
         "cancel_url": stripe_settings.STRIPE_CHECKOUT_CANCEL_URL,
