@@ -130,7 +130,7 @@ class StripePriceCheckoutView(StripeAPIView):
     @extend_schema(request=None, responses={201: serializers.CheckoutSessionSerializer})
     def post(self, request: Request, price_id: str) -> Response:
         session = payments.create_subscription_checkout(request.user, price_id)
-        return Response({"id": session.id, "url": session.url}, status=status.HTTP_201_CREATED)
+        return Response(self.get_serializer(session).data, status=status.HTTP_201_CREATED)
 
 
 class StripeSetupCheckoutView(StripeAPIView):
@@ -144,7 +144,7 @@ class StripeSetupCheckoutView(StripeAPIView):
             "subscription_id"
         )
         session = payments.create_payment_method_checkout(request.user, subscription_id)
-        return Response({"id": session.id, "url": session.url}, status=status.HTTP_201_CREATED)
+        return Response(self.get_serializer(session).data, status=status.HTTP_201_CREATED)
 
 
 class StripeBillingPortalView(StripeAPIView):
@@ -155,7 +155,7 @@ class StripeBillingPortalView(StripeAPIView):
     @extend_schema(request=None, responses={201: serializers.BillingPortalSerializer})
     def post(self, request: Request) -> Response:
         session = payments.create_billing_portal(request.user)
-        return Response({"url": session.url}, status=status.HTTP_201_CREATED)
+        return Response(self.get_serializer(session).data, status=status.HTTP_201_CREATED)
 
 
 class StripeSetupIntentView(StripeAPIView):

@@ -9,7 +9,7 @@ from django_stripe.client import get_client
 from django_stripe.exceptions import StripeRequestRefused, StripeWrongCustomer
 from django_stripe.models import Subscription
 
-from .test_writes import add_card
+from .test_writes import add_card, declined_card
 
 pytestmark = pytest.mark.django_db
 
@@ -25,14 +25,8 @@ def test_a_promotion_code_is_refused_unless_the_project_takes_them(synced_fake, 
 
 def test_a_declined_card_fails_the_subscription_instead_of_leaving_it_incomplete(synced_fake, catalogue, make_user):
     user = make_user()
-    payments.create_customer(user)
-    declined = (
-        get_client()
-        .v1.payment_methods.attach("pm_card_chargeDeclined", params={"customer": user.stripe_customer_id})
-        .id
-    )
     with pytest.raises(stripe.CardError):
-        payments.subscribe(user, catalogue["monthly"], default_payment_method=declined)
+        payments.subscribe(user, catalogue["monthly"], default_payment_method=declined_card(user))
     assert payments.is_subscribed(user, catalogue["product"]) is False
 
 

@@ -114,14 +114,18 @@ def test_set_as_default_payment_method(synced_fake, catalogue, make_user):
     assert [pm["default"] for pm in payments.list_payment_methods(user)] == [True]
 
 
+def declined_card(user):
+    """A card of the user's (a customer made first) that Stripe declines."""
+    payments.create_customer(user)
+    attached = get_client().v1.payment_methods.attach(
+        "pm_card_chargeDeclined", params={"customer": user.stripe_customer_id}
+    )
+    return attached.id
+
+
 def test_declined_card_leaves_an_incomplete_subscription_or_an_error(synced_fake, catalogue, make_user):
     user = make_user()
-    payments.create_customer(user)
-    declined = (
-        get_client()
-        .v1.payment_methods.attach("pm_card_chargeDeclined", params={"customer": user.stripe_customer_id})
-        .id
-    )
+    declined = declined_card(user)
     with pytest.raises(stripe.CardError):
         payments.create_subscription(
             user, catalogue["monthly"], default_payment_method=declined, payment_behavior="error_if_incomplete"
