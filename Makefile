@@ -10,7 +10,7 @@ PYTHON ?= $(firstword $(foreach v,3.14 3.13 3.12,$(shell python$(v) -c 'print("p
 PY := $(VENV)/bin/python
 MANAGE := $(PY) example_project/manage.py
 
-.PHONY: venv test test-matrix lint format demo migrate bench clean
+.PHONY: venv test test-matrix lint format docs docs-serve demo migrate bench clean
 
 # The venv is (re)installed when it is missing or pyproject.toml changed.
 $(VENV)/.installed: pyproject.toml
@@ -40,6 +40,15 @@ format: venv
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# The docs site (mkdocs.yml) into site/; --strict: any warning (a broken link or anchor, a page left out of the
+# nav) fails, as in CI. NO_MKDOCS_2_WARNING: mkdocs-material's notice about MkDocs 2, not about these docs.
+docs: venv
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
+
+# The docs on http://127.0.0.1:8001 (8000 is the demo's), rebuilt on every change.
+docs-serve: venv
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs serve --strict --dev-addr 127.0.0.1:8001
+
 migrate: venv
 	$(MANAGE) migrate --noinput
 
@@ -55,4 +64,4 @@ bench: venv
 	$(PY) benchmarks/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .nox example_project/db.sqlite3 .pytest_cache
+	rm -rf $(VENV) .nox example_project/db.sqlite3 .pytest_cache site

@@ -20,6 +20,7 @@ from .access_cache import cached_answer, forget_cached_access, subscription_cach
 from .precompiled import Precompiled
 
 FREE = "FREE"
+"""The `sub_id` of `is_subscribed_and_cancelled_time` for free access (`allowed_access_until`), not a subscription."""
 NO_PRODUCT_TO_CHECK = (
     "An access check named no product and STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID is not set: name the product "
     "(product_id=...), set STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID to the product that gives access, or set "
@@ -67,6 +68,7 @@ def access_product(product_id: str | None) -> str | None:
 
 
 def customer_id_of(user: Any) -> str | None:
+    """The user's Stripe customer id; `None` for anonymous users and users without a customer."""
     if user is None or not getattr(user, "is_authenticated", False):
         return None
     return getattr(user, "stripe_customer_id", None) or None

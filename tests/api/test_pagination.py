@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 import sys
 import types
-from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -28,6 +27,7 @@ from django_stripe.testing.factories import (
     ProductFactory,
     SubscriptionFactory,
 )
+from tests import markdown
 from tests.api.pages import PAGE_SIZE, PAGINATIONS, Cursor, PageNumber
 
 pytestmark = pytest.mark.django_db
@@ -241,16 +241,13 @@ def test_pages_of_an_api_client_that_logs_in(db, django_user_model, pagination):
     assert len(objects) == 4
 
 
-README = Path(__file__).resolve().parents[2] / "README.md"
-
-
 @pytest.fixture
 def readme_urls(settings):
-    """The URLs of the README's Pagination section, as a module of URLs."""
-    section = README.read_text().split("\n### Pagination\n", 1)[1].split("\n## ", 1)[0]
+    """The URLs of the REST API page's Pagination section, as a module of URLs."""
+    section = markdown.section("rest-api.md", "Pagination")
     [code] = [block for block in re.findall(r"```python\n(.*?)```", section, re.DOTALL) if "urlpatterns" in block]
     module = types.ModuleType("readme_pagination_urls")
-    exec(compile(code, str(README), "exec"), module.__dict__)  # noqa: S102 - the README's own code
+    exec(compile(code, str(markdown.page("rest-api.md")), "exec"), module.__dict__)  # noqa: S102 - the docs' own code
     sys.modules[module.__name__] = module
     settings.ROOT_URLCONF = module.__name__
     yield

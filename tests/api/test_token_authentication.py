@@ -11,8 +11,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.markdown import marked_block
+
 ROOT = Path(__file__).resolve().parents[2]
-README = ROOT / "README.md"
 
 SETTINGS = """
 from example_project.settings import *  # noqa: F403
@@ -57,8 +58,7 @@ print(json.dumps({
 
 
 def readme_token_settings() -> str:
-    [code] = re.findall(r"<!-- readme: token settings -->\n```python\n(.*?)```", README.read_text(), re.DOTALL)
-    return code
+    return marked_block("rest-api.md", "readme: token settings")
 
 
 def test_token_authentication_as_the_readme_sets_it_up(tmp_path):

@@ -1,7 +1,8 @@
 """README "Install into your project", run as a new user runs it: every block of the section, in order, in a
 fresh `django-admin startproject` project, with the fake Stripe, `runserver`, a real Celery worker on Redis and
-celery beat; then "Testing your own project" in the same project (its markers say `testing:` instead of
-`install:`), whose tests pytest runs. So the sections cannot drift from the code.
+celery beat; then docs/testing.md's "Testing your own project" in the same project (its markers say `testing:`
+instead of `install:`), whose tests pytest runs. So the sections cannot drift from the code. (docs/install.md
+includes the README's section; the user model it adds for a project that has one is checked here too.)
 
 Each block of the section carries a marker the test reads (an HTML comment, invisible on GitHub):
 
@@ -54,6 +55,8 @@ from tests.ports import free_ports
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
+TESTING_PAGE = ROOT / "docs" / "testing.md"
+INSTALL_PAGE = ROOT / "docs" / "install.md"
 # What a wheel is built from: the files pyproject.toml names (the package, its readme and licence).
 WHEEL_SOURCES = ("pyproject.toml", "README.md", "LICENSE", "django_stripe")
 SECTION = "## Install into your project"
@@ -70,16 +73,16 @@ class Block:
     body: str
 
 
-def install_section(title: str = SECTION) -> str:
-    text = README.read_text()
+def install_section(title: str = SECTION, source: Path = README) -> str:
+    text = source.read_text()
     start = text.index(title)
     end = text.find("\n## ", start + len(title))
     return text[start : end if end != -1 else None]
 
 
-def install_blocks(title: str = SECTION, marker: str = "install") -> list[Block]:
+def install_blocks(title: str = SECTION, marker: str = "install", source: Path = README) -> list[Block]:
     """The section's code blocks in order, each with what its marker says to do with it."""
-    section = install_section(title)
+    section = install_section(title, source)
     blocks = []
     for match in re.finditer(BLOCK.format(marker=marker), section, re.MULTILINE | re.DOTALL):
         indent = len(match["indent"])
@@ -92,7 +95,7 @@ def install_blocks(title: str = SECTION, marker: str = "install") -> list[Block]
 
 
 def blocks_of_the_testing_section() -> list[Block]:
-    return install_blocks(TESTING_SECTION, "testing")
+    return install_blocks(TESTING_SECTION, "testing", TESTING_PAGE)
 
 
 def test_every_block_of_the_install_section_has_a_marker_the_test_knows():
@@ -118,11 +121,13 @@ def test_every_block_of_the_testing_section_has_a_marker_the_test_knows():
     ]
 
 
-def test_the_existing_user_model_of_the_readme_passes_the_check():
-    [block] = [b for b in install_blocks() if b.what == "user model"]
+def test_the_existing_user_model_of_the_install_page_passes_the_check():
+    [block] = [
+        b for b in install_blocks("## A user model you already have", source=INSTALL_PAGE) if b.what == "user model"
+    ]
     with isolate_apps("django_stripe"):
         namespace = {"__name__": "django_stripe.readme_user_model"}
-        exec(compile(block.body, str(README), "exec"), namespace)  # noqa: S102 - the README's own code
+        exec(compile(block.body, str(INSTALL_PAGE), "exec"), namespace)  # noqa: S102 - the page's own code
         user_model = namespace["User"]
         assert user_model_messages(user_model) == []
         user = user_model(username="bob")
@@ -459,7 +464,7 @@ def test_from_pip_install_to_a_first_subscription_with_the_readme_alone(new_proj
     assert "django_stripe.W003" in check and 'app.config_from_object("django.conf:settings"' in check, check
     assert "myshop/celery.py" in check and "celery -A myshop worker" in check, check
 
-    # README "Testing your own project", in the same project: the testing extra, pytest's files, its tests.
+    # docs/testing.md "Testing your own project", in the same project: the testing extra, pytest's files, its tests.
     for block in blocks_of_the_testing_section():
         output = new_project.run(block)
     assert re.search(r"^=+ 3 passed\b", output, re.MULTILINE) and "failed" not in output, output

@@ -4,8 +4,6 @@ login page for anonymous users, 403 or `redirect_to` without access, the view wi
 from __future__ import annotations
 
 import logging
-import re
-from pathlib import Path
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -19,6 +17,7 @@ from django_stripe.signals import customer_subscriptions_changed
 from django_stripe.testing.factories import ActiveEntitlementFactory, PricePayloadFactory, SubscriptionFactory
 from django_stripe.views import EntitlementRequiredMixin as FromViews
 from django_stripe.views import SubscriptionRequiredMixin as AlsoFromViews
+from tests.markdown import marked_block, page
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
 
@@ -195,14 +194,11 @@ def test_an_entitlement_mixin_without_a_lookup_key_is_a_configuration_error(clie
         client.get("/no-feature/")
 
 
-README = Path(__file__).resolve().parents[2] / "README.md"
-
-
 def readme_mixins() -> dict:
-    """The README's example of the mixins, run as a views module of a project."""
-    [code] = re.findall(r"<!-- readme: mixins -->\n```python\n(.*?)```", README.read_text(), re.DOTALL)
+    """The docs' example of the mixins (the mirror page), run as a views module of a project."""
+    code = marked_block("mirror.md", "readme: mixins")
     namespace = {"__name__": "readme_views"}
-    exec(compile(code, str(README), "exec"), namespace)  # noqa: S102 - the README's own code
+    exec(compile(code, str(page("mirror.md")), "exec"), namespace)  # noqa: S102 - the docs' own code
     return namespace
 
 
