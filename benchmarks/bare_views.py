@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.http import JsonResponse
 
 from django_stripe.models import Customer, Invoice, PaymentMethod, Price, Product, Subscription, SubscriptionItem
-from django_stripe.payments.catalog import PRICE_FIELDS, PRODUCT_FIELDS
+from django_stripe.payments.products import PRICE_FIELDS, PRODUCT_FIELDS
 
 LIVEMODE = False
 ACCESS_STATUSES = ("active", "trialing")

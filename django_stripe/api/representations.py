@@ -1,156 +1,73 @@
-"""The JSON of the read lists, built by plain functions from Stripe payloads.
+"""The JSON of the read lists, built by plain functions from Stripe payloads, derived from the shapes of
+shapes.py as the serializers are.
 
-Each function answers exactly what its serializer in serializers.py answers for the same payload, field for
-field and value for value (the same conversions: `str` for a CharField, `int` for an IntegerField, DRF's
-boolean rule; a missing nullable field is null, a missing required one raises):
-tests/api/test_representations.py holds them side by side. The serializers stay the OpenAPI schema and
-answer the writes and single objects. Why: profiled under gunicorn, DRF's serializers took about 90 µs per
-price of a list (field objects, `get_attribute`, one `to_representation` call per field), more than half of
-the products list; these functions take a few µs.
+Each function answers exactly what its serializer answers for the same payload, field for field and value for
+value (the same conversions: `str` for a CharField, `int` for an IntegerField, DRF's boolean rule; a missing
+nullable field is null, a missing required one raises): tests/api/test_representations.py holds them side by
+side. Why: profiled under gunicorn, DRF's serializers took about 90 µs per price of a list (field objects,
+`get_attribute`, one `to_representation` call per field), more than half of the products list; these functions
+take a few µs.
 
-This is also the one module of the API that reads Stripe's payloads through the sync's mappers (where a
-subscription's period and first item live, what an invoice's subscription is, in every API version):
-`payload_of` and `subscription_fields` serve the serializers too, so both answer from the same reading.
+Each function is generated from its shape once, at import, as the source a hand-written one would be (one
+dict display, a conversion call per field): a loop over the shape's fields at each row would cost about half
+as much again.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
 from typing import Any
 
 from rest_framework.fields import BooleanField
 
-from ..sync import mappers
+from . import shapes
+from .shapes import Field, Kind, Shape
 
 Payload = dict[str, Any]
 
 
-def payload_of(instance: Any) -> Payload:
-    """A mirror row's `stripe_data`, an object Stripe just returned or a payload dict, as a payload."""
-    return instance.stripe_data if hasattr(instance, "stripe_data") else mappers.as_payload(instance)
+def presenter(shape: Shape) -> Callable[[Payload], Payload]:
+    """The plain function answering `shape` for a payload (for a shape with `prepare`, what it prepares)."""
+    namespace: dict[str, Any] = {"prepare": shape.prepare}
+    entries = [f"        {field.name!r}: {_value(field, namespace)}," for field in shape.fields]
+    source = "\n".join(
+        [
+            "def present(payload):",
+            f"    data = {'prepare(payload)' if shape.prepare else 'payload'}",
+            "    return {",
+            *entries,
+            "    }",
+        ]
+    )
+    exec(compile(source, f"<representation of {shape.name}>", "exec"), namespace)  # noqa: S102 - our own source
+    present = namespace["present"]
+    present.__name__ = present.__qualname__ = shape.name
+    present.__doc__ = f"{shape.name}Serializer's answer for a payload, without DRF (generated from shapes.py)."
+    present.source = source
+    return present
 
 
-def subscription_fields(payload: Payload) -> Payload:
-    """What a subscription answers beyond its own payload's fields: product, price and quantity of its first
-    item, its period (epoch seconds) and references, read as the sync maps them."""
-    columns = mappers.map_subscription(payload)
-    items = mappers.subscription_items(payload)
-    item = mappers.map_subscription_item(items[0], payload) if items else {}
-    return {
-        "product": item.get("product_id"),
-        "price": item.get("price_id"),
-        "quantity": item.get("quantity"),
-        "current_period_start": _epoch(columns["current_period_start"]),
-        "current_period_end": _epoch(columns["current_period_end"]),
-        "default_payment_method": columns["default_payment_method_id"],
-        "latest_invoice": columns["latest_invoice_id"],
-    }
+def _value(field: Field, namespace: dict[str, Any]) -> str:
+    """The expression of a field's value in the generated source; what it calls goes into `namespace`."""
+    if field.computed is not None:
+        namespace[f"compute_{field.name}"] = field.computed
+        return f"compute_{field.name}(data)"
+    read = f"data.get({field.name!r})" if field.nullable or field.optional else f"data[{field.name!r}]"
+    convert = _conversion(field)
+    if convert is None:
+        return read
+    namespace[f"convert_{field.name}"] = convert
+    return f"convert_{field.name}({read})"
 
 
-def invoice_subscription(payload: Payload) -> str | None:
-    """The id of the subscription an invoice is for: under `parent.subscription_details` in newer API
-    versions, at the top in older ones."""
-    return mappers.invoice_subscription_id(payload)
-
-
-def product(data: Payload) -> Payload:
-    """ProductSerializer: `data` is a product of `payments.get_products` (prices and subscription_info in it)."""
-    return {
-        "id": _str(data["id"]),
-        "name": _str(data["name"]),
-        "description": _str(data.get("description")),
-        "images": _strings(data["images"]),
-        "metadata": _string_dict(data["metadata"]),
-        "shippable": _bool(data.get("shippable"), nullable=True),
-        "type": _str(data.get("type")),
-        "unit_label": _str(data.get("unit_label")),
-        "url": _str(data.get("url")),
-        "prices": _each(price, data["prices"]),
-        "subscription_info": _subscription_info(data["subscription_info"]),
-    }
-
-
-def price(data: Payload) -> Payload:
-    """PriceSerializer: `data` is a price of `payments.get_prices` (subscription_info in it)."""
-    return {
-        "id": _str(data["id"]),
-        "product": _str(data["product"]),
-        "type": _str(data["type"]),
-        "recurring": data.get("recurring"),
-        "currency": _str(data["currency"]),
-        "unit_amount": _int(data.get("unit_amount")),
-        "unit_amount_decimal": _str(data.get("unit_amount_decimal")),
-        "nickname": _str(data.get("nickname")),
-        "lookup_key": _str(data.get("lookup_key")),
-        "metadata": _string_dict(data["metadata"]),
-        "subscription_info": _subscription_info(data["subscription_info"]),
-    }
-
-
-def invoice(payload: Payload) -> Payload:
-    """InvoiceSerializer."""
-    return {
-        "id": _str(payload["id"]),
-        "number": _str(payload.get("number")),
-        "status": _str(payload.get("status")),
-        "currency": _str(payload.get("currency")),
-        "amount_due": _int(payload.get("amount_due")),
-        "amount_paid": _int(payload.get("amount_paid")),
-        "amount_remaining": _int(payload.get("amount_remaining")),
-        "billing_reason": _str(payload.get("billing_reason")),
-        "created": _int(payload.get("created")),
-        "hosted_invoice_url": _str(payload.get("hosted_invoice_url")),
-        "invoice_pdf": _str(payload.get("invoice_pdf")),
-        "next_payment_attempt": _int(payload.get("next_payment_attempt")),
-        "subscription": invoice_subscription(payload),
-    }
-
-
-def payment_method(payload: Payload) -> Payload:
-    """PaymentMethodSerializer: `payload` carries the `default` flag."""
-    return {
-        "id": _str(payload["id"]),
-        "type": _str(payload["type"]),
-        "billing_details": payload.get("billing_details"),
-        "card": payload.get("card"),
-        "created": _int(payload.get("created")),
-        "default": _bool(payload.get("default"), nullable=True),
-    }
-
-
-def subscription(payload: Payload) -> Payload:
-    """SubscriptionSerializer: with the `subscription_fields` of its first item, period and references."""
-    fields = subscription_fields(payload)
-    return {
-        "id": _str(payload["id"]),
-        "created": _int(payload.get("created")),
-        "status": _str(payload["status"]),
-        "product": _str(fields["product"]),
-        "price": _str(fields["price"]),
-        "quantity": _int(fields["quantity"]),
-        "cancel_at": _int(payload.get("cancel_at")),
-        "cancel_at_period_end": _bool(payload.get("cancel_at_period_end"), nullable=True),
-        "canceled_at": _int(payload.get("canceled_at")),
-        "current_period_start": fields["current_period_start"],
-        "current_period_end": fields["current_period_end"],
-        "days_until_due": _int(payload.get("days_until_due")),
-        "default_payment_method": _str(fields["default_payment_method"]),
-        "latest_invoice": _str(fields["latest_invoice"]),
-        "start_date": _int(payload.get("start_date")),
-        "trial_start": _int(payload.get("trial_start")),
-        "trial_end": _int(payload.get("trial_end")),
-    }
-
-
-def _subscription_info(info: Payload | None) -> Payload | None:
-    """SubscriptionInfoSerializer."""
-    if info is None:
-        return None
-    return {
-        "subscribed": _bool(info["subscribed"], nullable=False),
-        "cancel_at": _int(info.get("cancel_at")),  # allow_null: a missing key reads as null
-        "current_period_end": _int(info.get("current_period_end")),
-    }
+def _conversion(field: Field) -> Callable[[Any], Any] | None:
+    """What DRF's field of `field` does to a value (None: nothing), None kept as None."""
+    if isinstance(field.kind, Shape):
+        nested = presenter(field.kind)
+        return _each(nested) if field.many else _one(nested)
+    if field.kind is Kind.BOOLEAN:
+        return _nullable_bool if field.nullable else _bool
+    return CONVERSIONS[field.kind]
 
 
 # DRF's conversions; a None stays None (DRF's Serializer skips the field's conversion for None).
@@ -162,10 +79,6 @@ def _str(value: Any) -> str | None:
 
 def _int(value: Any) -> int | None:
     return None if value is None else int(value)
-
-
-def _epoch(moment: datetime | None) -> int | None:
-    return int(moment.timestamp()) if moment else None
 
 
 def _strings(values: Any) -> list | None:
@@ -180,12 +93,33 @@ def _string_dict(values: Any) -> dict | None:
     )
 
 
-def _each(present, values: Any) -> list | None:
+def _each(present: Callable[[Payload], Payload]) -> Callable[[Any], list | None]:
     """A nested serializer with many=True."""
-    return None if values is None else [present(value) for value in values]
+
+    def each(values: Any) -> list | None:
+        return None if values is None else [present(value) for value in values]
+
+    return each
 
 
-def _bool(value: Any, nullable: bool) -> bool | None:
+def _one(present: Callable[[Payload], Payload]) -> Callable[[Any], Payload | None]:
+    """A nested serializer."""
+
+    def one(value: Any) -> Payload | None:
+        return None if value is None else present(value)
+
+    return one
+
+
+def _nullable_bool(value: Any) -> bool | None:
+    return _boolean(value, nullable=True)
+
+
+def _bool(value: Any) -> bool | None:
+    return _boolean(value, nullable=False)
+
+
+def _boolean(value: Any, nullable: bool) -> bool | None:
     """BooleanField.to_representation (`nullable`: allow_null), the same value sets."""
     if value is None or value is True or value is False:
         return value
@@ -200,3 +134,18 @@ def _bool(value: Any, nullable: bool) -> bool | None:
     except TypeError:  # unhashable: DRF falls through to bool() as well
         pass
     return bool(value)
+
+
+CONVERSIONS: dict[Kind, Callable[[Any], Any] | None] = {
+    Kind.TEXT: _str,
+    Kind.INTEGER: _int,
+    Kind.JSON: None,
+    Kind.TEXT_LIST: _strings,
+    Kind.TEXT_DICT: _string_dict,
+}
+
+product = presenter(shapes.PRODUCT)
+price = presenter(shapes.PRICE)
+invoice = presenter(shapes.INVOICE)
+payment_method = presenter(shapes.PAYMENT_METHOD)
+subscription = presenter(shapes.SUBSCRIPTION)

@@ -1,131 +1,104 @@
-"""Response shapes of the REST API. Every serializer reads a Stripe payload (a mirrored `stripe_data`
-or an object Stripe just returned), so reads and writes answer in the same shape."""
+"""The REST API's serializers: the response shapes built from their one declaration in shapes.py (the OpenAPI
+schema, the writes and single objects), and the request bodies. Every response serializer of a payload shape
+reads a Stripe payload (a mirrored `stripe_data` or an object Stripe just returned), so reads and writes
+answer in the same shape."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..conf import stripe_settings
-from .representations import invoice_subscription, payload_of, subscription_fields
+from .. import payments
+from ..exceptions import StripeRequestRefused
+from ..payments.payloads import payload_of
+from .shapes import (
+    BILLING_PORTAL,
+    CHECKOUT_SESSION,
+    INVOICE,
+    PAYMENT_METHOD,
+    PRICE,
+    PRODUCT,
+    SETUP_INTENT,
+    SUBSCRIPTION,
+    SUBSCRIPTION_INFO,
+    Field,
+    Kind,
+    Shape,
+)
 
 
 class PayloadSerializer(serializers.Serializer):
     """Reads a mirror row's `stripe_data`, an SDK object or a payload dict alike."""
 
-    def to_representation(self, instance: Any) -> dict[str, Any]:
-        return super().to_representation(payload_of(instance))
-
-
-def nullable(field_class: type[serializers.Field], **kwargs: Any) -> serializers.Field:
-    """An output field that reads a missing key as null."""
-    return field_class(allow_null=True, required=False, default=None, **kwargs)
-
-
-class SubscriptionInfoSerializer(serializers.Serializer):
-    subscribed = serializers.BooleanField()
-    cancel_at = serializers.IntegerField(allow_null=True)
-    current_period_end = serializers.IntegerField(allow_null=True)
-
-
-class PriceSerializer(PayloadSerializer):
-    id = serializers.CharField()
-    product = serializers.CharField()
-    type = serializers.CharField()
-    recurring = nullable(serializers.JSONField)
-    currency = serializers.CharField()
-    unit_amount = nullable(serializers.IntegerField)
-    unit_amount_decimal = nullable(serializers.CharField)
-    nickname = nullable(serializers.CharField)
-    lookup_key = nullable(serializers.CharField)
-    metadata = serializers.DictField(child=serializers.CharField())
-    subscription_info = SubscriptionInfoSerializer()
-
-
-class ProductSerializer(PayloadSerializer):
-    id = serializers.CharField()
-    name = serializers.CharField()
-    description = nullable(serializers.CharField)
-    images = serializers.ListField(child=serializers.CharField())
-    metadata = serializers.DictField(child=serializers.CharField())
-    shippable = nullable(serializers.BooleanField)
-    type = nullable(serializers.CharField)
-    unit_label = nullable(serializers.CharField)
-    url = nullable(serializers.CharField)
-    prices = PriceSerializer(many=True)
-    subscription_info = SubscriptionInfoSerializer()
-
-
-class InvoiceSerializer(PayloadSerializer):
-    id = serializers.CharField()
-    number = nullable(serializers.CharField)
-    status = nullable(serializers.CharField)
-    currency = nullable(serializers.CharField)
-    amount_due = nullable(serializers.IntegerField)
-    amount_paid = nullable(serializers.IntegerField)
-    amount_remaining = nullable(serializers.IntegerField)
-    billing_reason = nullable(serializers.CharField)
-    created = nullable(serializers.IntegerField)
-    hosted_invoice_url = nullable(serializers.CharField)
-    invoice_pdf = nullable(serializers.CharField)
-    next_payment_attempt = nullable(serializers.IntegerField)
-    subscription = serializers.SerializerMethodField()
-
-    @extend_schema_field(serializers.CharField(allow_null=True))
-    def get_subscription(self, payload: dict[str, Any]) -> str | None:
-        return invoice_subscription(payload)
-
-
-class PaymentMethodSerializer(PayloadSerializer):
-    id = serializers.CharField()
-    type = serializers.CharField()
-    billing_details = nullable(serializers.JSONField)
-    card = nullable(serializers.JSONField)
-    created = nullable(serializers.IntegerField)
-    default = nullable(serializers.BooleanField)
-
-
-class SubscriptionSerializer(PayloadSerializer):
-    """The subscription shape of the original API: product, price and period of its (first) item, as epoch seconds."""
-
-    id = serializers.CharField()
-    created = nullable(serializers.IntegerField)
-    status = serializers.CharField()
-    product = nullable(serializers.CharField)
-    price = nullable(serializers.CharField)
-    quantity = nullable(serializers.IntegerField)
-    cancel_at = nullable(serializers.IntegerField)
-    cancel_at_period_end = nullable(serializers.BooleanField)
-    canceled_at = nullable(serializers.IntegerField)
-    current_period_start = nullable(serializers.IntegerField)
-    current_period_end = nullable(serializers.IntegerField)
-    days_until_due = nullable(serializers.IntegerField)
-    default_payment_method = nullable(serializers.CharField)
-    latest_invoice = nullable(serializers.CharField)
-    start_date = nullable(serializers.IntegerField)
-    trial_start = nullable(serializers.IntegerField)
-    trial_end = nullable(serializers.IntegerField)
+    shape: Shape
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         payload = payload_of(instance)
-        return super().to_representation({**payload, **subscription_fields(payload)})
+        prepare = self.shape.prepare
+        return super().to_representation(payload if prepare is None else prepare(payload))
 
 
-class CheckoutSessionSerializer(serializers.Serializer):
-    id = serializers.CharField()
-    url = nullable(serializers.CharField)
+DRF_FIELDS: dict[Kind, Callable[..., serializers.Field]] = {
+    Kind.TEXT: serializers.CharField,
+    Kind.INTEGER: serializers.IntegerField,
+    Kind.BOOLEAN: serializers.BooleanField,
+    Kind.JSON: serializers.JSONField,
+    Kind.TEXT_LIST: lambda **options: serializers.ListField(child=serializers.CharField(), **options),
+    Kind.TEXT_DICT: lambda **options: serializers.DictField(child=serializers.CharField(), **options),
+}
 
 
-class BillingPortalSerializer(serializers.Serializer):
-    url = serializers.CharField()
+@cache
+def serializer_for(shape: Shape) -> type[serializers.Serializer]:
+    """The serializer class of `shape`, named `<name>Serializer` (the schema's component `<name>`); one class
+    per shape, so that a nested shape is the same component wherever it appears."""
+    attributes: dict[str, Any] = {"__module__": __name__, "__qualname__": f"{shape.name}Serializer"}
+    attributes["__doc__"] = shape.doc
+    for field in shape.fields:
+        if field.computed is None:
+            attributes[field.name] = drf_field(field)
+        else:
+            attributes[field.name] = serializers.SerializerMethodField()
+            attributes[f"get_{field.name}"] = _computed(field)
+    if shape.reads_payload:
+        return type(f"{shape.name}Serializer", (PayloadSerializer,), {**attributes, "shape": shape})
+    return type(f"{shape.name}Serializer", (serializers.Serializer,), attributes)
 
 
-class SetupIntentSerializer(serializers.Serializer):
-    id = serializers.CharField()
-    client_secret = serializers.CharField()
-    payment_method_types = serializers.ListField(child=serializers.CharField())
+def drf_field(field: Field, for_schema_only: bool = False) -> serializers.Field:
+    """The DRF field of `field`: `nullable` is allow_null; `optional` reads a missing key as null (not required,
+    default None)."""
+    options: dict[str, Any] = {"allow_null": True} if field.nullable else {}
+    if field.optional and not for_schema_only:
+        options.update(required=False, default=None)
+    if isinstance(field.kind, Shape):
+        return serializer_for(field.kind)(many=field.many, **options)
+    return DRF_FIELDS[field.kind](**options)
+
+
+def _computed(field: Field) -> Callable[[Any, dict[str, Any]], Any]:
+    """A SerializerMethodField's method answering `field.computed` of the payload, typed for the schema."""
+    compute = field.computed
+
+    def get(self, payload: dict[str, Any]) -> Any:
+        return compute(payload)
+
+    return extend_schema_field(drf_field(field, for_schema_only=True))(get)
+
+
+SubscriptionInfoSerializer = serializer_for(SUBSCRIPTION_INFO)
+PriceSerializer = serializer_for(PRICE)
+ProductSerializer = serializer_for(PRODUCT)
+InvoiceSerializer = serializer_for(INVOICE)
+PaymentMethodSerializer = serializer_for(PAYMENT_METHOD)
+SubscriptionSerializer = serializer_for(SUBSCRIPTION)
+CheckoutSessionSerializer = serializer_for(CHECKOUT_SESSION)
+BillingPortalSerializer = serializer_for(BILLING_PORTAL)
+SetupIntentSerializer = serializer_for(SETUP_INTENT)
 
 
 # Request bodies
@@ -149,9 +122,12 @@ class SubscriptionCreateSerializer(RequestSerializer):
     promotion_code = serializers.CharField(max_length=255, required=False)
 
     def validate_promotion_code(self, value: str) -> str:
-        if not stripe_settings.STRIPE_ALLOW_PROMOTION_CODES:
-            raise serializers.ValidationError("Promotion codes are not accepted.")
-        return value
+        # The decision is the payments layer's; refused here, it is answered under the field's name together
+        # with the request's other field errors.
+        try:
+            return payments.check_promotion_code(value)
+        except StripeRequestRefused as refused:
+            raise serializers.ValidationError(str(refused)) from None
 
 
 class SubscriptionUpdateSerializer(RequestSerializer):

@@ -130,7 +130,7 @@ class StripePriceCheckoutView(StripeAPIView):
     @extend_schema(request=None, responses={201: serializers.CheckoutSessionSerializer})
     def post(self, request: Request, price_id: str) -> Response:
         session = payments.create_subscription_checkout(request.user, price_id)
-        return Response({"id": session.id, "url": session.url}, status=status.HTTP_201_CREATED)
+        return Response(self.get_serializer(session).data, status=status.HTTP_201_CREATED)
 
 
 class StripeSetupCheckoutView(StripeAPIView):
@@ -143,12 +143,8 @@ class StripeSetupCheckoutView(StripeAPIView):
         subscription_id = subscription_id or self.validated(serializers.SetupCheckoutSerializer, request.data).get(
             "subscription_id"
         )
-        extra = {}
-        if subscription_id:
-            payments.owned(request.user, Subscription, subscription_id)
-            extra["setup_intent_data"] = {"metadata": {"subscription_id": subscription_id}}
-        session = payments.create_setup_checkout(request.user, **extra)
-        return Response({"id": session.id, "url": session.url}, status=status.HTTP_201_CREATED)
+        session = payments.create_payment_method_checkout(request.user, subscription_id)
+        return Response(self.get_serializer(session).data, status=status.HTTP_201_CREATED)
 
 
 class StripeBillingPortalView(StripeAPIView):
@@ -159,7 +155,7 @@ class StripeBillingPortalView(StripeAPIView):
     @extend_schema(request=None, responses={201: serializers.BillingPortalSerializer})
     def post(self, request: Request) -> Response:
         session = payments.create_billing_portal(request.user)
-        return Response({"url": session.url}, status=status.HTTP_201_CREATED)
+        return Response(self.get_serializer(session).data, status=status.HTTP_201_CREATED)
 
 
 class StripeSetupIntentView(StripeAPIView):
@@ -182,7 +178,7 @@ class StripeInvoiceView(StripeAPIView):
     @extend_schema(parameters=[OBJ_ID])
     def get(self, request: Request, obj_id: str | None = None) -> Response:
         if obj_id:
-            invoice = payments.owned(request.user, Invoice, obj_id, fetch_missing=False)
+            invoice = payments.find_owned_row(request.user, Invoice, obj_id, fetch_missing=False)
             return Response(self.get_serializer(invoice).data)
         wanted = self.filters(filters.InvoiceFilter)
         return self.listed(
@@ -228,7 +224,7 @@ class StripeSubscriptionView(StripeAPIView):
     @extend_schema(parameters=[OpenApiParameter("status", str, required=False)])
     def get(self, request: Request, obj_id: str | None = None) -> Response:
         if obj_id:
-            subscription = payments.owned(request.user, Subscription, obj_id, fetch_missing=False)
+            subscription = payments.find_owned_row(request.user, Subscription, obj_id, fetch_missing=False)
             return Response(self.get_serializer(subscription).data)
         wanted = filters.filter_params(request).get("status")
         return self.listed(payments.subscription_payloads, representations.subscription, wanted)
@@ -238,27 +234,13 @@ class StripeSubscriptionView(StripeAPIView):
     )
     def post(self, request: Request, obj_id: str | None = None) -> Response:
         fields = self.validated(serializers.SubscriptionCreateSerializer, request.data)
-        if "promotion_code" in fields:
-            fields["discounts"] = [{"promotion_code": fields.pop("promotion_code")}]
-        # A declined card fails the request (402 with Stripe's message) instead of leaving an incomplete
-        # subscription behind; the self-hosted checkout confirmed the card with a SetupIntent already.
-        subscription = payments.create_subscription(
-            request.user, fields.pop("price_id"), payment_behavior="error_if_incomplete", **fields
-        )
+        subscription = payments.subscribe(request.user, fields.pop("price_id"), **fields)
         return Response(self.get_serializer(subscription).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=serializers.SubscriptionUpdateSerializer)
     def put(self, request: Request, obj_id: str | None = None) -> Response:
         changes = self.validated(serializers.SubscriptionUpdateSerializer, request.data)
-        sub_id = _required(obj_id)
-        item = {
-            name: changes.pop(field)
-            for field, name in (("price_id", "price"), ("quantity", "quantity"))
-            if field in changes
-        }
-        if item:
-            changes["items"] = [payments.item_change(request.user, sub_id, **item)]
-        subscription = payments.modify_subscription(request.user, sub_id, **changes)
+        subscription = payments.change_subscription(request.user, _required(obj_id), **changes)
         return Response(self.get_serializer(subscription).data)
 
     def delete(self, request: Request, obj_id: str | None = None) -> Response:

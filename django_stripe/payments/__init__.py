@@ -2,6 +2,10 @@
 
 Reads answer from the mirror; writes go through the Stripe SDK after an ownership check and are mirrored
 before they return.
+
+Old names kept: `retrieve`, `modify` and `delete` are aliases of `retrieve_customer_object`,
+`modify_customer_object` and `delete_customer_object` (still in `__all__`); `owned` and `remember`, of
+`find_owned_row` and `mirror_stripe_object`, are importable but no longer listed in `__all__`.
 """
 
 from ..references import checkout_reference
@@ -16,7 +20,6 @@ from .access import (
     subscription_required,
 )
 from .billing_portal import create_billing_portal
-from .catalog import get_prices, get_products, retrieve_price, retrieve_product
 from .checkout import (
     create_checkout,
     create_setup_checkout,
@@ -24,9 +27,19 @@ from .checkout import (
     create_subscription_checkout,
 )
 from .customers import add_stripe_customer_if_not_existing, create_customer, modify_customer
-from .generic import delete, list_customer_resource, modify, retrieve
+from .generic import (
+    delete,
+    delete_customer_object,
+    list_customer_resource,
+    modify,
+    modify_customer_object,
+    retrieve,
+    retrieve_customer_object,
+)
 from .lists import invoice_payloads, subscription_payloads
-from .mirror import owned, remember
+from .mirror import find_owned_row, mirror_stripe_object
+from .mirror import owned as owned  # the old names, re-exported, out of __all__
+from .mirror import remember as remember
 from .mixins import EntitlementRequiredMixin, SubscriptionRequiredMixin
 from .payment_methods import (
     detach_all_payment_methods,
@@ -36,6 +49,9 @@ from .payment_methods import (
     payment_method_payloads,
     retrieve_payment_method,
 )
+from .products import get_prices, get_products, retrieve_price, retrieve_product
+from .promotion_codes import check_promotion_code, promotion_codes_allowed
+from .self_service import change_subscription, create_payment_method_checkout, subscribe
 from .subscriptions import (
     cancel_subscription,
     cancel_subscription_at_period_end,
@@ -57,19 +73,24 @@ __all__ = [
     "cancel_subscription",
     "cancel_subscription_at_period_end",
     "cancel_subscription_for_product",
+    "change_subscription",
     "change_subscription_quantity",
+    "check_promotion_code",
     "checkout_reference",
     "create_billing_portal",
     "create_checkout",
     "create_customer",
+    "create_payment_method_checkout",
     "create_setup_checkout",
     "create_setup_intent",
     "create_subscription",
     "create_subscription_checkout",
     "customer_id_of",
     "delete",
+    "delete_customer_object",
     "detach_all_payment_methods",
     "detach_payment_method",
+    "find_owned_row",
     "get_prices",
     "get_products",
     "has_entitlement",
@@ -80,18 +101,21 @@ __all__ = [
     "item_change",
     "list_customer_resource",
     "list_payment_methods",
+    "mirror_stripe_object",
     "modify",
     "modify_customer",
+    "modify_customer_object",
     "modify_payment_method",
     "modify_subscription",
-    "owned",
     "payment_method_payloads",
-    "remember",
+    "promotion_codes_allowed",
     "resume_subscription",
     "retrieve",
+    "retrieve_customer_object",
     "retrieve_payment_method",
     "retrieve_price",
     "retrieve_product",
+    "subscribe",
     "subscription_payloads",
     "subscription_required",
     "swap_subscription_price",

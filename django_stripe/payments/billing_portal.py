@@ -24,6 +24,7 @@ from ..client import get_client
 from ..conf import key_livemode, stripe_settings
 from ..models import Price
 from .customers import add_stripe_customer_if_not_existing
+from .promotion_codes import promotion_codes_allowed
 
 OURS = "django_stripe"  # the metadata key that marks the library's configuration; its value is the fingerprint
 ACCOUNT_DEFAULT = "default"  # STRIPE_BILLING_PORTAL_CONFIGURATION for the account's own default configuration
@@ -96,7 +97,7 @@ def _kept_at_stripe(params: dict[str, Any], fingerprint: str) -> str:
 def configuration_params() -> dict[str, Any]:
     """What the library's configuration allows, from the mirror's catalogue."""
     products = sold_products()
-    updates = ["price", "quantity"] + (["promotion_code"] if stripe_settings.STRIPE_ALLOW_PROMOTION_CODES else [])
+    updates = ["price", "quantity"] + (["promotion_code"] if promotion_codes_allowed() else [])
     return {
         "default_return_url": stripe_settings.STRIPE_BILLING_PORTAL_RETURN_URL,
         "features": {

@@ -13,10 +13,11 @@ from ..conf import stripe_settings
 from ..models import Price
 from ..references import CHECKOUT_USER_KEY
 from . import params
-from .catalog import purchasable_price
 from .customers import add_stripe_customer_if_not_existing, create_customer, refuse_owner_override
 from .new_subscriptions import starting_subscription
 from .params import each_entry, forward_only
+from .products import purchasable_price
+from .promotion_codes import promotion_codes_allowed
 from .trials import TRIAL_PARAMS
 
 
@@ -42,7 +43,7 @@ def create_subscription_checkout(user: Any, price_id: str, rest: bool = False, *
     `create_subscription`) when the customer never had one. An unknown price, or one of a product the user
     may not see, raises StripeObjectNotFound / StripeAccessDenied; an archived one StripePriceUnavailable; a
     product the customer has a live subscription to StripeSubscriptionExists. `rest` is the original API's
-    flag, accepted with nothing left to do (see payments/catalog.py)."""
+    flag, accepted with nothing left to do (see payments/products.py)."""
     purchasable_price(price_id)
     line_items = [{"price": price_id, "quantity": 1}]
     params = {"mode": "subscription", "line_items": line_items, **kwargs}
@@ -70,7 +71,7 @@ def _open_checkout(user: Any, method: Callable[..., Any] | None, kwargs: dict[st
 
 
 def _session_params(user: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
-    promotion_codes = {"allow_promotion_codes": True} if stripe_settings.STRIPE_ALLOW_PROMOTION_CODES else {}
+    promotion_codes = {"allow_promotion_codes": True} if promotion_codes_allowed() else {}
     return {
         "success_url": stripe_settings.STRIPE_CHECKOUT_SUCCESS_URL,
         "cancel_url": stripe_settings.STRIPE_CHECKOUT_CANCEL_URL,

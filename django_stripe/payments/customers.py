@@ -16,7 +16,7 @@ from ..conf import stripe_settings
 from ..exceptions import StripeCustomerMissing, StripeNotConfigured
 from ..models import Customer, PaymentMethod
 from . import params
-from .mirror import owned, remember
+from .mirror import find_owned_row, mirror_stripe_object
 from .params import forward_only
 
 logger = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ def create_customer(user: Any, **kwargs: Any) -> Any:
             params=customer_params(user, **kwargs),
             options={"idempotency_key": f"django-stripe-customer-{user.pk}-{_joined(user)}"},
         )
-        remember(customer)
+        mirror_stripe_object(customer)
         user.stripe_customer_id = customer.id
         _save_customer_id(user)
     signals.new_customer.send(sender=model, user=user, customer=customer)
@@ -72,7 +72,7 @@ def modify_customer(user: Any, **kwargs: Any) -> stripe.Customer:
     customer_id = require_customer_id(user)
     check_customer_params(user, kwargs)
     customer = get_client().v1.customers.update(customer_id, params=kwargs)
-    remember(customer)
+    mirror_stripe_object(customer)
     signals.customer_modified.send(sender=user.__class__, user=user, customer=customer)
     return customer
 
@@ -82,7 +82,7 @@ def check_customer_params(user: Any, kwargs: dict[str, Any]) -> None:
     invoice_settings = kwargs.get("invoice_settings") or {}
     forward_only("modify_customer() invoice_settings", invoice_settings, params.CUSTOMER_INVOICE_SETTINGS)
     if invoice_settings.get("default_payment_method"):
-        owned(user, PaymentMethod, invoice_settings["default_payment_method"])
+        find_owned_row(user, PaymentMethod, invoice_settings["default_payment_method"])
 
 
 def add_stripe_customer_if_not_existing(function):

@@ -17,7 +17,7 @@ from ..sync.mappers import as_payload
 from . import params
 from .access import customer_id_of
 from .customers import check_customer_params
-from .mirror import owned, remember, remember_entitlements, service
+from .mirror import find_owned_row, mirror_stripe_object, remember_entitlements, service
 from .params import forward_only
 from .subscriptions import apply_subscription_change, checked_subscription_change, refuse_unpaid_change
 
@@ -51,12 +51,12 @@ def list_customer_resource(user: Any, obj_cls: Any, **kwargs: Any) -> list[dict[
     return [row.stripe_data for row in rows]
 
 
-def retrieve(user: Any, obj_cls: Any, obj_id: str) -> dict[str, Any]:
+def retrieve_customer_object(user: Any, obj_cls: Any, obj_id: str) -> dict[str, Any]:
     """The user's object as last mirrored; StripeWrongCustomer when missing or someone else's."""
-    return owned(user, model_for(obj_cls), obj_id).stripe_data
+    return find_owned_row(user, model_for(obj_cls), obj_id).stripe_data
 
 
-def modify(user: Any, obj_cls: Any, obj_id: str, **kwargs: Any) -> dict[str, Any]:
+def modify_customer_object(user: Any, obj_cls: Any, obj_id: str, **kwargs: Any) -> dict[str, Any]:
     """Update the user's object at Stripe with `kwargs` and mirror the result. `kwargs` are checked as the
     object's own write checks them (`modify_subscription`, `modify_payment_method`, `modify_customer`; an
     invoice takes `description`, `footer` and `metadata`): anything else is a TypeError."""
@@ -66,7 +66,7 @@ def modify(user: Any, obj_cls: Any, obj_id: str, **kwargs: Any) -> dict[str, Any
         updated = apply_subscription_change(user, obj_id, changes)
         payload = as_payload(updated)
     else:
-        payload = remember(service(model).update(obj_id, params=changes))
+        payload = mirror_stripe_object(service(model).update(obj_id, params=changes))
     if model in MODIFY_SIGNALS:
         MODIFY_SIGNALS[model].send(sender=user.__class__, user=user, obj=payload)
     if model is Subscription:
@@ -74,14 +74,14 @@ def modify(user: Any, obj_cls: Any, obj_id: str, **kwargs: Any) -> dict[str, Any
     return payload
 
 
-def delete(user: Any, obj_cls: Any, obj_id: str) -> dict[str, Any]:
+def delete_customer_object(user: Any, obj_cls: Any, obj_id: str) -> dict[str, Any]:
     """Delete the user's object the way Stripe does for its type: a subscription is cancelled, a payment
     method detached, anything else deleted."""
     model = model_for(obj_cls)
-    row = owned(user, model, obj_id)
+    row = find_owned_row(user, model, obj_id)
     sdk = service(model)
     remove = {Subscription: "cancel", PaymentMethod: "detach"}.get(model, "delete")
-    payload = remember(getattr(sdk, remove)(obj_id))
+    payload = mirror_stripe_object(getattr(sdk, remove)(obj_id))
     if model is Subscription:
         remember_entitlements(row.customer_id)
     if model in DELETE_SIGNALS:
@@ -90,7 +90,7 @@ def delete(user: Any, obj_cls: Any, obj_id: str) -> dict[str, Any]:
 
 
 def _checked_customer_change(user: Any, obj_id: str, changes: dict[str, Any]) -> dict[str, Any]:
-    owned(user, Customer, obj_id)
+    find_owned_row(user, Customer, obj_id)
     check_customer_params(user, changes)
     return changes
 
@@ -98,7 +98,7 @@ def _checked_customer_change(user: Any, obj_id: str, changes: dict[str, Any]) ->
 def _checked_by(allowed: frozenset[str], model: type[StripeObject]):
     def check(user: Any, obj_id: str, changes: dict[str, Any]) -> dict[str, Any]:
         forward_only("modify", changes, allowed)
-        owned(user, model, obj_id)
+        find_owned_row(user, model, obj_id)
         return changes
 
     return check
@@ -145,3 +145,21 @@ def _payload_lookups(path: str, value: Any) -> dict[str, Any]:
 
 def _owner_filter(model: type[StripeObject], customer_id: str) -> dict[str, str]:
     return {"id": customer_id} if model is Customer else {"customer_id": customer_id}
+
+
+# The names of 0.x, kept as aliases: `payments.retrieve/modify/delete` read as if they acted on payments.
+
+
+def retrieve(user: Any, obj_cls: Any, obj_id: str) -> dict[str, Any]:
+    """Alias of `retrieve_customer_object` (its old name, kept)."""
+    return retrieve_customer_object(user, obj_cls, obj_id)
+
+
+def modify(user: Any, obj_cls: Any, obj_id: str, **kwargs: Any) -> dict[str, Any]:
+    """Alias of `modify_customer_object` (its old name, kept)."""
+    return modify_customer_object(user, obj_cls, obj_id, **kwargs)
+
+
+def delete(user: Any, obj_cls: Any, obj_id: str) -> dict[str, Any]:
+    """Alias of `delete_customer_object` (its old name, kept)."""
+    return delete_customer_object(user, obj_cls, obj_id)

@@ -1,4 +1,5 @@
-"""The two things every write shares: finding the user's own object, and remembering what Stripe returned."""
+"""The two things every write shares: finding the user's own row (`find_owned_row`), and mirroring what
+Stripe returned (`mirror_stripe_object`)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from .access import customer_id_of
 logger = logging.getLogger(__name__)
 
 
-def remember(
+def mirror_stripe_object(
     stripe_object: stripe.StripeObject | dict[str, Any], *, answered_by: stripe.StripeObject | None = None
 ) -> dict[str, Any]:
     """Write an object Stripe just returned into the mirror, so the user reads their own write at once.
@@ -53,12 +54,12 @@ def remember_entitlements(customer_id: str | None) -> None:
     replace_entitlements(customer_id, entitlements, stripe_time)
 
 
-def owned(user: Any, model: type[StripeObject], obj_id: str, fetch_missing: bool = True) -> StripeObject:
+def find_owned_row(user: Any, model: type[StripeObject], obj_id: str, fetch_missing: bool = True) -> StripeObject:
     """The mirrored object `obj_id` if it belongs to the user's customer (tombstones included: a cancelled
     subscription is still the user's to read).
 
     With `fetch_missing`, an object not mirrored yet (its webhook still on the way) is fetched once from
-    Stripe and remembered: writes use it. Reads leave it False, so that no read costs an API call. A
+    Stripe and mirrored: writes use it. Reads leave it False, so that no read costs an API call. A
     missing object, another customer's and one of the other mode than the key's raise the same
     StripeWrongCustomer with the same message, so ids cannot be probed.
     """
@@ -98,3 +99,9 @@ def fetch_unmirrored(model: type[StripeObject], obj_id: str) -> StripeObject | N
         return None
     upsert(model, fetched.payload, fetched.stripe_time or stamp_of(None), fresh=True)
     return model.objects.filter(id=obj_id).first()
+
+
+# The names of 0.x, still importable from `django_stripe.payments` (no longer in its `__all__`): they said
+# neither what they act on nor that they are the library's internals.
+remember = mirror_stripe_object
+owned = find_owned_row

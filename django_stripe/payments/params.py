@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ..conf import stripe_settings
+from .promotion_codes import promotion_codes_allowed
 
 CUSTOMER = frozenset(
     {
@@ -105,7 +105,7 @@ def forward_only(function: str, params: dict[str, Any] | None, allowed: Iterable
 
 def with_discounts(allowed: frozenset[str]) -> frozenset[str]:
     """`allowed`, plus `discounts` when the project lets discounts be applied (STRIPE_ALLOW_PROMOTION_CODES)."""
-    return allowed | DISCOUNTS if stripe_settings.STRIPE_ALLOW_PROMOTION_CODES else allowed
+    return allowed | DISCOUNTS if promotion_codes_allowed() else allowed
 
 
 def each_entry(function: str, name: str, entries: Any, allowed: frozenset[str]) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ from . import params
 from .access import customer_id_of
 from .customers import modify_customer
 from .generic import filter_like_stripe
-from .mirror import owned, remember
+from .mirror import find_owned_row, mirror_stripe_object
 from .pages import Paginate, page_of
 from .params import forward_only
 from .precompiled import Precompiled
@@ -74,14 +74,14 @@ _FLAGGED_METHODS = Precompiled(PaymentMethod, _flagged_methods)
 def retrieve_payment_method(user: Any, pm_id: str) -> stripe.PaymentMethod:
     """One of the user's payment methods as mirrored, with its `default` flag; another customer's or a
     missing one raises StripeWrongCustomer. No API call."""
-    row = owned(user, PaymentMethod, pm_id, fetch_missing=False)
+    row = find_owned_row(user, PaymentMethod, pm_id, fetch_missing=False)
     return _with_default_flag(row.customer_id, [row])[0]
 
 
 def detach_payment_method(user: Any, pm_id: str) -> stripe.PaymentMethod:
     """Detach one of the user's payment methods. Another customer's or a missing one raises
     StripeWrongCustomer. payment_method_detached is sent."""
-    owned(user, PaymentMethod, pm_id)
+    find_owned_row(user, PaymentMethod, pm_id)
     payment_method = _detach(pm_id)
     signals.payment_method_detached.send(sender=user.__class__, user=user, payment_methods=[payment_method])
     return payment_method
@@ -102,12 +102,12 @@ def modify_payment_method(user: Any, obj_id: str, set_as_default: bool = False, 
     such as `billing_details`) and, with `set_as_default`, make it the customer's default for invoices and
     subscriptions."""
     forward_only("modify_payment_method", kwargs, params.PAYMENT_METHOD)
-    owned(user, PaymentMethod, obj_id)
+    find_owned_row(user, PaymentMethod, obj_id)
     if set_as_default:
         modify_customer(user, invoice_settings={"default_payment_method": obj_id})
     if kwargs:
         payment_method = get_client().v1.payment_methods.update(obj_id, params=kwargs)
-        remember(payment_method)
+        mirror_stripe_object(payment_method)
     else:
         payment_method = get_client().v1.payment_methods.retrieve(obj_id)
     signals.payment_method_modified.send(sender=user.__class__, user=user, payment_method=payment_method)
@@ -128,5 +128,5 @@ def _with_default_flag(customer_id: str, rows) -> list[stripe.PaymentMethod]:
 
 def _detach(pm_id: str) -> stripe.PaymentMethod:
     payment_method = get_client().v1.payment_methods.detach(pm_id)
-    remember(payment_method)
+    mirror_stripe_object(payment_method)
     return payment_method

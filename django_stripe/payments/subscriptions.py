@@ -14,12 +14,12 @@ from ..exceptions import StripePaymentPending, StripeRequestRefused, StripeWrong
 from ..models import PaymentMethod, Price, Subscription, SubscriptionItem
 from . import params
 from .access import access_items, customer_id_of
-from .catalog import purchasable_price
 from .customers import add_stripe_customer_if_not_existing, modify_customer, refuse_owner_override
-from .mirror import owned, remember, remember_entitlements
+from .mirror import find_owned_row, mirror_stripe_object, remember_entitlements
 from .new_subscriptions import starting_subscription
 from .params import each_entry, forward_only, with_discounts
 from .plan_changes import split_plan_change
+from .products import purchasable_price
 from .trials import TRIAL_PARAMS, trial_options
 
 
@@ -62,9 +62,9 @@ def remember_with_first_invoice(subscription: stripe.Subscription) -> None:
     (`latest_invoice` an id), as its webhooks and every other read carry it."""
     invoice = getattr(subscription, "latest_invoice", None)
     if invoice is not None and not isinstance(invoice, str):
-        remember(invoice, answered_by=subscription)
+        mirror_stripe_object(invoice, answered_by=subscription)
         subscription["latest_invoice"] = invoice.id
-    remember(subscription)
+    mirror_stripe_object(subscription)
 
 
 def modify_subscription(
@@ -87,16 +87,16 @@ def modify_subscription(
 def apply_subscription_change(user: Any, sub_id: str, changes: dict[str, Any]) -> stripe.Subscription:
     """Send a checked change to Stripe and mirror each answer: the plan change last, as its own call (a
     pending update), after the rest of the change (a new default card then pays for it)."""
-    subscription_row = owned(user, Subscription, sub_id)
+    subscription_row = find_owned_row(user, Subscription, sub_id)
     other, plan = split_plan_change(subscription_row, changes, prices_named(changes.get("items") or []))
     subscriptions = get_client().v1.subscriptions
     subscription = None
     if other or not plan:
         subscription = subscriptions.update(sub_id, params=other)
-        remember(subscription)
+        mirror_stripe_object(subscription)
     if plan:
         subscription = subscriptions.update(sub_id, params=plan)
-        remember(subscription)
+        mirror_stripe_object(subscription)
         remember_entitlements(subscription_row.customer_id)
     return subscription
 
@@ -117,7 +117,7 @@ def checked_subscription_change(
     if "payment_method" in changes:
         changes["default_payment_method"] = changes.pop("payment_method")
     forward_only("modify_subscription", changes, with_discounts(params.SUBSCRIPTION_CHANGE))
-    owned(user, Subscription, sub_id)
+    find_owned_row(user, Subscription, sub_id)
     if "items" in changes:
         changes["items"] = checked_item_changes(sub_id, changes["items"])
     if changes.get("default_payment_method"):
@@ -182,17 +182,17 @@ def own_payment_method(user: Any, payment_method: str) -> str:
             if error.code == "resource_missing":  # not one of Stripe's tokens: answered like any unknown id
                 raise StripeWrongCustomer(f"No such {PaymentMethod.stripe_object_name}: '{payment_method}'") from None
             raise
-        remember(attached)
+        mirror_stripe_object(attached)
         return attached.id
-    owned(user, PaymentMethod, payment_method)
+    find_owned_row(user, PaymentMethod, payment_method)
     return payment_method
 
 
 def cancel_subscription(user: Any, subscription_id: str) -> stripe.Subscription:
     """Cancel one of the user's subscriptions now. subscription_cancelled is sent."""
-    row = owned(user, Subscription, subscription_id)
+    row = find_owned_row(user, Subscription, subscription_id)
     subscription = get_client().v1.subscriptions.cancel(subscription_id)
-    remember(subscription)
+    mirror_stripe_object(subscription)
     remember_entitlements(row.customer_id)
     signals.subscription_cancelled.send(sender=user.__class__, user=user, subscription=subscription)
     return subscription
@@ -232,7 +232,7 @@ def change_subscription_quantity(user: Any, sub_id: str, quantity: int, **kwargs
 
 def item_change(user: Any, sub_id: str, price: str | None = None, quantity: int | None = None) -> dict[str, Any]:
     """The `items` entry that changes the price and/or quantity of a single-item subscription."""
-    subscription = owned(user, Subscription, sub_id)
+    subscription = find_owned_row(user, Subscription, sub_id)
     items = list(subscription.items.filter(deleted=False).values_list("id", flat=True))
     if len(items) != 1:
         raise StripeRequestRefused(

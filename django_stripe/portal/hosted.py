@@ -18,7 +18,6 @@ from django.views.decorators.csrf import csrf_protect
 from .. import payments
 from ..conf import stripe_settings
 from ..exceptions import StripeWrongCustomer
-from ..models import Subscription
 from .context import FramingDeniedMixin, is_test_key, optional_url
 from .prices import present_price
 
@@ -115,14 +114,10 @@ class GoToSetupCheckoutView(StripeRedirectView):
     button_label = "Continue to add a card"
 
     def create_session(self, request: HttpRequest, subscription_id: str | None = None, **kwargs: Any) -> Any:
-        extra: dict[str, Any] = {}
-        if subscription_id:
-            try:
-                payments.owned(user_of(request), Subscription, subscription_id)
-            except StripeWrongCustomer as error:
-                raise Http404(str(error)) from None
-            extra["setup_intent_data"] = {"metadata": {"subscription_id": subscription_id}}
-        return payments.create_setup_checkout(user_of(request), **extra)
+        try:
+            return payments.create_payment_method_checkout(user_of(request), subscription_id)
+        except StripeWrongCustomer as error:
+            raise Http404(str(error)) from None
 
 
 class GoToBillingPortalView(StripeRedirectView):

@@ -39,12 +39,12 @@ def same(serializer_class, present, value):
 
 
 def catalog_product(payload, prices=()):
-    fields = {name: payload.get(name) for name in payments.catalog.PRODUCT_FIELDS}
+    fields = {name: payload.get(name) for name in payments.products.PRODUCT_FIELDS}
     return {**fields, "prices": [catalog_price(price) for price in prices], "subscription_info": INFO}
 
 
 def catalog_price(payload, info=INFO):
-    return {**{name: payload.get(name) for name in payments.catalog.PRICE_FIELDS}, "subscription_info": info}
+    return {**{name: payload.get(name) for name in payments.products.PRICE_FIELDS}, "subscription_info": info}
 
 
 def test_stripe_examples():

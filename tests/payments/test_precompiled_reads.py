@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from django_stripe.models import PaymentMethod, Price, Subscription, SubscriptionItem
-from django_stripe.payments import catalog, lists, payment_methods
+from django_stripe.payments import lists, payment_methods, products
 from django_stripe.payments.access import AccessRule
 from django_stripe.testing.factories import (
     CustomerFactory,
@@ -70,10 +70,10 @@ def test_catalogue(mirror, settings, key):
     listed = 0
     for filters in ((), (("active", True),), (("active", True), ("currency", "usd"))):
         for by_ids, ids in ((False, ()), (True, (mirror["product"], "prod_missing")), (True, ())):
-            variant = catalog._ProductsVariant(livemode, True, filters, by_ids)
-            listed += len(same_rows(catalog._PRODUCT_ROWS, variant, *ids))
+            variant = products._ProductsVariant(livemode, True, filters, by_ids)
+            listed += len(same_rows(products._PRODUCT_ROWS, variant, *ids))
         for of_product, product in ((False, ()), (True, (mirror["product"],))):
-            same_rows(catalog._PRICE_ROWS, catalog._PricesVariant(livemode, filters, of_product), *product)
+            same_rows(products._PRICE_ROWS, products._PricesVariant(livemode, filters, of_product), *product)
     assert listed
 
 
@@ -83,7 +83,7 @@ def test_access_rows(mirror, settings, key, statuses):
     settings.STRIPE_SECRET_KEY = key
     rule = AccessRule(statuses, AccessRule.current().livemode)
     for customer_id in ("cus_1", "cus_2", "cus_none"):
-        same_rows(catalog._ACCESS_ROWS, rule, customer_id)
+        same_rows(products._ACCESS_ROWS, rule, customer_id)
     assert SubscriptionItem.objects.exists()
 
 

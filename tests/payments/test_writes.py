@@ -114,14 +114,18 @@ def test_set_as_default_payment_method(synced_fake, catalogue, make_user):
     assert [pm["default"] for pm in payments.list_payment_methods(user)] == [True]
 
 
+def declined_card(user):
+    """A card of the user's (a customer made first) that Stripe declines."""
+    payments.create_customer(user)
+    attached = get_client().v1.payment_methods.attach(
+        "pm_card_chargeDeclined", params={"customer": user.stripe_customer_id}
+    )
+    return attached.id
+
+
 def test_declined_card_leaves_an_incomplete_subscription_or_an_error(synced_fake, catalogue, make_user):
     user = make_user()
-    payments.create_customer(user)
-    declined = (
-        get_client()
-        .v1.payment_methods.attach("pm_card_chargeDeclined", params={"customer": user.stripe_customer_id})
-        .id
-    )
+    declined = declined_card(user)
     with pytest.raises(stripe.CardError):
         payments.create_subscription(
             user, catalogue["monthly"], default_payment_method=declined, payment_behavior="error_if_incomplete"
@@ -181,12 +185,12 @@ def test_checkout_and_portal_sessions(synced_fake, catalogue, make_user, setting
 def test_generic_functions(synced_fake, catalogue, make_user):
     user = make_user()
     sub = payments.create_subscription(user, catalogue["monthly"], default_payment_method=add_card(user))
-    assert payments.retrieve(user, stripe.Subscription, sub.id)["id"] == sub.id
+    assert payments.retrieve_customer_object(user, stripe.Subscription, sub.id)["id"] == sub.id
     assert [s["id"] for s in payments.list_customer_resource(user, stripe.Subscription)] == [sub.id]
     assert payments.list_customer_resource(user, stripe.Invoice, status="paid")[0]["status"] == "paid"
-    payments.modify(user, stripe.Subscription, sub.id, metadata={"seat": "1"})
+    payments.modify_customer_object(user, stripe.Subscription, sub.id, metadata={"seat": "1"})
     assert synced_fake.get(sub.id)["metadata"] == {"seat": "1"}
-    assert payments.delete(user, stripe.Subscription, sub.id)["status"] == "canceled"
+    assert payments.delete_customer_object(user, stripe.Subscription, sub.id)["status"] == "canceled"
     # Stripe's list rule: a cancelled subscription only when its status (or `all`) is asked for.
     assert payments.list_customer_resource(user, stripe.Subscription) == []
     assert [s["id"] for s in payments.list_customer_resource(user, stripe.Subscription, status="canceled")] == [sub.id]
@@ -259,9 +263,15 @@ CALLS = {
     "cancel_at_period_end": lambda user, sub, pm, price: payments.cancel_subscription_at_period_end(user, sub),
     "swap_price": lambda user, sub, pm, price: payments.swap_subscription_price(user, sub, price),
     "change_quantity": lambda user, sub, pm, price: payments.change_subscription_quantity(user, sub, 5),
-    "retrieve": lambda user, sub, pm, price: payments.retrieve(user, stripe.Subscription, sub),
-    "modify": lambda user, sub, pm, price: payments.modify(user, stripe.Subscription, sub, metadata={"x": "1"}),
-    "delete": lambda user, sub, pm, price: payments.delete(user, stripe.PaymentMethod, pm),
+    "retrieve": lambda user, sub, pm, price: payments.retrieve_customer_object(user, stripe.Subscription, sub),
+    "modify": lambda user, sub, pm, price: payments.modify_customer_object(
+        user, stripe.Subscription, sub, metadata={"x": "1"}
+    ),
+    "delete": lambda user, sub, pm, price: payments.delete_customer_object(user, stripe.PaymentMethod, pm),
+    # The old names, kept as aliases, check ownership as the new ones do.
+    "retrieve_alias": lambda user, sub, pm, price: payments.retrieve(user, stripe.Subscription, sub),
+    "modify_alias": lambda user, sub, pm, price: payments.modify(user, stripe.Subscription, sub, metadata={"x": "1"}),
+    "delete_alias": lambda user, sub, pm, price: payments.delete(user, stripe.PaymentMethod, pm),
     "create_with_foreign_card": lambda user, sub, pm, price: payments.create_subscription(
         user, price, default_payment_method=pm
     ),

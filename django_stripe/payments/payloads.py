@@ -1,0 +1,45 @@
+"""What a Stripe payload says, read as the sync maps it, for the layers above that shape answers (the REST API):
+where a subscription's period and first item live and what an invoice's subscription is, in every API version
+the mirror speaks. The REST layer reads payloads through this module, never through `sync.mappers` itself.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ..sync import mappers
+
+Payload = dict[str, Any]
+
+
+def payload_of(instance: Any) -> Payload:
+    """A mirror row's `stripe_data`, an object Stripe just returned or a payload dict, as a payload."""
+    return instance.stripe_data if hasattr(instance, "stripe_data") else mappers.as_payload(instance)
+
+
+def subscription_fields(payload: Payload) -> Payload:
+    """What a subscription answers beyond its own payload's fields: product, price and quantity of its first
+    item, its period (epoch seconds) and references, read as the sync maps them."""
+    columns = mappers.map_subscription(payload)
+    items = mappers.subscription_items(payload)
+    item = mappers.map_subscription_item(items[0], payload) if items else {}
+    return {
+        "product": item.get("product_id"),
+        "price": item.get("price_id"),
+        "quantity": item.get("quantity"),
+        "current_period_start": _epoch(columns["current_period_start"]),
+        "current_period_end": _epoch(columns["current_period_end"]),
+        "default_payment_method": columns["default_payment_method_id"],
+        "latest_invoice": columns["latest_invoice_id"],
+    }
+
+
+def invoice_subscription(payload: Payload) -> str | None:
+    """The id of the subscription an invoice is for: under `parent.subscription_details` in newer API
+    versions, at the top in older ones."""
+    return mappers.invoice_subscription_id(payload)
+
+
+def _epoch(moment: datetime | None) -> int | None:
+    return int(moment.timestamp()) if moment else None
