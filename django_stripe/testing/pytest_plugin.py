@@ -13,8 +13,7 @@ from typing import Any
 
 import pytest
 
-from .fake import FakeStripe
-from .server import FakeStripeServer
+from fake_stripe import FakeStripe, FakeStripeServer
 
 FAKE_SECRET_KEY = "sk_test_fake"
 FAKE_API_BASE = "http://fake-stripe.invalid"

@@ -7,7 +7,7 @@ import copy
 from functools import cache
 from typing import Any
 
-from ..fixtures import stripe_fixture
+from .fixtures import stripe_fixture
 
 
 @cache

@@ -6,6 +6,8 @@ It talks to the Stripe your settings name (STRIPE_API_BASE: the fake while devel
 too, never a live key) and mirrors each object at once, so the catalogue is in the database when the command
 ends, whether or not the webhooks reach your project. Running it again creates nothing twice. A customer entry
 with `"user": "<username>"` is linked to that Django user.
+
+It is the testing app's command: "django_stripe.testing" in INSTALLED_APPS makes it available.
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ import stripe
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ...client import get_client
-from ...conf import key_livemode
-from ...payments import remember
-from ...testing.catalogue import CatalogueError, Seeded, describe, load_catalogue, seed_catalogue
-from .stripe_sync import unusable_stripe
+from django_stripe.client import get_client
+from django_stripe.conf import key_livemode
+from django_stripe.management.commands.stripe_sync import unusable_stripe
+from django_stripe.payments import remember
+
+from ...catalogue import CatalogueError, Seeded, describe, load_catalogue, seed_catalogue
 
 
 class Command(BaseCommand):
