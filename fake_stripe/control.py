@@ -13,7 +13,7 @@ from .errors import invalid_request, parameter_invalid, resource_missing, unreco
 from .params import Params, as_int, one_of
 
 if TYPE_CHECKING:
-    from .core import FakeStripe
+    from .protocol import ControlledFake
     from .webhooks import Delivery
 
 Response = tuple[int, dict[str, str], str]
@@ -23,7 +23,7 @@ DELIVER_ONE = re.compile(r"^/_fake/events/(?P<id>[^/]+)/deliver$")
 DELIVERY_MODES = ("immediate", "queued", "background")
 
 
-def handle(fake: FakeStripe, method: str, path: str, params: Params) -> Response:
+def handle(fake: ControlledFake, method: str, path: str, params: Params) -> Response:
     """Answer a `/_fake/...` request; StripeError for a bad one (the caller renders it)."""
     if method == "GET" and path == "/_fake/events/queued":
         return _json({"object": "list", "data": fake.queued_events()})
@@ -53,7 +53,7 @@ def _json(payload: Any) -> Response:
     return 200, JSON, json.dumps(payload)
 
 
-def _deliver_one(fake: FakeStripe, event_id: str, url: str | None) -> list[dict[str, Any]]:
+def _deliver_one(fake: ControlledFake, event_id: str, url: str | None) -> list[dict[str, Any]]:
     """Any event, queued or not, as many times as asked: to `url` or to every endpoint that wants it."""
     event = fake.get(event_id)
     if event is None or event["object"] != "event":
@@ -61,7 +61,7 @@ def _deliver_one(fake: FakeStripe, event_id: str, url: str | None) -> list[dict[
     return _report(lambda: fake.deliver(event, url))
 
 
-def _deliver_queued(fake: FakeStripe, url: str | None) -> list[dict[str, Any]]:
+def _deliver_queued(fake: ControlledFake, url: str | None) -> list[dict[str, Any]]:
     """Every queued event, oldest first; with `url`, to that endpoint only."""
     if url is None:
         return _report(fake.deliver_queued)
@@ -76,7 +76,7 @@ def _report(deliver: Any) -> list[dict[str, Any]]:
     return [dataclasses.asdict(delivery) for delivery in deliveries]
 
 
-def _inject_faults(fake: FakeStripe, params: Params) -> int:
+def _inject_faults(fake: ControlledFake, params: Params) -> int:
     """`count` (default 1) next API requests answer `status` (429 or 5xx; `none`: only delayed) after `delay` s."""
     count = as_int(params, "count", 1)
     if not 1 <= count <= 1000:

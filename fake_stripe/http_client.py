@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import stripe
 
 if TYPE_CHECKING:
-    from .core import FakeStripe
+    from .protocol import Answers
 
 
 class ResponseHeaders(Mapping[str, str]):
@@ -37,7 +37,7 @@ class InProcessHTTPClient(stripe.HTTPClient):
 
     name = "django-stripe-fake"
 
-    def __init__(self, fake: FakeStripe) -> None:
+    def __init__(self, fake: Answers) -> None:
         super().__init__()
         self.fake = fake
 

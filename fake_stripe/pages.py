@@ -13,7 +13,7 @@ from . import control, pdf, portal, stripejs
 from .errors import StripeError, unrecognized_url
 
 if TYPE_CHECKING:
-    from .core import FakeStripe
+    from .protocol import ControlledFake
 
 Response = tuple[int, dict[str, str], str]
 HTML = {"Content-Type": "text/html; charset=utf-8"}
@@ -29,7 +29,7 @@ INVOICE = re.compile(r"^/i/(?P<id>[^/]+)$")
 INVOICE_PDF = re.compile(r"^/invoice/(?P<id>[^/]+)/pdf$")
 
 
-def handle(fake: FakeStripe, method: str, path: str, params: dict[str, Any]) -> Response:
+def handle(fake: ControlledFake, method: str, path: str, params: dict[str, Any]) -> Response:
     try:
         if path.startswith("/_fake/"):
             return control.handle(fake, method, path, params)
@@ -58,7 +58,7 @@ def _page(title: str, body: str, status: int = 200) -> Response:
     return status, HTML, document
 
 
-def checkout_page(fake: FakeStripe, method: str, session_id: str, params: dict[str, Any]) -> Response:
+def checkout_page(fake: ControlledFake, method: str, session_id: str, params: dict[str, Any]) -> Response:
     session = fake.get(session_id)
     if session is None or session["object"] != "checkout.session":
         return _page("Checkout session not found", "", 404)
@@ -88,7 +88,7 @@ def checkout_page(fake: FakeStripe, method: str, session_id: str, params: dict[s
     return _page("Checkout", body)
 
 
-def portal_page(fake: FakeStripe, method: str, session_id: str, params: dict[str, Any]) -> Response:
+def portal_page(fake: ControlledFake, method: str, session_id: str, params: dict[str, Any]) -> Response:
     """The customer's subscriptions, with what the session's configuration lets them do (`portal`)."""
     session = fake.get(session_id)
     if session is None or session["object"] != "billing_portal.session":
@@ -104,7 +104,7 @@ def portal_page(fake: FakeStripe, method: str, session_id: str, params: dict[str
     return _page("Your subscriptions", f"{error}<table>{portal.rows(fake, session)}</table>{back}")
 
 
-def invoice_page(fake: FakeStripe, invoice_id: str) -> Response:
+def invoice_page(fake: ControlledFake, invoice_id: str) -> Response:
     """The hosted invoice page (`hosted_invoice_url`): what was billed, what is due, and the PDF."""
     invoice = fake.get(invoice_id)
     if invoice is None or invoice.get("object") != "invoice":
@@ -125,7 +125,7 @@ def invoice_page(fake: FakeStripe, invoice_id: str) -> Response:
     return _page(f"Invoice {invoice['number'] or invoice['id']}", f"{summary}<table>{rows}</table>{download}")
 
 
-def invoice_pdf(fake: FakeStripe, invoice_id: str) -> Response:
+def invoice_pdf(fake: ControlledFake, invoice_id: str) -> Response:
     """The invoice as a one-page PDF stub (`invoice_pdf`)."""
     invoice = fake.get(invoice_id)
     if invoice is None or invoice.get("object") != "invoice":

@@ -24,10 +24,10 @@ from .resources.subscription_updates import update_subscription
 from .store import StripeObject
 
 if TYPE_CHECKING:
-    from .core import FakeStripe
+    from .protocol import Fake
 
 
-def act(fake: FakeStripe, session: StripeObject, params: dict[str, Any]) -> str:
+def act(fake: Fake, session: StripeObject, params: dict[str, Any]) -> str:
     """Do what the customer's click asks (`subscription`, `action`: cancel, renew or update with `price` and
     `quantity`); an error message for the page, or ""."""
     with fake.locked():
@@ -50,7 +50,7 @@ def act(fake: FakeStripe, session: StripeObject, params: dict[str, Any]) -> str:
         return ""
 
 
-def rows(fake: FakeStripe, session: StripeObject) -> str:
+def rows(fake: Fake, session: StripeObject) -> str:
     """A table row per subscription of the customer: its status, its cancel or renew button, and the plan
     change form when the configuration offers one."""
     with fake.locked():
@@ -67,7 +67,7 @@ def rows(fake: FakeStripe, session: StripeObject) -> str:
         return rows
 
 
-def _configuration(fake: FakeStripe, session: StripeObject) -> StripeObject:
+def _configuration(fake: Fake, session: StripeObject) -> StripeObject:
     return fake.store.get(session["configuration"])
 
 
@@ -86,12 +86,12 @@ def _cancel_button(subscription: StripeObject, feature: StripeObject) -> str:
     )
 
 
-def _offered_prices(fake: FakeStripe, feature: StripeObject) -> list[StripeObject]:
+def _offered_prices(fake: Fake, feature: StripeObject) -> list[StripeObject]:
     prices = (fake.store.get(price_id) for product in feature["products"] for price_id in product["prices"])
     return [price for price in prices if price is not None and price["active"]]
 
 
-def _plan_form(fake: FakeStripe, subscription: StripeObject, feature: StripeObject) -> str:
+def _plan_form(fake: Fake, subscription: StripeObject, feature: StripeObject) -> str:
     """The plan change form, or "" when the configuration offers none for this subscription."""
     allowed = feature["default_allowed_updates"]
     if not feature["enabled"] or subscription["status"] in ENDED or len(items_of(subscription)) != 1:
@@ -115,14 +115,14 @@ def _plan_form(fake: FakeStripe, subscription: StripeObject, feature: StripeObje
     )
 
 
-def _price_label(fake: FakeStripe, price: StripeObject) -> str:
+def _price_label(fake: Fake, price: StripeObject) -> str:
     product = fake.store.get(price["product"]) or {"name": price["product"]}
     count, interval = price["recurring"]["interval_count"], price["recurring"]["interval"]
     every = interval if count == 1 else f"{count} {interval}s"
     return f"{product['name']}: {price['unit_amount'] / 100:.2f} {price['currency'].upper()} / {every}"
 
 
-def _change_plan(fake: FakeStripe, subscription: StripeObject, feature: StripeObject, params: dict[str, Any]) -> str:
+def _change_plan(fake: Fake, subscription: StripeObject, feature: StripeObject, params: dict[str, Any]) -> str:
     if not _plan_form(fake, subscription, feature):
         return "Plan changes are not available for this subscription."
     item = items_of(subscription)[0]

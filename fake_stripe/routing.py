@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Any
 from .params import Params
 
 if TYPE_CHECKING:
-    from .core import FakeStripe
+    from .protocol import Fake
 
 
 @dataclass
 class Request:
-    fake: FakeStripe
+    fake: Fake
     method: str
     path: str
     params: Params

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import StripeError, resource_missing
 
 if TYPE_CHECKING:
-    from .core import FakeStripe
+    from .protocol import Fake
 
 JAVASCRIPT = {"Content-Type": "application/javascript; charset=utf-8", "Cache-Control": "no-cache"}
 SCRIPT_PATHS = frozenset({"/v3", "/v3/", "/v3/stripe.js"})
@@ -27,7 +27,7 @@ def script() -> str:
     return (Path(__file__).with_name("stripe_js.js")).read_text()
 
 
-def check_publishable(fake: FakeStripe, method: str, path: str, params: dict[str, Any]) -> None:
+def check_publishable(fake: Fake, method: str, path: str, params: dict[str, Any]) -> None:
     """Refuse what a publishable key may not do; a SetupIntent also needs its client secret."""
     if method == "POST" and path == "/v1/payment_methods":
         return

@@ -20,6 +20,7 @@ from ..params import (
     one_of,
     require,
 )
+from ..protocol import Fake
 from ..routing import Request, routes
 from ..shapes import build, deleted
 from ..store import StripeObject
@@ -35,7 +36,7 @@ MAX_INTERVAL_COUNT = {"day": 365, "week": 156, "month": 36, "year": 3}
 # -- products ------------------------------------------------------------------------------------------------
 
 
-def create_product(fake: Any, params: Params) -> StripeObject:
+def create_product(fake: Fake, params: Params) -> StripeObject:
     now = fake.now()
     product_id = as_str(params, "id") or fake.store.new_id("prod_")
     if fake.store.get(product_id) is not None:
@@ -137,7 +138,7 @@ def list_products(request: Request) -> dict[str, Any]:
 # -- prices --------------------------------------------------------------------------------------------------
 
 
-def create_price(fake: Any, params: Params) -> StripeObject:
+def create_price(fake: Fake, params: Params) -> StripeObject:
     store = fake.store
     if params.get("product"):
         product_id = store.require(params["product"], "product", "product")["id"]
@@ -216,7 +217,7 @@ def _interval_count(recurring: Params, interval: str) -> int:
     return count
 
 
-def _claim_lookup_key(fake: Any, lookup_key: str, transfer: bool) -> None:
+def _claim_lookup_key(fake: Fake, lookup_key: str, transfer: bool) -> None:
     for other in fake.store.newest_first("price"):
         if other["lookup_key"] == lookup_key:
             if not transfer:

@@ -8,6 +8,7 @@ from typing import Any
 from ..errors import card_declined, invalid_request
 from ..lists import all_of, field_is, list_of, list_page
 from ..params import Params, as_bool, as_dict, as_int, as_list, as_objects, merge_metadata, one_of, require
+from ..protocol import Fake
 from ..routing import Request, routes
 from ..shapes import build
 from ..store import StripeObject
@@ -22,7 +23,7 @@ from .subscription_items import recurring_price
 SESSION_LIFETIME = 24 * 3600
 
 
-def create_session(fake: Any, params: Params) -> StripeObject:
+def create_session(fake: Fake, params: Params) -> StripeObject:
     store = fake.store
     mode = one_of(params, "mode", ("payment", "setup", "subscription")) or require(params, "mode")
     if mode == "payment":
@@ -139,7 +140,7 @@ def create_session(fake: Any, params: Params) -> StripeObject:
     return session
 
 
-def complete_session(fake: Any, session_id: str, payment_method: str = "pm_card_visa") -> StripeObject:
+def complete_session(fake: Fake, session_id: str, payment_method: str = "pm_card_visa") -> StripeObject:
     """What happens when the customer submits the hosted Checkout page with `payment_method`."""
     store = fake.store
     session = store.require(session_id, "checkout.session", "session", "checkout session")

@@ -6,6 +6,7 @@ import copy
 from typing import Any
 
 from ..params import Params
+from ..protocol import Fake
 from ..store import StripeObject
 
 
@@ -23,7 +24,7 @@ def diff(before: Any, after: Any) -> dict[str, Any]:
     return previous
 
 
-def emit_update(fake: Any, event_type: str, obj: StripeObject, before: StripeObject) -> None:
+def emit_update(fake: Fake, event_type: str, obj: StripeObject, before: StripeObject) -> None:
     """Emit `event_type` with `previous_attributes` if `obj` changed since the `before` snapshot."""
     previous = diff(before, obj)
     if previous:
@@ -42,7 +43,7 @@ def set_fields(obj: StripeObject, params: Params, names: tuple[str, ...]) -> Non
             obj[name] = None if value == "" else value
 
 
-def base_url(fake: Any, default: str) -> str:
+def base_url(fake: Fake, default: str) -> str:
     """Where a hosted page lives: on the fake when it is served over HTTP (so offline demos keep working), else
     Stripe's own host `default` (in-process, nothing would answer a link to the fake)."""
     return fake.public_url.rstrip("/") if fake.public_url else default

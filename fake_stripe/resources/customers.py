@@ -7,6 +7,7 @@ from typing import Any
 
 from ..lists import all_of, field_is, list_page
 from ..params import Params, as_dict, as_int, as_list, as_str, created_filter, merge_metadata, one_of
+from ..protocol import Fake
 from ..routing import Request, routes
 from ..shapes import build, deleted
 from ..store import StripeObject
@@ -17,7 +18,7 @@ from .subscription_status import ENDED, cancel_subscription
 CUSTOMER_FIELDS = ("email", "name", "description", "phone")
 
 
-def create_customer(fake: Any, params: Params) -> StripeObject:
+def create_customer(fake: Fake, params: Params) -> StripeObject:
     store = fake.store
     customer_id = as_str(params, "id") or store.new_id("cus_")
     customer = build(

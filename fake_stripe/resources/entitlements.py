@@ -8,6 +8,7 @@ from typing import Any
 from ..errors import invalid_request, resource_missing
 from ..lists import list_of, list_page
 from ..params import Params, as_bool, as_str, merge_metadata, require
+from ..protocol import Fake
 from ..routing import Request, routes
 from ..shapes import build, deleted
 from ..store import StripeObject
@@ -16,7 +17,7 @@ from .common import emit_update, set_fields, snapshot
 ENTITLED_STATUSES = ("active", "trialing", "past_due")
 
 
-def create_feature(fake: Any, params: Params) -> StripeObject:
+def create_feature(fake: Fake, params: Params) -> StripeObject:
     lookup_key = as_str(params, "lookup_key") or require(params, "lookup_key")
     if _feature_by_lookup_key(fake, lookup_key) is not None:
         raise invalid_request(f"A feature with lookup_key `{lookup_key}` already exists.", "lookup_key")
@@ -34,12 +35,12 @@ def create_feature(fake: Any, params: Params) -> StripeObject:
     return feature
 
 
-def _feature_by_lookup_key(fake: Any, lookup_key: str) -> StripeObject | None:
+def _feature_by_lookup_key(fake: Fake, lookup_key: str) -> StripeObject | None:
     feature_id = fake.store.private.get("features_by_lookup_key", {}).get(lookup_key)
     return fake.store.get(feature_id) if feature_id else None
 
 
-def add_product_feature(fake: Any, product_id: str, feature_id: str) -> StripeObject:
+def add_product_feature(fake: Fake, product_id: str, feature_id: str) -> StripeObject:
     product = fake.store.require(product_id, "product", "product")
     feature = fake.store.require(feature_id, "entitlements.feature", "entitlement_feature", "feature")
     attached = fake.features.setdefault(product["id"], [])
@@ -57,7 +58,7 @@ def add_product_feature(fake: Any, product_id: str, feature_id: str) -> StripeOb
     return product_feature
 
 
-def attach_feature(fake: Any, product_id: str, lookup_key: str, name: str | None = None) -> StripeObject:
+def attach_feature(fake: Fake, product_id: str, lookup_key: str, name: str | None = None) -> StripeObject:
     """`FakeStripe.add_product_feature`: the feature `lookup_key` (created if new) on the product."""
     feature = _feature_by_lookup_key(fake, lookup_key) or create_feature(
         fake, {"lookup_key": lookup_key, "name": name or lookup_key}
@@ -65,14 +66,14 @@ def attach_feature(fake: Any, product_id: str, lookup_key: str, name: str | None
     return add_product_feature(fake, product_id, feature["id"])
 
 
-def _refresh_everyone(fake: Any) -> None:
+def _refresh_everyone(fake: Fake) -> None:
     customers = {s["customer"] for s in fake.store.newest_first("subscription") if s["status"] in ENTITLED_STATUSES}
     customers.update(fake.entitlement_summaries)
     for customer_id in sorted(customers):
         refresh(fake, customer_id)
 
 
-def refresh(fake: Any, customer_id: str) -> None:
+def refresh(fake: Fake, customer_id: str) -> None:
     """Recompute a customer's active entitlements; announce the summary when it changed."""
     store = fake.store
     features: list[str] = []
@@ -113,7 +114,7 @@ def refresh(fake: Any, customer_id: str) -> None:
     )
 
 
-def summary(fake: Any, customer_id: str) -> StripeObject:
+def summary(fake: Fake, customer_id: str) -> StripeObject:
     data = []
     for entitlement_id in reversed(fake.entitlement_summaries.get(customer_id, [])):
         entitlement = dict(fake.store.get(entitlement_id))

@@ -8,13 +8,14 @@ from typing import Any
 
 from ..lists import all_of, field_is, list_page
 from ..params import as_bool, created_filter
+from ..protocol import Fake
 from ..routing import Request, routes
 from ..shapes import build
 from ..store import StripeObject
 
 
 def create_invoice_item(
-    fake: Any,
+    fake: Fake,
     subscription: StripeObject,
     price: StripeObject,
     quantity: int,
@@ -61,7 +62,7 @@ def create_invoice_item(
     return item
 
 
-def pending_items(fake: Any, subscription: StripeObject) -> list[StripeObject]:
+def pending_items(fake: Fake, subscription: StripeObject) -> list[StripeObject]:
     """The subscription's invoice items that no invoice has taken yet, oldest first."""
     return [
         item
@@ -76,7 +77,7 @@ def release(items: list[StripeObject]) -> None:
         item["invoice"] = None
 
 
-def line_of(fake: Any, item: StripeObject, invoice_id: str) -> StripeObject:
+def line_of(fake: Fake, item: StripeObject, invoice_id: str) -> StripeObject:
     """The invoice line of an invoice item, which the invoice `invoice_id` now holds."""
     item["invoice"] = invoice_id
     details = item["parent"]["subscription_details"]

@@ -10,6 +10,7 @@ from ..clock import DAY
 from ..errors import invalid_request
 from ..lists import all_of, field_is, list_of, list_page
 from ..params import created_filter, one_of
+from ..protocol import Fake
 from ..routing import Request, routes
 from ..shapes import build
 from ..store import StripeObject
@@ -19,7 +20,7 @@ from .payment_methods import card_behaviour
 
 
 def create_invoice(
-    fake: Any,
+    fake: Fake,
     subscription: StripeObject,
     billing_reason: str,
     period: tuple[int, int],
@@ -164,7 +165,7 @@ def create_invoice(
     return invoice
 
 
-def finalize_invoice(fake: Any, invoice: StripeObject) -> None:
+def finalize_invoice(fake: Fake, invoice: StripeObject) -> None:
     """Number the invoice and apply the customer's balance: a credit (negative) lowers what is due, a debt adds
     to it, and a negative total is credited to the balance; `invoice.finalized`, then `customer.updated` when
     the balance moved."""
@@ -200,7 +201,7 @@ def finalize_invoice(fake: Any, invoice: StripeObject) -> None:
         emit_update(fake, "customer.updated", customer, before)
 
 
-def payment_method_for(fake: Any, invoice: StripeObject, subscription: StripeObject | None) -> str | None:
+def payment_method_for(fake: Fake, invoice: StripeObject, subscription: StripeObject | None) -> str | None:
     if invoice["default_payment_method"]:
         return invoice["default_payment_method"]
     if subscription and subscription["default_payment_method"]:
@@ -211,7 +212,7 @@ def payment_method_for(fake: Any, invoice: StripeObject, subscription: StripeObj
     return None
 
 
-def charge_outcome(fake: Any, invoice: StripeObject, payment_method_id: str | None) -> str | None:
+def charge_outcome(fake: Fake, invoice: StripeObject, payment_method_id: str | None) -> str | None:
     """None when the charge succeeds, else the decline code."""
     if invoice["amount_due"] == 0:
         return None
@@ -221,7 +222,7 @@ def charge_outcome(fake: Any, invoice: StripeObject, payment_method_id: str | No
     return None if behaviour == "ok" else decline_code
 
 
-def pay_invoice(fake: Any, invoice: StripeObject, payment_method_id: str | None = None) -> bool:
+def pay_invoice(fake: Fake, invoice: StripeObject, payment_method_id: str | None = None) -> bool:
     """Attempt payment of an open invoice, with its events; True when it is paid."""
     subscription = fake.store.get(invoice["parent"]["subscription_details"]["subscription"])
     payment_method_id = payment_method_id or payment_method_for(fake, invoice, subscription)
@@ -241,7 +242,7 @@ def pay_invoice(fake: Any, invoice: StripeObject, payment_method_id: str | None 
     return True
 
 
-def bill(fake: Any, invoice: StripeObject) -> bool:
+def bill(fake: Fake, invoice: StripeObject) -> bool:
     """Announce a new draft invoice, finalize it and (when charged automatically) attempt payment."""
     fake.emit("invoice.created", invoice)
     finalize_invoice(fake, invoice)
@@ -280,7 +281,7 @@ def list_invoices(request: Request) -> dict[str, Any]:
     )
 
 
-def void_invoice(fake: Any, invoice: StripeObject) -> None:
+def void_invoice(fake: Fake, invoice: StripeObject) -> None:
     """An open invoice that will never be paid: `invoice.voided`."""
     invoice["status"] = "void"
     invoice["status_transitions"]["voided_at"] = fake.now()

@@ -8,6 +8,7 @@ from typing import Any
 from ..errors import StripeError, invalid_request, parameter_invalid, resource_missing
 from ..lists import all_of, field_is, list_page
 from ..params import Params, as_dict, as_int, merge_metadata, one_of, require
+from ..protocol import Fake
 from ..routing import Request, routes
 from ..shapes import build
 from ..store import StripeObject
@@ -72,13 +73,13 @@ def _luhn_ok(number: str) -> bool:
     return total % 10 == 0
 
 
-def card_behaviour(fake: Any, payment_method_id: str) -> tuple[str, str]:
+def card_behaviour(fake: Fake, payment_method_id: str) -> tuple[str, str]:
     """How charges to this payment method go: ("ok" | "decline" | "charge_fail", decline code)."""
     number = fake.store.private.get(payment_method_id, {}).get("number", "")
     return TEST_CARDS.get(number, ("", "ok"))[1], DECLINE_CODES.get(number, "generic_decline")
 
 
-def create_card(fake: Any, number: str, params: Params | None = None) -> StripeObject:
+def create_card(fake: Fake, number: str, params: Params | None = None) -> StripeObject:
     """A card payment method for a test card number."""
     params = params or {}
     card_params = as_dict(params, "card")
@@ -129,14 +130,14 @@ def create_card(fake: Any, number: str, params: Params | None = None) -> StripeO
     return payment_method
 
 
-def resolve_payment_method(fake: Any, reference: Any, param: str = "payment_method") -> StripeObject:
+def resolve_payment_method(fake: Fake, reference: Any, param: str = "payment_method") -> StripeObject:
     """An existing payment method, or a new one made from a test token such as `pm_card_visa`."""
     if isinstance(reference, str) and (number := token_card_number(reference)):
         return create_card(fake, number)
     return fake.store.require(reference, "payment_method", param, "PaymentMethod")
 
 
-def attach_payment_method(fake: Any, reference: str, customer_id: str, param: str = "payment_method") -> StripeObject:
+def attach_payment_method(fake: Fake, reference: str, customer_id: str, param: str = "payment_method") -> StripeObject:
     payment_method = resolve_payment_method(fake, reference, param)
     fake.store.require(customer_id, "customer", "customer")
     if payment_method["customer"] == customer_id:
@@ -200,7 +201,7 @@ def post_attach(request: Request) -> StripeObject:
     return attach_payment_method(request.fake, request.args["id"], customer_id)
 
 
-def detach_payment_method(fake: Any, payment_method: StripeObject) -> StripeObject:
+def detach_payment_method(fake: Fake, payment_method: StripeObject) -> StripeObject:
     customer_id = payment_method["customer"]
     if customer_id is None:
         raise invalid_request(
@@ -252,7 +253,7 @@ def get_customer_payment_method(request: Request) -> StripeObject:
     return payment_method
 
 
-def owned_payment_method(fake: Any, reference: str, customer_id: str, param: str) -> str:
+def owned_payment_method(fake: Fake, reference: str, customer_id: str, param: str) -> str:
     """The id of a payment method of this customer: a test token or a loose one is attached first."""
     payment_method = resolve_payment_method(fake, reference, param)
     if payment_method["customer"] is None:

@@ -6,10 +6,10 @@ updates may be passed (https://docs.stripe.com/billing/subscriptions/pending-upd
 from __future__ import annotations
 
 import copy
-from typing import Any
 
 from ..errors import StripeError, invalid_request
 from ..params import Params, as_bool, as_dict, as_objects, merge_metadata
+from ..protocol import Fake
 from ..store import StripeObject
 from . import entitlements
 from .common import emit_update, snapshot
@@ -62,7 +62,7 @@ def _unsupported(name: str) -> StripeError:
 
 
 def hold(
-    fake: Any,
+    fake: Fake,
     subscription: StripeObject,
     candidate: StripeObject,
     invoice: StripeObject,
@@ -97,7 +97,7 @@ def hold(
     emit_update(fake, "customer.subscription.updated", subscription, before)
 
 
-def held_by(fake: Any, invoice: StripeObject) -> StripeObject | None:
+def held_by(fake: Fake, invoice: StripeObject) -> StripeObject | None:
     """The subscription whose pending update waits for `invoice` to be paid, if any."""
     subscription = fake.store.get(invoice["parent"]["subscription_details"]["subscription"])
     if subscription is None or not subscription.get("pending_update"):
@@ -106,7 +106,7 @@ def held_by(fake: Any, invoice: StripeObject) -> StripeObject | None:
     return subscription if pending.get("invoice") == invoice["id"] else None
 
 
-def apply_pending_update(fake: Any, subscription: StripeObject) -> None:
+def apply_pending_update(fake: Fake, subscription: StripeObject) -> None:
     """Its invoice was paid: the held changes apply, `pending_update` clears; `customer.subscription.updated`,
     `customer.subscription.pending_update_applied`, then the customer's entitlements."""
     pending = subscription["pending_update"]
@@ -129,7 +129,7 @@ def apply_pending_update(fake: Any, subscription: StripeObject) -> None:
     entitlements.refresh(fake, subscription["customer"])
 
 
-def expire_pending_update(fake: Any, subscription: StripeObject) -> None:
+def expire_pending_update(fake: Fake, subscription: StripeObject) -> None:
     """`expires_at` passed unpaid: the invoice is voided, the update discarded (the subscription goes on as if
     it was never asked for); `customer.subscription.updated`, `customer.subscription.pending_update_expired`."""
     before = snapshot(subscription)
@@ -138,7 +138,7 @@ def expire_pending_update(fake: Any, subscription: StripeObject) -> None:
     fake.emit("customer.subscription.pending_update_expired", subscription)
 
 
-def discard_pending_update(fake: Any, subscription: StripeObject) -> None:
+def discard_pending_update(fake: Fake, subscription: StripeObject) -> None:
     """Drop the pending update, voiding its invoice: it expired, or a new change of the items replaces it (a
     change made while one waits is judged on its own, as Stripe does)."""
     private = fake.store.private.get(subscription["id"], {}).pop("pending_update", None) or {}

@@ -10,6 +10,7 @@ from typing import Any
 from ..errors import StripeError, invalid_request, parameter_invalid, parameter_missing
 from ..lists import all_of, field_is, list_page
 from ..params import Params, as_bool, as_dict, as_objects, as_strings, merge_metadata, one_of
+from ..protocol import Fake
 from ..routing import Request, routes
 from ..shapes import build
 from ..store import StripeObject
@@ -56,7 +57,7 @@ def _disabled_features() -> dict[str, Any]:
     }
 
 
-def _new_configuration(fake: Any, features: dict[str, Any], is_default: bool) -> StripeObject:
+def _new_configuration(fake: Fake, features: dict[str, Any], is_default: bool) -> StripeObject:
     now = fake.now()
     return build(
         "billing_portal.configuration",
@@ -76,7 +77,7 @@ def _new_configuration(fake: Any, features: dict[str, Any], is_default: bool) ->
     )
 
 
-def add_default_configuration(fake: Any) -> StripeObject:
+def add_default_configuration(fake: Fake) -> StripeObject:
     """The configuration a new account's portal has: customers update their email, see their invoices, update
     their payment method and cancel at the period's end; plan changes are off until configured."""
     features = _disabled_features()
@@ -90,11 +91,11 @@ def add_default_configuration(fake: Any) -> StripeObject:
     return configuration
 
 
-def default_configuration(fake: Any) -> StripeObject:
+def default_configuration(fake: Fake) -> StripeObject:
     return fake.store.get(fake.store.private["default_portal_configuration"])
 
 
-def session_configuration(fake: Any, configuration_id: Any) -> StripeObject:
+def session_configuration(fake: Fake, configuration_id: Any) -> StripeObject:
     """The configuration a new portal session uses: the one named (existing and active), else the default."""
     if not configuration_id:
         return default_configuration(fake)
@@ -114,7 +115,7 @@ def session_configuration(fake: Any, configuration_id: Any) -> StripeObject:
 # -- the parameters --------------------------------------------------------------------------------------------
 
 
-def _apply_params(fake: Any, configuration: StripeObject, params: Params, creating: bool) -> None:
+def _apply_params(fake: Fake, configuration: StripeObject, params: Params, creating: bool) -> None:
     """Set what `params` gives: each feature given is merged into the current one (created: the disabled one)."""
     features = as_dict(params, "features")
     for name, change in ((name, as_dict(features, name)) for name in features):
@@ -154,23 +155,23 @@ def _choices(change: Params, name: str, choices: tuple[str, ...], param: str) ->
     return values
 
 
-def _customer_update(fake: Any, feature: dict[str, Any], change: Params, param: str) -> None:
+def _customer_update(fake: Fake, feature: dict[str, Any], change: Params, param: str) -> None:
     _enabled(feature, change, param)
     if "allowed_updates" in change:
         feature["allowed_updates"] = _choices(change, "allowed_updates", CUSTOMER_UPDATES, param)
 
 
-def _invoice_history(fake: Any, feature: dict[str, Any], change: Params, param: str) -> None:
+def _invoice_history(fake: Fake, feature: dict[str, Any], change: Params, param: str) -> None:
     _enabled(feature, change, param)
 
 
-def _payment_method_update(fake: Any, feature: dict[str, Any], change: Params, param: str) -> None:
+def _payment_method_update(fake: Fake, feature: dict[str, Any], change: Params, param: str) -> None:
     _enabled(feature, change, param)
     if "payment_method_configuration" in change:
         feature["payment_method_configuration"] = change["payment_method_configuration"] or None
 
 
-def _subscription_cancel(fake: Any, feature: dict[str, Any], change: Params, param: str) -> None:
+def _subscription_cancel(fake: Fake, feature: dict[str, Any], change: Params, param: str) -> None:
     _enabled(feature, change, param)
     feature["mode"] = one_of(change, "mode", ("at_period_end", "immediately"), feature["mode"])
     feature["proration_behavior"] = one_of(
@@ -186,7 +187,7 @@ def _subscription_cancel(fake: Any, feature: dict[str, Any], change: Params, par
         }
 
 
-def _subscription_update(fake: Any, feature: dict[str, Any], change: Params, param: str) -> None:
+def _subscription_update(fake: Fake, feature: dict[str, Any], change: Params, param: str) -> None:
     _enabled(feature, change, param)
     if "default_allowed_updates" in change:
         feature["default_allowed_updates"] = _choices(change, "default_allowed_updates", SUBSCRIPTION_UPDATES, param)
@@ -209,7 +210,7 @@ def _subscription_update(fake: Any, feature: dict[str, Any], change: Params, par
         feature["schedule_at_period_end"] = {"conditions": [{"type": c["type"]} for c in conditions]}
 
 
-def _products(fake: Any, change: Params, param: str) -> list[dict[str, Any]]:
+def _products(fake: Fake, change: Params, param: str) -> list[dict[str, Any]]:
     """Up to 10 products, each with the recurring prices of its own a subscription may move to."""
     specs = as_objects(change, "products")
     if len(specs) > MAX_PRODUCTS:

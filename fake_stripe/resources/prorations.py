@@ -5,8 +5,8 @@ each item removed or changed, a charge "Remaining time on ..." for each item add
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
+from ..protocol import Fake
 from ..store import StripeObject
 from .invoice_items import create_invoice_item
 
@@ -39,7 +39,7 @@ def _billed(item: StripeObject) -> tuple[str, int]:
 
 
 def create_prorations(
-    fake: Any,
+    fake: Fake,
     subscription: StripeObject,
     credited: list[StripeObject],
     charged: list[StripeObject],

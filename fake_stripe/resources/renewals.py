@@ -8,6 +8,7 @@ import heapq
 from typing import Any
 
 from ..clock import DAY, period_end_after
+from ..protocol import Fake
 from ..store import StripeObject
 from . import entitlements
 from .common import emit_update, snapshot
@@ -21,7 +22,7 @@ INCOMPLETE_EXPIRES_AFTER = 23 * 3600
 TRIAL_WILL_END_BEFORE = 3 * DAY
 
 
-def run_clock(fake: Any, target: int) -> None:
+def run_clock(fake: Fake, target: int) -> None:
     """Process, in time order, everything that falls due up to `target`, then leave the clock at `target`.
 
     One pass over the live subscriptions fills a heap of due times; an action only moves its own subscription's
@@ -49,13 +50,13 @@ def run_clock(fake: Any, target: int) -> None:
     fake.clock.move_to(target)
 
 
-def _push(fake: Any, heap: list[tuple[int, int, str]], rank: int, subscription: StripeObject, target: int) -> None:
+def _push(fake: Fake, heap: list[tuple[int, int, str]], rank: int, subscription: StripeObject, target: int) -> None:
     due = _due_for(fake, subscription)
     if due is not None and due[0] <= target:
         heapq.heappush(heap, (due[0], rank, subscription["id"]))
 
 
-def _due_for(fake: Any, subscription: StripeObject) -> tuple[int, Any] | None:
+def _due_for(fake: Fake, subscription: StripeObject) -> tuple[int, Any] | None:
     status = subscription["status"]
     if status in ENDED:
         return None
@@ -78,7 +79,7 @@ def _due_for(fake: Any, subscription: StripeObject) -> tuple[int, Any] | None:
     return moment, action
 
 
-def expire_incomplete(fake: Any, subscription: StripeObject) -> None:
+def expire_incomplete(fake: Fake, subscription: StripeObject) -> None:
     before = snapshot(subscription)
     subscription.update(status="incomplete_expired", ended_at=fake.now())
     invoice = fake.store.get(subscription["latest_invoice"] or "")
@@ -87,12 +88,12 @@ def expire_incomplete(fake: Any, subscription: StripeObject) -> None:
     emit_update(fake, "customer.subscription.updated", subscription, before)
 
 
-def trial_will_end(fake: Any, subscription: StripeObject) -> None:
+def trial_will_end(fake: Fake, subscription: StripeObject) -> None:
     fake.store.private.setdefault(subscription["id"], {})["trial_will_end_sent"] = True
     fake.emit("customer.subscription.trial_will_end", subscription)
 
 
-def end_trial(fake: Any, subscription: StripeObject) -> None:
+def end_trial(fake: Fake, subscription: StripeObject) -> None:
     """The trial is over: a new billing period starts now and its invoice is charged."""
     now = fake.now()
     before = snapshot(subscription)
@@ -105,7 +106,7 @@ def end_trial(fake: Any, subscription: StripeObject) -> None:
     _bill_new_period(fake, subscription, before, old_period)
 
 
-def renew(fake: Any, subscription: StripeObject) -> None:
+def renew(fake: Fake, subscription: StripeObject) -> None:
     """The period ended: the items move to the next period and its invoice is charged."""
     before = snapshot(subscription)
     old_period = period_of(subscription)
@@ -117,7 +118,7 @@ def renew(fake: Any, subscription: StripeObject) -> None:
     _bill_new_period(fake, subscription, before, old_period)
 
 
-def _bill_new_period(fake: Any, subscription: StripeObject, before: StripeObject, old_period: tuple[int, int]) -> None:
+def _bill_new_period(fake: Fake, subscription: StripeObject, before: StripeObject, old_period: tuple[int, int]) -> None:
     invoice = create_invoice(
         fake,
         subscription,

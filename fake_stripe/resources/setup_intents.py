@@ -11,6 +11,7 @@ from typing import Any
 from ..errors import card_declined, invalid_request
 from ..lists import all_of, field_is, list_page
 from ..params import Params, as_bool, as_dict, as_list, merge_metadata, one_of, require
+from ..protocol import Fake
 from ..routing import Request, routes
 from ..shapes import build
 from ..store import StripeObject
@@ -18,7 +19,7 @@ from .common import emit_update, set_fields, snapshot
 from .payment_methods import attach_payment_method, card_behaviour, create_card, resolve_payment_method
 
 
-def create_setup_intent(fake: Any, params: Params) -> StripeObject:
+def create_setup_intent(fake: Fake, params: Params) -> StripeObject:
     setup_intent_id = fake.store.new_id("seti_", 24)
     customer_id = params.get("customer") or None
     if customer_id:
@@ -62,7 +63,7 @@ def create_setup_intent(fake: Any, params: Params) -> StripeObject:
     return setup_intent
 
 
-def confirm_setup_intent(fake: Any, setup_intent: StripeObject, params: Params) -> StripeObject:
+def confirm_setup_intent(fake: Fake, setup_intent: StripeObject, params: Params) -> StripeObject:
     if setup_intent["status"] in ("succeeded", "canceled"):
         raise invalid_request(
             f"You cannot confirm this SetupIntent because it has a status of {setup_intent['status']}.",

@@ -5,11 +5,11 @@ bill its first invoice, with Stripe's events in Stripe's order."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from ..clock import DAY, period_end_after
 from ..errors import card_declined, invalid_request, parameter_invalid
 from ..params import Params, as_bool, as_int, as_objects, merge_metadata, one_of, require
+from ..protocol import Fake
 from ..shapes import build
 from ..store import StripeObject
 from . import entitlements
@@ -49,7 +49,7 @@ class _Start:
     anchor: int
 
 
-def create_subscription(fake: Any, params: Params) -> StripeObject:
+def create_subscription(fake: Fake, params: Params) -> StripeObject:
     """A new subscription with its items and first invoice, and their events; Stripe's error for a bad request."""
     order = _checked_order(fake, params)
     start = _start(fake, params, order)
@@ -71,7 +71,7 @@ def create_subscription(fake: Any, params: Params) -> StripeObject:
 # -- the steps, in the order they run (their order decides which error a request with two faults gets) ------
 
 
-def _checked_order(fake: Any, params: Params) -> _Order:
+def _checked_order(fake: Fake, params: Params) -> _Order:
     customer = fake.store.require(require(params, "customer"), "customer", "customer")
     specs = as_objects(params, "items")
     if not specs:
@@ -87,7 +87,7 @@ def _checked_order(fake: Any, params: Params) -> _Order:
     return _Order(customer, specs, prices, behaviour, collection, payment_method_id)
 
 
-def _prices(fake: Any, specs: list[Params]) -> list[StripeObject]:
+def _prices(fake: Fake, specs: list[Params]) -> list[StripeObject]:
     """Each item's recurring price; all of one currency and one interval."""
     prices = [recurring_price(fake, require(spec, "price"), f"items[{n}][price]") for n, spec in enumerate(specs)]
     if len({billing_cycle(price) for price in prices}) > 1:
@@ -95,7 +95,7 @@ def _prices(fake: Any, specs: list[Params]) -> list[StripeObject]:
     return prices
 
 
-def _start(fake: Any, params: Params, order: _Order) -> _Start:
+def _start(fake: Fake, params: Params, order: _Order) -> _Start:
     now = fake.now()
     trial_end = _trial_end(params, order.prices, now)
     return _Start(now, trial_end, as_int(params, "billing_cycle_anchor") or trial_end or now)
@@ -120,7 +120,7 @@ def _trial_end(params: Params, prices: list[StripeObject], now: int) -> int | No
     return None
 
 
-def _first_status(fake: Any, order: _Order, start: _Start) -> str:
+def _first_status(fake: Fake, order: _Order, start: _Start) -> str:
     """`trialing`; `active` when nothing is charged now or the first charge succeeds; `incomplete` when it is
     left for the customer (`default_incomplete`) or fails (`error_if_incomplete` refuses the request instead)."""
     # Summed first, so that a bad quantity is refused even when nothing is charged.
@@ -137,7 +137,7 @@ def _first_status(fake: Any, order: _Order, start: _Start) -> str:
     return "incomplete" if _first_charge_fails(fake, order) else "active"
 
 
-def _first_charge_fails(fake: Any, order: _Order) -> bool:
+def _first_charge_fails(fake: Fake, order: _Order) -> bool:
     card = order.payment_method_id or order.customer["invoice_settings"]["default_payment_method"]
     if card is None:
         raise invalid_request(
@@ -158,7 +158,7 @@ def _schedule_cancellation(subscription: StripeObject, params: Params, now: int,
         subscription["cancel_at"] = as_int(params, "cancel_at")
 
 
-def _set_customer_currency(fake: Any, customer: StripeObject, currency: str) -> None:
+def _set_customer_currency(fake: Fake, customer: StripeObject, currency: str) -> None:
     """A customer takes the currency of their first subscription, as Stripe's do."""
     if customer["currency"] is None:
         before = snapshot(customer)
@@ -166,7 +166,7 @@ def _set_customer_currency(fake: Any, customer: StripeObject, currency: str) -> 
         emit_update(fake, "customer.updated", customer, before)
 
 
-def _first_invoice(fake: Any, subscription: StripeObject, start: _Start, period_end: int) -> StripeObject:
+def _first_invoice(fake: Fake, subscription: StripeObject, start: _Start, period_end: int) -> StripeObject:
     """The first period's draft invoice (free during a trial), which becomes the `latest_invoice`."""
     lines_period = (start.now, period_end)
     return create_invoice(
@@ -179,7 +179,7 @@ def _first_invoice(fake: Any, subscription: StripeObject, start: _Start, period_
     )
 
 
-def _collect_first_invoice(fake: Any, subscription: StripeObject, invoice: StripeObject, behaviour: str) -> None:
+def _collect_first_invoice(fake: Fake, subscription: StripeObject, invoice: StripeObject, behaviour: str) -> None:
     """`default_incomplete` leaves the first invoice open for the customer to pay; otherwise it is charged now."""
     if subscription["status"] == "incomplete" and behaviour == "default_incomplete":
         fake.emit("invoice.created", invoice)
@@ -191,7 +191,7 @@ def _collect_first_invoice(fake: Any, subscription: StripeObject, invoice: Strip
 # -- the new subscription's shape ----------------------------------------------------------------------------
 
 
-def _new_subscription(fake: Any, params: Params, order: _Order, start: _Start, status: str) -> StripeObject:
+def _new_subscription(fake: Fake, params: Params, order: _Order, start: _Start, status: str) -> StripeObject:
     """The subscription as Stripe returns it, its items list still empty."""
     subscription_id = fake.store.new_id("sub_", 24)
     return build(

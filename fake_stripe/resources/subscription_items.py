@@ -7,11 +7,12 @@ from typing import Any
 
 from ..errors import invalid_request, parameter_invalid, resource_missing
 from ..params import Params, as_bool, as_int, merge_metadata, require
+from ..protocol import Fake
 from ..shapes import build
 from ..store import StripeObject
 
 
-def recurring_price(fake: Any, price_id: Any, param: str) -> StripeObject:
+def recurring_price(fake: Fake, price_id: Any, param: str) -> StripeObject:
     """The active recurring price `price_id`, or Stripe's error on `param`."""
     price = fake.store.require(price_id, "price", param)
     if price["type"] != "recurring":
@@ -56,7 +57,7 @@ def plan_of(price: StripeObject) -> StripeObject:
 
 
 def new_item(
-    fake: Any, subscription: StripeObject, price: StripeObject, spec: Params, start: int, end: int
+    fake: Fake, subscription: StripeObject, price: StripeObject, spec: Params, start: int, end: int
 ) -> StripeObject:
     """A stored item of `price` for the period `start`-`end`; the caller adds it to the subscription."""
     item = build_item(fake, subscription, price, spec, start, end)
@@ -65,7 +66,7 @@ def new_item(
 
 
 def build_item(
-    fake: Any, subscription: StripeObject, price: StripeObject, spec: Params, start: int, end: int
+    fake: Fake, subscription: StripeObject, price: StripeObject, spec: Params, start: int, end: int
 ) -> StripeObject:
     """An item of `price` for the period `start`-`end`, not stored yet (`store_items` stores it)."""
     return build(
@@ -100,7 +101,7 @@ def interval_of(subscription: StripeObject) -> tuple[str, int]:
     return recurring["interval"], recurring["interval_count"]
 
 
-def change_items(fake: Any, subscription: StripeObject, specs: list[Params], start: int, end: int) -> None:
+def change_items(fake: Fake, subscription: StripeObject, specs: list[Params], start: int, end: int) -> None:
     """Apply the `items` of an update to `subscription` (a copy, the update's candidate: the store is left to
     `store_items`): with an `id`, delete or change that item; without, add a new item for the period
     `start`-`end`. All or nothing, as at Stripe: every item named is found first, the prices are checked
@@ -117,7 +118,7 @@ def change_items(fake: Any, subscription: StripeObject, specs: list[Params], sta
         items_of(subscription).remove(item)
 
 
-def store_items(fake: Any, old_items: list[StripeObject], new_items: list[StripeObject]) -> None:
+def store_items(fake: Fake, old_items: list[StripeObject], new_items: list[StripeObject]) -> None:
     """What the store holds once a subscription's items go from `old_items` to `new_items`: the new and changed
     items (retrieved by id as the subscription lists them), and no more the removed ones."""
     kept = {item["id"] for item in new_items}
@@ -139,7 +140,7 @@ def _named_item(subscription: StripeObject, spec: Params, param: str) -> StripeO
 
 
 def _change_item(
-    fake: Any,
+    fake: Fake,
     subscription: StripeObject,
     spec: Params,
     item: StripeObject | None,

@@ -3,10 +3,9 @@ cause: a new status (with its event and the customer's entitlements), and cancel
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..errors import invalid_request
 from ..params import Params, as_dict
+from ..protocol import Fake
 from ..store import StripeObject
 from . import entitlements
 from .common import emit_update, snapshot
@@ -14,7 +13,7 @@ from .common import emit_update, snapshot
 ENDED = ("canceled", "incomplete_expired")
 
 
-def set_status(fake: Any, subscription: StripeObject, status: str) -> None:
+def set_status(fake: Fake, subscription: StripeObject, status: str) -> None:
     """Move the subscription to `status`: `customer.subscription.updated`, then the customer's entitlements."""
     before = snapshot(subscription)
     subscription["status"] = status
@@ -22,7 +21,7 @@ def set_status(fake: Any, subscription: StripeObject, status: str) -> None:
     entitlements.refresh(fake, subscription["customer"])
 
 
-def cancel_subscription(fake: Any, subscription: StripeObject, params: Params | None = None) -> StripeObject:
+def cancel_subscription(fake: Fake, subscription: StripeObject, params: Params | None = None) -> StripeObject:
     """End the subscription now: `customer.subscription.deleted`, then the customer's entitlements."""
     params = params or {}
     if subscription["status"] in ENDED:

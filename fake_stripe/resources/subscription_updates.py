@@ -15,11 +15,10 @@ charges first and changes nothing on a decline (the invoice is voided, the answe
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..clock import period_end_after
 from ..errors import card_declined, invalid_request, parameter_invalid, parameter_missing
 from ..params import Params, as_bool, as_dict, as_int, as_objects, merge_metadata, one_of
+from ..protocol import Fake
 from ..store import StripeObject
 from . import entitlements
 from .common import emit_update, set_fields, snapshot
@@ -44,7 +43,7 @@ from .subscription_status import ENDED, set_status
 UNBILLED_STATUSES = ("trialing", "incomplete")
 
 
-def update_subscription(fake: Any, subscription: StripeObject, params: Params) -> StripeObject:
+def update_subscription(fake: Fake, subscription: StripeObject, params: Params) -> StripeObject:
     """Apply `params` (see the module's docstring); `trial_end=now` alone on a trialing subscription starts and
     bills its first period as the clock would."""
     if subscription["status"] in ENDED:
@@ -89,7 +88,7 @@ def update_subscription(fake: Any, subscription: StripeObject, params: Params) -
 # -- what the update bills, and how it is collected ----------------------------------------------------------
 
 
-def _proration_date(fake: Any, params: Params, period: tuple[int, int]) -> int:
+def _proration_date(fake: Fake, params: Params, period: tuple[int, int]) -> int:
     """When the change is prorated from: `proration_date` (within the current period), else now."""
     at = as_int(params, "proration_date")
     if at is None:
@@ -103,7 +102,7 @@ def _proration_date(fake: Any, params: Params, period: tuple[int, int]) -> int:
     return at
 
 
-def _one_time_prices(fake: Any, params: Params) -> list[tuple[StripeObject, int]]:
+def _one_time_prices(fake: Fake, params: Params) -> list[tuple[StripeObject, int]]:
     """`add_invoice_items`: each one-time price and its quantity, checked before anything is made."""
     found = []
     for n, spec in enumerate(as_objects(params, "add_invoice_items")):
@@ -122,7 +121,7 @@ def _one_time_prices(fake: Any, params: Params) -> list[tuple[StripeObject, int]
 
 
 def _owed(
-    fake: Any,
+    fake: Fake,
     subscription: StripeObject,
     candidate: StripeObject,
     proration: str,
@@ -162,7 +161,7 @@ def _owed(
     return invoice, earlier
 
 
-def _one_time_item(fake: Any, subscription: StripeObject, price: StripeObject, quantity: int) -> StripeObject:
+def _one_time_item(fake: Fake, subscription: StripeObject, price: StripeObject, quantity: int) -> StripeObject:
     product = fake.store.get(price["product"]) or {"name": price["product"]}
     now = fake.now()
     return create_invoice_item(
@@ -170,7 +169,7 @@ def _one_time_item(fake: Any, subscription: StripeObject, price: StripeObject, q
     )
 
 
-def _start_new_period(fake: Any, candidate: StripeObject, ending_trial: bool) -> None:
+def _start_new_period(fake: Fake, candidate: StripeObject, ending_trial: bool) -> None:
     """The billing cycle restarts now (a new interval, `billing_cycle_anchor=now`, the trial ended)."""
     now = fake.now()
     new_end = period_end_after(now, now, *interval_of(candidate))
@@ -183,7 +182,7 @@ def _start_new_period(fake: Any, candidate: StripeObject, ending_trial: bool) ->
         candidate.update(status="active", trial_end=now)
 
 
-def _apply(fake: Any, subscription: StripeObject, candidate: StripeObject, before: StripeObject) -> None:
+def _apply(fake: Fake, subscription: StripeObject, candidate: StripeObject, before: StripeObject) -> None:
     """The subscription becomes `candidate`, its items stored: `customer.subscription.updated`."""
     store_items(fake, items_of(subscription), items_of(candidate))
     subscription.clear()
@@ -192,7 +191,7 @@ def _apply(fake: Any, subscription: StripeObject, candidate: StripeObject, befor
 
 
 def _apply_then_charge(
-    fake: Any,
+    fake: Fake,
     subscription: StripeObject,
     candidate: StripeObject,
     before: StripeObject,
@@ -215,7 +214,7 @@ def _apply_then_charge(
 
 
 def _charge_then_apply(
-    fake: Any,
+    fake: Fake,
     subscription: StripeObject,
     candidate: StripeObject,
     before: StripeObject,
@@ -248,7 +247,7 @@ def _charge_then_apply(
 # -- the update's other fields ------------------------------------------------------------------------------
 
 
-def _change_cancellation(fake: Any, subscription: StripeObject, params: Params, period_end: int) -> None:
+def _change_cancellation(fake: Fake, subscription: StripeObject, params: Params, period_end: int) -> None:
     """`cancel_at_period_end` and `cancel_at`; a `cancel_at` at the period's end counts as the former."""
     if "cancel_at_period_end" in params:
         if as_bool(params, "cancel_at_period_end"):
@@ -264,7 +263,7 @@ def _change_cancellation(fake: Any, subscription: StripeObject, params: Params, 
         )
 
 
-def _change_details(fake: Any, subscription: StripeObject, params: Params) -> None:
+def _change_details(fake: Fake, subscription: StripeObject, params: Params) -> None:
     """The default payment method (the customer's own; empty unsets it), metadata, description, and the
     cancellation's comment and feedback."""
     if "default_payment_method" in params:
@@ -282,7 +281,7 @@ def _change_details(fake: Any, subscription: StripeObject, params: Params) -> No
             subscription["cancellation_details"][name] = details[name] or None
 
 
-def _move_trial_end(fake: Any, subscription: StripeObject, params: Params) -> None:
+def _move_trial_end(fake: Fake, subscription: StripeObject, params: Params) -> None:
     """A new `trial_end` (a timestamp) puts the subscription in a trial until then, its items' period with it."""
     trial_end = params.get("trial_end")
     if not trial_end or trial_end == "now":
