@@ -11,11 +11,14 @@ from .params import as_int
 from .routing import Request
 from .store import Store, StripeObject
 
+Check = Callable[[StripeObject], bool]
+"""A list filter's test of one object."""
+
 
 def list_page(
     request: Request,
     object_type: str,
-    match: Callable[[StripeObject], bool] | None = None,
+    match: Check | None = None,
     url: str | None = None,
 ) -> dict[str, Any]:
     """A page of `object_type`, newest first: `limit` (1..100, default 10), `starting_after`, `ending_before`."""
@@ -27,7 +30,7 @@ def list_page(
     return {"object": "list", "data": data, "has_more": has_more, "url": url or request.path}
 
 
-def all_of(*checks: Callable[[StripeObject], bool] | None) -> Callable[[StripeObject], bool] | None:
+def all_of(*checks: Check | None) -> Check | None:
     active = [check for check in checks if check is not None]
     if not active:
         return None
@@ -36,7 +39,7 @@ def all_of(*checks: Callable[[StripeObject], bool] | None) -> Callable[[StripeOb
     return lambda obj: all(check(obj) for check in active)
 
 
-def field_is(name: str, value: Any) -> Callable[[StripeObject], bool] | None:
+def field_is(name: str, value: Any) -> Check | None:
     """A filter on `obj[name] == value`, or None when the parameter was not given."""
     if value is None or value == "":
         return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import StripeError, invalid_request, parameter_invalid
-from ..lists import all_of, field_is, list_page
+from ..lists import Check
 from ..params import (
     Params,
     as_bool,
@@ -14,23 +14,39 @@ from ..params import (
     as_list,
     as_objects,
     as_str,
-    as_strings,
-    created_filter,
     merge_metadata,
     one_of,
     require,
 )
 from ..protocol import Fake
-from ..routing import Request, routes
+from ..resource import Resource, among, created_between, equal
+from ..routing import Request
 from ..shapes import build, deleted
 from ..store import StripeObject
-from .common import emit_update, set_fields, snapshot
+from .common import set_fields
 
 INVALID_INTEGER = "parameter_invalid_integer"
 PRODUCT_FIELDS = ("name", "description", "statement_descriptor", "tax_code", "unit_label", "url")
 INTERVALS = ("day", "week", "month", "year")
 # Stripe bills at most every three years (and at most every 365 days when counting in days).
 MAX_INTERVAL_COUNT = {"day": 365, "week": 156, "month": 36, "year": 3}
+
+products = Resource(
+    "product", "/v1/products", filters=(equal("active", as_bool), among("ids", "id"), created_between())
+)
+prices = Resource(
+    "price",
+    "/v1/prices",
+    filters=(
+        among("lookup_keys", "lookup_key"),
+        lambda params: _interval_is(as_dict(params, "recurring").get("interval")),
+        created_between(),
+        equal("active", as_bool),
+        equal("product"),
+        equal("currency", lambda params, name: (as_str(params, name) or "").lower()),
+        equal("type", lambda params, name: one_of(params, name, ("one_time", "recurring"))),
+    ),
+)
 
 
 # -- products ------------------------------------------------------------------------------------------------
@@ -64,75 +80,51 @@ def create_product(fake: Fake, params: Params) -> StripeObject:
     )
     set_fields(product, params, PRODUCT_FIELDS)
     fake.store.add(product)
-    fake.emit("product.created", product)
+    products.emit(fake, "created", product)
     if "default_price_data" in params:
         price = create_price(fake, {**as_dict(params, "default_price_data"), "product": product_id})
-        before = snapshot(product)
-        product["default_price"] = price["id"]
-        emit_update(fake, "product.updated", product, before)
+        with products.changing(fake, product):
+            product["default_price"] = price["id"]
     return product
 
 
-@routes.post("/v1/products")
+@products.post()
 def post_products(request: Request) -> StripeObject:
     return create_product(request.fake, request.params)
 
 
-@routes.get("/v1/products/{id}")
-def get_product(request: Request) -> StripeObject:
-    return request.fake.store.require(request.args["id"], "product")
-
-
-@routes.post("/v1/products/{id}")
+@products.post("/{id}")
 def update_product(request: Request) -> StripeObject:
     fake, params = request.fake, request.params
-    product = fake.store.require(request.args["id"], "product")
-    before = snapshot(product)
-    set_fields(product, params, PRODUCT_FIELDS)
-    product["active"] = as_bool(params, "active", product["active"])
-    product["shippable"] = as_bool(params, "shippable", product["shippable"])
-    product["metadata"] = merge_metadata(product["metadata"], params)
-    if "images" in params:
-        product["images"] = as_list(params, "images")
-    if "marketing_features" in params:
-        product["marketing_features"] = [{"name": f.get("name")} for f in as_objects(params, "marketing_features")]
-    if params.get("default_price"):
-        price = fake.store.require(params["default_price"], "price", "default_price")
-        if price["product"] != product["id"]:
-            raise parameter_invalid("default_price", "The price must belong to this product.")
-        product["default_price"] = price["id"]
-    if product != before:
-        product["updated"] = fake.now()
-    emit_update(fake, "product.updated", product, before)
+    product = products.require(fake, request.args["id"])
+    with products.changing(fake, product) as before:
+        set_fields(product, params, PRODUCT_FIELDS)
+        product["active"] = as_bool(params, "active", product["active"])
+        product["shippable"] = as_bool(params, "shippable", product["shippable"])
+        product["metadata"] = merge_metadata(product["metadata"], params)
+        if "images" in params:
+            product["images"] = as_list(params, "images")
+        if "marketing_features" in params:
+            product["marketing_features"] = [{"name": f.get("name")} for f in as_objects(params, "marketing_features")]
+        if params.get("default_price"):
+            price = prices.require(fake, params["default_price"], "default_price")
+            if price["product"] != product["id"]:
+                raise parameter_invalid("default_price", "The price must belong to this product.")
+            product["default_price"] = price["id"]
+        if product != before:
+            product["updated"] = fake.now()
     return product
 
 
-@routes.delete("/v1/products/{id}")
+@products.delete("/{id}")
 def delete_product(request: Request) -> StripeObject:
     fake = request.fake
-    product = fake.store.require(request.args["id"], "product")
+    product = products.require(fake, request.args["id"])
     if any(price["product"] == product["id"] for price in fake.store.newest_first("price")):
         raise invalid_request("This product cannot be deleted because it has one or more user-created prices.")
     fake.store.remove(product["id"])
-    fake.emit("product.deleted", product)
+    products.emit(fake, "deleted", product)
     return deleted(product)
-
-
-@routes.get("/v1/products")
-def list_products(request: Request) -> dict[str, Any]:
-    params = request.params
-    active = as_bool(params, "active")
-    ids = set(as_strings(params, "ids"))
-    created = created_filter(params)
-    return list_page(
-        request,
-        "product",
-        all_of(
-            field_is("active", active),
-            (lambda p: p["id"] in ids) if ids else None,
-            (lambda p: created(p["created"])) if created else None,
-        ),
-    )
 
 
 # -- prices --------------------------------------------------------------------------------------------------
@@ -141,7 +133,7 @@ def list_products(request: Request) -> dict[str, Any]:
 def create_price(fake: Fake, params: Params) -> StripeObject:
     store = fake.store
     if params.get("product"):
-        product_id = store.require(params["product"], "product", "product")["id"]
+        product_id = products.require(fake, params["product"], "product")["id"]
     elif "product_data" in params:
         product_data = as_dict(params, "product_data")
         product_id = create_product(fake, {**product_data, "name": require(product_data, "name")})["id"]
@@ -191,7 +183,7 @@ def create_price(fake: Fake, params: Params) -> StripeObject:
         unit_amount_decimal=str(unit_amount),
     )
     store.add(price)
-    fake.emit("price.created", price)
+    prices.emit(fake, "created", price)
     return price
 
 
@@ -224,57 +216,34 @@ def _claim_lookup_key(fake: Fake, lookup_key: str, transfer: bool) -> None:
                 raise invalid_request(
                     f"A price (`{other['id']}`) already uses that lookup key.", "lookup_key", "lookup_key_exists"
                 )
-            before = snapshot(other)
-            other["lookup_key"] = None
-            emit_update(fake, "price.updated", other, before)
+            with prices.changing(fake, other):
+                other["lookup_key"] = None
 
 
-@routes.post("/v1/prices")
+@prices.post()
 def post_prices(request: Request) -> StripeObject:
     return create_price(request.fake, request.params)
 
 
-@routes.get("/v1/prices/{id}")
-def get_price(request: Request) -> StripeObject:
-    return request.fake.store.require(request.args["id"], "price")
-
-
-@routes.post("/v1/prices/{id}")
+@prices.post("/{id}")
 def update_price(request: Request) -> StripeObject:
     fake, params = request.fake, request.params
-    price = fake.store.require(request.args["id"], "price")
-    before = snapshot(price)
-    price["active"] = as_bool(params, "active", price["active"])
-    set_fields(price, params, ("nickname",))
-    price["metadata"] = merge_metadata(price["metadata"], params)
-    price["tax_behavior"] = one_of(
-        params, "tax_behavior", ("exclusive", "inclusive", "unspecified"), price["tax_behavior"]
-    )
-    lookup_key = as_str(params, "lookup_key")
-    if lookup_key is not None and lookup_key != price["lookup_key"]:
-        if lookup_key:
-            _claim_lookup_key(fake, lookup_key, as_bool(params, "transfer_lookup_key", False))
-        price["lookup_key"] = lookup_key or None
-    emit_update(fake, "price.updated", price, before)
+    price = prices.require(fake, request.args["id"])
+    with prices.changing(fake, price):
+        price["active"] = as_bool(params, "active", price["active"])
+        set_fields(price, params, ("nickname",))
+        price["metadata"] = merge_metadata(price["metadata"], params)
+        price["tax_behavior"] = one_of(
+            params, "tax_behavior", ("exclusive", "inclusive", "unspecified"), price["tax_behavior"]
+        )
+        lookup_key = as_str(params, "lookup_key")
+        if lookup_key is not None and lookup_key != price["lookup_key"]:
+            if lookup_key:
+                _claim_lookup_key(fake, lookup_key, as_bool(params, "transfer_lookup_key", False))
+            price["lookup_key"] = lookup_key or None
     return price
 
 
-@routes.get("/v1/prices")
-def list_prices(request: Request) -> dict[str, Any]:
-    params = request.params
-    lookup_keys = set(as_strings(params, "lookup_keys"))
-    interval = as_dict(params, "recurring").get("interval")
-    created = created_filter(params)
-    return list_page(
-        request,
-        "price",
-        all_of(
-            field_is("active", as_bool(params, "active")),
-            field_is("product", params.get("product")),
-            field_is("currency", (as_str(params, "currency") or "").lower()),
-            field_is("type", one_of(params, "type", ("one_time", "recurring"))),
-            (lambda p: p["lookup_key"] in lookup_keys) if lookup_keys else None,
-            (lambda p: (p["recurring"] or {}).get("interval") == interval) if interval else None,
-            (lambda p: created(p["created"])) if created else None,
-        ),
-    )
+def _interval_is(interval: Any) -> Check | None:
+    """`recurring[interval]=month` keeps the recurring prices billed by that interval."""
+    return (lambda price: (price["recurring"] or {}).get("interval") == interval) if interval else None

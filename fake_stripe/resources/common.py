@@ -3,25 +3,11 @@
 from __future__ import annotations
 
 import copy
-from typing import Any
 
 from ..params import Params
 from ..protocol import Fake
+from ..resource import diff
 from ..store import StripeObject
-
-
-def diff(before: Any, after: Any) -> dict[str, Any]:
-    """Stripe's `previous_attributes`: the old value of every changed field, recursing into hashes."""
-    previous: dict[str, Any] = {}
-    for key in before.keys() | after.keys():
-        old, new = before.get(key), after.get(key)
-        if old == new:
-            continue
-        if isinstance(old, dict) and isinstance(new, dict) and "object" not in old:
-            previous[key] = diff(old, new)
-        else:
-            previous[key] = old
-    return previous
 
 
 def emit_update(fake: Fake, event_type: str, obj: StripeObject, before: StripeObject) -> None:
