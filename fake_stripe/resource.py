@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,6 +74,7 @@ class Resource:
     list_route: bool = True
 
     def __post_init__(self) -> None:
+        _declared[self.object] = self
         if self.retrieve_route:
             routes.add("GET", self.path + "/{id}", self.retrieve)
         if self.list_route:
@@ -119,6 +120,19 @@ class Resource:
         previous = diff(before, obj)
         if previous:
             fake.emit(f"{self.events or self.object}.updated", obj, previous)
+
+
+_declared: dict[str, Resource] = {}
+
+
+def declared(object_type: str) -> Resource:
+    """The resource declared for objects of `object_type` (every module of `resources/` is imported at start)."""
+    return _declared[object_type]
+
+
+def changing(fake: Fake, obj: StripeObject) -> AbstractContextManager[StripeObject]:
+    """`Resource.changing` for an object of any declared resource (one of another module, without importing it)."""
+    return declared(obj["object"]).changing(fake, obj)
 
 
 def diff(before: Any, after: Any) -> dict[str, Any]:

@@ -4,15 +4,16 @@ then), retrieve, list, delete. Events then reach the URL signed, as with the ser
 from __future__ import annotations
 
 import secrets
-from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import parameter_invalid
-from ..lists import list_page
 from ..params import Params, as_strings, merge_metadata, require
-from ..routing import Request, routes
+from ..resource import Resource
+from ..routing import Request
 from ..shapes import build, deleted
 from ..store import StripeObject
+
+webhook_endpoints = Resource("webhook_endpoint", "/v1/webhook_endpoints", noun="webhook endpoint")
 
 
 def _url(params: Params) -> str:
@@ -30,7 +31,7 @@ def _enabled_events(params: Params) -> list[str]:
     return as_strings(params, "enabled_events") or require(params, "enabled_events")
 
 
-@routes.post("/v1/webhook_endpoints")
+@webhook_endpoints.post()
 def post_webhook_endpoints(request: Request) -> StripeObject:
     fake, params = request.fake, request.params
     url, enabled_events = _url(params), _enabled_events(params)
@@ -53,19 +54,9 @@ def post_webhook_endpoints(request: Request) -> StripeObject:
     return {**endpoint, "secret": secret}  # a copy: the stored endpoint never shows its secret again
 
 
-@routes.get("/v1/webhook_endpoints/{id}")
-def get_webhook_endpoint(request: Request) -> StripeObject:
-    return request.fake.store.require(request.args["id"], "webhook_endpoint", name="webhook endpoint")
-
-
-@routes.get("/v1/webhook_endpoints")
-def list_webhook_endpoints(request: Request) -> dict[str, Any]:
-    return list_page(request, "webhook_endpoint")
-
-
-@routes.delete("/v1/webhook_endpoints/{id}")
+@webhook_endpoints.delete("/{id}")
 def delete_webhook_endpoint(request: Request) -> StripeObject:
-    endpoint = get_webhook_endpoint(request)
+    endpoint = webhook_endpoints.retrieve(request)
     request.fake.store.remove(endpoint["id"])
     request.fake.webhooks.remove(endpoint["id"])
     return deleted(endpoint)
