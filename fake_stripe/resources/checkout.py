@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import card_declined, invalid_request
-from ..lists import all_of, field_is, list_of, list_page
+from ..lists import list_of
 from ..params import Params, as_bool, as_dict, as_int, as_list, as_objects, merge_metadata, one_of, require
 from ..protocol import Fake
-from ..routing import Request, routes
+from ..resource import Resource, equal
+from ..routing import Request
 from ..shapes import build
 from ..store import StripeObject
 from .common import base_url
@@ -21,6 +22,18 @@ from .subscription_creation import create_subscription
 from .subscription_items import recurring_price
 
 SESSION_LIFETIME = 24 * 3600
+
+
+checkout_sessions = Resource(
+    "checkout.session",
+    "/v1/checkout/sessions",
+    noun="checkout session",
+    filters=(equal("customer"), equal("subscription"), equal("status"), equal("payment_intent")),
+)
+# Created only: a portal session is a link to the portal page, neither retrieved nor listed (as at Stripe).
+portal_sessions = Resource(
+    "billing_portal.session", "/v1/billing_portal/sessions", retrieve_route=False, list_route=False
+)
 
 
 def create_session(fake: Fake, params: Params) -> StripeObject:
@@ -143,7 +156,7 @@ def create_session(fake: Fake, params: Params) -> StripeObject:
 def complete_session(fake: Fake, session_id: str, payment_method: str = "pm_card_visa") -> StripeObject:
     """What happens when the customer submits the hosted Checkout page with `payment_method`."""
     store = fake.store
-    session = store.require(session_id, "checkout.session", "session", "checkout session")
+    session = checkout_sessions.require(fake, session_id, "session")
     if session["status"] != "open":
         raise invalid_request(f"This Checkout Session is {session['status']}, so it can no longer be completed.")
     payment_method_obj = resolve_payment_method(fake, payment_method)
@@ -197,63 +210,43 @@ def complete_session(fake: Fake, session_id: str, payment_method: str = "pm_card
             "tax_ids": [],
         },
     )
-    fake.emit("checkout.session.completed", session)
+    checkout_sessions.emit(fake, "completed", session)
     return session
 
 
-@routes.post("/v1/checkout/sessions")
+@checkout_sessions.post()
 def post_sessions(request: Request) -> StripeObject:
     return create_session(request.fake, request.params)
 
 
-@routes.get("/v1/checkout/sessions/{id}")
-def get_session(request: Request) -> StripeObject:
-    return request.fake.store.require(request.args["id"], "checkout.session", name="checkout session")
-
-
-@routes.post("/v1/checkout/sessions/{id}")
+@checkout_sessions.post("/{id}")
 def update_session(request: Request) -> StripeObject:
-    session = get_session(request)
+    session = checkout_sessions.retrieve(request)
     session["metadata"] = merge_metadata(session["metadata"], request.params)
     return session
 
 
-@routes.post("/v1/checkout/sessions/{id}/expire")
+@checkout_sessions.post("/{id}/expire")
 def post_expire(request: Request) -> StripeObject:
-    session = get_session(request)
+    session = checkout_sessions.retrieve(request)
     if session["status"] != "open":
         raise invalid_request(f"This Checkout Session is {session['status']} and cannot be expired.")
     session["status"] = "expired"
-    request.fake.emit("checkout.session.expired", session)
+    checkout_sessions.emit(request.fake, "expired", session)
     return session
 
 
-@routes.get("/v1/checkout/sessions/{id}/line_items")
+@checkout_sessions.get("/{id}/line_items")
 def get_line_items(request: Request) -> dict[str, Any]:
-    session = get_session(request)
+    session = checkout_sessions.retrieve(request)
     items = request.fake.store.private[session["id"]]["line_items"]
     return list_of(request, items, f"/v1/checkout/sessions/{session['id']}/line_items", "line item")
-
-
-@routes.get("/v1/checkout/sessions")
-def list_sessions(request: Request) -> dict[str, Any]:
-    params = request.params
-    return list_page(
-        request,
-        "checkout.session",
-        all_of(
-            field_is("customer", params.get("customer")),
-            field_is("subscription", params.get("subscription")),
-            field_is("status", params.get("status")),
-            field_is("payment_intent", params.get("payment_intent")),
-        ),
-    )
 
 
 # -- billing portal ------------------------------------------------------------------------------------------
 
 
-@routes.post("/v1/billing_portal/sessions")
+@portal_sessions.post()
 def post_portal_sessions(request: Request) -> StripeObject:
     fake, params = request.fake, request.params
     customer = fake.store.require(require(params, "customer"), "customer", "customer")

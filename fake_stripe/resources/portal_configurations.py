@@ -8,13 +8,12 @@ import copy
 from typing import Any
 
 from ..errors import StripeError, invalid_request, parameter_invalid, parameter_missing
-from ..lists import all_of, field_is, list_page
 from ..params import Params, as_bool, as_dict, as_objects, as_strings, merge_metadata, one_of
 from ..protocol import Fake
-from ..routing import Request, routes
+from ..resource import Resource, equal
+from ..routing import Request
 from ..shapes import build
 from ..store import StripeObject
-from .common import emit_update, snapshot
 
 PRORATION_BEHAVIORS = ("always_invoice", "create_prorations", "none")
 CUSTOMER_UPDATES = ("address", "email", "name", "phone", "shipping", "tax_id")
@@ -31,6 +30,14 @@ CANCELLATION_REASONS = (
 )
 SCHEDULE_CONDITIONS = ("decreasing_item_amount", "shortening_interval")
 MAX_PRODUCTS = 10
+
+
+portal_configurations = Resource(
+    "billing_portal.configuration",
+    "/v1/billing_portal/configurations",
+    noun="configuration",
+    filters=(equal("active", as_bool), equal("is_default", as_bool)),
+)
 
 
 def _disabled_features() -> dict[str, Any]:
@@ -250,7 +257,7 @@ _FEATURES = {
 # -- routes --------------------------------------------------------------------------------------------------
 
 
-@routes.post("/v1/billing_portal/configurations")
+@portal_configurations.post()
 def post_configurations(request: Request) -> StripeObject:
     fake, params = request.fake, request.params
     if not as_dict(params, "features"):
@@ -258,34 +265,18 @@ def post_configurations(request: Request) -> StripeObject:
     configuration = _new_configuration(fake, _disabled_features(), is_default=False)
     _apply_params(fake, configuration, params, creating=True)
     fake.store.add(configuration)
-    fake.emit("billing_portal.configuration.created", configuration)
+    portal_configurations.emit(fake, "created", configuration)
     return configuration
 
 
-@routes.get("/v1/billing_portal/configurations/{id}")
-def get_configuration(request: Request) -> StripeObject:
-    return request.fake.store.require(request.args["id"], "billing_portal.configuration", name="configuration")
-
-
-@routes.post("/v1/billing_portal/configurations/{id}")
+@portal_configurations.post("/{id}")
 def update_configuration(request: Request) -> StripeObject:
     fake = request.fake
-    configuration = get_configuration(request)
-    before = snapshot(configuration)
-    changed = copy.deepcopy(configuration)  # all or nothing: a bad parameter leaves the configuration as it was
-    _apply_params(fake, changed, request.params, creating=False)
-    if changed != before:
-        changed["updated"] = fake.now()
-    configuration.update(changed)
-    emit_update(fake, "billing_portal.configuration.updated", configuration, before)
+    configuration = portal_configurations.retrieve(request)
+    with portal_configurations.changing(fake, configuration) as before:
+        changed = copy.deepcopy(configuration)  # all or nothing: a bad parameter leaves the configuration as it was
+        _apply_params(fake, changed, request.params, creating=False)
+        if changed != before:
+            changed["updated"] = fake.now()
+        configuration.update(changed)
     return configuration
-
-
-@routes.get("/v1/billing_portal/configurations")
-def list_configurations(request: Request) -> dict[str, Any]:
-    params = request.params
-    return list_page(
-        request,
-        "billing_portal.configuration",
-        all_of(field_is("active", as_bool(params, "active")), field_is("is_default", as_bool(params, "is_default"))),
-    )

@@ -6,17 +6,20 @@ from __future__ import annotations
 
 import copy
 import secrets
-from typing import Any
 
 from ..errors import card_declined, invalid_request
-from ..lists import all_of, field_is, list_page
 from ..params import Params, as_bool, as_dict, as_list, merge_metadata, one_of, require
 from ..protocol import Fake
-from ..routing import Request, routes
+from ..resource import Resource, equal
+from ..routing import Request
 from ..shapes import build
 from ..store import StripeObject
-from .common import emit_update, set_fields, snapshot
+from .common import set_fields
 from .payment_methods import attach_payment_method, card_behaviour, create_card, resolve_payment_method
+
+setup_intents = Resource(
+    "setup_intent", "/v1/setup_intents", noun="SetupIntent", filters=(equal("customer"), equal("payment_method"))
+)
 
 
 def create_setup_intent(fake: Fake, params: Params) -> StripeObject:
@@ -57,7 +60,7 @@ def create_setup_intent(fake: Fake, params: Params) -> StripeObject:
     if params.get("payment_method"):
         setup_intent["payment_method"] = resolve_payment_method(fake, params["payment_method"])["id"]
         setup_intent["status"] = "requires_confirmation"
-    fake.emit("setup_intent.created", setup_intent)
+    setup_intents.emit(fake, "created", setup_intent)
     if as_bool(params, "confirm", False):
         confirm_setup_intent(fake, setup_intent, {})
     return setup_intent
@@ -93,52 +96,46 @@ def confirm_setup_intent(fake: Fake, setup_intent: StripeObject, params: Params)
         }
         setup_intent["payment_method"] = None
         setup_intent["status"] = "requires_payment_method"
-        fake.emit("setup_intent.setup_failed", setup_intent)
+        setup_intents.emit(fake, "setup_failed", setup_intent)
         error.extra["setup_intent"] = copy.deepcopy(setup_intent)
         raise error
     if setup_intent["customer"]:
         attach_payment_method(fake, setup_intent["payment_method"], setup_intent["customer"])
     setup_intent["status"] = "succeeded"
     setup_intent["last_setup_error"] = None
-    fake.emit("setup_intent.succeeded", setup_intent)
+    setup_intents.emit(fake, "succeeded", setup_intent)
     return setup_intent
 
 
-@routes.post("/v1/setup_intents")
+@setup_intents.post()
 def post_setup_intents(request: Request) -> StripeObject:
     return create_setup_intent(request.fake, request.params)
 
 
-@routes.get("/v1/setup_intents/{id}")
-def get_setup_intent(request: Request) -> StripeObject:
-    return request.fake.store.require(request.args["id"], "setup_intent", name="SetupIntent")
-
-
-@routes.post("/v1/setup_intents/{id}")
+@setup_intents.post("/{id}")
 def update_setup_intent(request: Request) -> StripeObject:
     fake, params = request.fake, request.params
-    setup_intent = fake.store.require(request.args["id"], "setup_intent", name="SetupIntent")
-    before = snapshot(setup_intent)
-    setup_intent["metadata"] = merge_metadata(setup_intent["metadata"], params)
-    set_fields(setup_intent, params, ("description",))
-    if params.get("customer"):
-        setup_intent["customer"] = fake.store.require(params["customer"], "customer", "customer")["id"]
-    if params.get("payment_method"):
-        setup_intent["payment_method"] = resolve_payment_method(fake, params["payment_method"])["id"]
-        setup_intent["status"] = "requires_confirmation"
-    emit_update(fake, "setup_intent.updated", setup_intent, before)
+    setup_intent = setup_intents.retrieve(request)
+    with setup_intents.changing(fake, setup_intent):
+        setup_intent["metadata"] = merge_metadata(setup_intent["metadata"], params)
+        set_fields(setup_intent, params, ("description",))
+        if params.get("customer"):
+            setup_intent["customer"] = fake.store.require(params["customer"], "customer", "customer")["id"]
+        if params.get("payment_method"):
+            setup_intent["payment_method"] = resolve_payment_method(fake, params["payment_method"])["id"]
+            setup_intent["status"] = "requires_confirmation"
     return setup_intent
 
 
-@routes.post("/v1/setup_intents/{id}/confirm")
+@setup_intents.post("/{id}/confirm")
 def post_confirm(request: Request) -> StripeObject:
-    setup_intent = request.fake.store.require(request.args["id"], "setup_intent", name="SetupIntent")
+    setup_intent = setup_intents.retrieve(request)
     return confirm_setup_intent(request.fake, setup_intent, request.params)
 
 
-@routes.post("/v1/setup_intents/{id}/cancel")
+@setup_intents.post("/{id}/cancel")
 def post_cancel_setup_intent(request: Request) -> StripeObject:
-    setup_intent = request.fake.store.require(request.args["id"], "setup_intent", name="SetupIntent")
+    setup_intent = setup_intents.retrieve(request)
     if setup_intent["status"] in ("succeeded", "canceled"):
         raise invalid_request(
             f"You cannot cancel this SetupIntent because it has a status of {setup_intent['status']}.",
@@ -146,15 +143,5 @@ def post_cancel_setup_intent(request: Request) -> StripeObject:
         )
     setup_intent["status"] = "canceled"
     setup_intent["cancellation_reason"] = request.params.get("cancellation_reason") or None
-    request.fake.emit("setup_intent.canceled", setup_intent)
+    setup_intents.emit(request.fake, "canceled", setup_intent)
     return setup_intent
-
-
-@routes.get("/v1/setup_intents")
-def list_setup_intents(request: Request) -> dict[str, Any]:
-    params = request.params
-    return list_page(
-        request,
-        "setup_intent",
-        all_of(field_is("customer", params.get("customer")), field_is("payment_method", params.get("payment_method"))),
-    )
