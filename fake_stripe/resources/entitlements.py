@@ -6,15 +6,32 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import invalid_request, resource_missing
-from ..lists import list_of, list_page
+from ..lists import list_of
 from ..params import Params, as_bool, as_str, merge_metadata, require
 from ..protocol import Fake
-from ..routing import Request, routes
+from ..resource import Resource, equal
+from ..routing import Request
 from ..shapes import build, deleted
 from ..store import StripeObject
-from .common import emit_update, set_fields, snapshot
+from .common import set_fields
 
 ENTITLED_STATUSES = ("active", "trialing", "past_due")
+
+
+features = Resource(
+    "entitlements.feature", "/v1/entitlements/features", noun="feature", filters=(equal("lookup_key", as_str),)
+)
+# A product's features are the product's: retrieved and listed through it.
+product_features = Resource(
+    "product_feature", "/v1/products/{product}/features", retrieve_route=False, list_route=False
+)
+# Listed for one customer (`customer` is required), from the customer's entitlement summary.
+active_entitlements = Resource(
+    "entitlements.active_entitlement",
+    "/v1/entitlements/active_entitlements",
+    noun="active entitlement",
+    list_route=False,
+)
 
 
 def create_feature(fake: Fake, params: Params) -> StripeObject:
@@ -136,40 +153,28 @@ def summary(fake: Fake, customer_id: str) -> StripeObject:
 # -- routes --------------------------------------------------------------------------------------------------
 
 
-@routes.post("/v1/entitlements/features")
+@features.post()
 def post_features(request: Request) -> StripeObject:
     return create_feature(request.fake, request.params)
 
 
-@routes.get("/v1/entitlements/features/{id}")
-def get_feature(request: Request) -> StripeObject:
-    return request.fake.store.require(request.args["id"], "entitlements.feature", name="feature")
-
-
-@routes.post("/v1/entitlements/features/{id}")
+@features.post("/{id}")
 def update_feature(request: Request) -> StripeObject:
-    feature = request.fake.store.require(request.args["id"], "entitlements.feature", name="feature")
-    before = snapshot(feature)
-    set_fields(feature, request.params, ("name",))
-    feature["active"] = as_bool(request.params, "active", feature["active"])
-    feature["metadata"] = merge_metadata(feature["metadata"], request.params)
-    emit_update(request.fake, "entitlements.feature.updated", feature, before)
+    feature = features.retrieve(request)
+    with features.changing(request.fake, feature):
+        set_fields(feature, request.params, ("name",))
+        feature["active"] = as_bool(request.params, "active", feature["active"])
+        feature["metadata"] = merge_metadata(feature["metadata"], request.params)
     return feature
 
 
-@routes.get("/v1/entitlements/features")
-def list_features(request: Request) -> dict[str, Any]:
-    lookup_key = as_str(request.params, "lookup_key")
-    return list_page(request, "entitlements.feature", (lambda f: f["lookup_key"] == lookup_key) if lookup_key else None)
-
-
-@routes.post("/v1/products/{product}/features")
+@product_features.post()
 def post_product_features(request: Request) -> StripeObject:
     feature_id = require(request.params, "entitlement_feature")
     return add_product_feature(request.fake, request.args["product"], feature_id)
 
 
-@routes.get("/v1/products/{product}/features")
+@product_features.get()
 def list_product_features(request: Request) -> dict[str, Any]:
     fake = request.fake
     product = fake.store.require(request.args["product"], "product", "product")
@@ -177,7 +182,7 @@ def list_product_features(request: Request) -> dict[str, Any]:
     return list_of(request, items, f"/v1/products/{product['id']}/features", "product feature")
 
 
-@routes.get("/v1/products/{product}/features/{id}")
+@product_features.get("/{id}")
 def get_product_feature(request: Request) -> StripeObject:
     fake = request.fake
     product = fake.store.require(request.args["product"], "product", "product")
@@ -186,7 +191,7 @@ def get_product_feature(request: Request) -> StripeObject:
     return fake.store.get(request.args["id"])
 
 
-@routes.delete("/v1/products/{product}/features/{id}")
+@product_features.delete("/{id}")
 def delete_product_feature(request: Request) -> StripeObject:
     fake = request.fake
     product_feature = get_product_feature(request)
@@ -196,14 +201,9 @@ def delete_product_feature(request: Request) -> StripeObject:
     return deleted(product_feature)
 
 
-@routes.get("/v1/entitlements/active_entitlements")
+@active_entitlements.get()
 def list_active_entitlements(request: Request) -> dict[str, Any]:
     fake = request.fake
     customer = fake.store.require(require(request.params, "customer"), "customer", "customer")
     items = [fake.store.get(e) for e in reversed(fake.entitlement_summaries.get(customer["id"], []))]
     return list_of(request, items, "/v1/entitlements/active_entitlements", "active entitlement")
-
-
-@routes.get("/v1/entitlements/active_entitlements/{id}")
-def get_active_entitlement(request: Request) -> StripeObject:
-    return request.fake.store.require(request.args["id"], "entitlements.active_entitlement", name="active entitlement")

@@ -4,14 +4,27 @@ first in that invoice; retrieve and list them."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from ..lists import all_of, field_is, list_page
-from ..params import as_bool, created_filter
+from ..lists import Check
+from ..params import Params, as_bool
 from ..protocol import Fake
-from ..routing import Request, routes
+from ..resource import Resource, created_between, equal
 from ..shapes import build
 from ..store import StripeObject
+
+
+def _pending(params: Params) -> Check | None:
+    """`pending=true`: the items on no invoice yet (`false`: those on one)."""
+    pending = as_bool(params, "pending")
+    return (lambda item: (item["invoice"] is None) == pending) if pending is not None else None
+
+
+invoice_items = Resource(
+    "invoiceitem",
+    "/v1/invoiceitems",
+    noun="invoiceitem",
+    # An invoice item has a `date`, no `created`.
+    filters=(_pending, created_between("date"), equal("customer"), equal("invoice")),
+)
 
 
 def create_invoice_item(
@@ -58,7 +71,7 @@ def create_invoice_item(
         test_clock=None,
     )
     fake.store.add(item, owner=subscription["customer"])
-    fake.emit("invoiceitem.created", item)
+    invoice_items.emit(fake, "created", item)
     return item
 
 
@@ -117,26 +130,4 @@ def line_of(fake: Fake, item: StripeObject, invoice_id: str) -> StripeObject:
         subscription=details["subscription"],
         subtotal=item["amount"],
         taxes=[],
-    )
-
-
-@routes.get("/v1/invoiceitems/{id}")
-def get_invoice_item(request: Request) -> StripeObject:
-    return request.fake.store.require(request.args["id"], "invoiceitem", name="invoiceitem")
-
-
-@routes.get("/v1/invoiceitems")
-def list_invoice_items(request: Request) -> dict[str, Any]:
-    params = request.params
-    pending = as_bool(params, "pending")
-    created = created_filter(params)
-    return list_page(
-        request,
-        "invoiceitem",
-        all_of(
-            field_is("customer", params.get("customer")),
-            field_is("invoice", params.get("invoice")),
-            (lambda i: (i["invoice"] is None) == pending) if pending is not None else None,
-            (lambda i: created(i["date"])) if created else None,  # an invoice item has a `date`, no `created`
-        ),
     )

@@ -4,18 +4,18 @@ what a paid invoice settles: the pending update it holds, or its subscription's 
 from __future__ import annotations
 
 from ..errors import card_declined, invalid_request
-from ..routing import Request, routes
+from ..routing import Request
 from ..store import StripeObject
-from .invoices import charge_outcome, pay_invoice
+from .invoices import charge_outcome, invoices, pay_invoice
 from .payment_methods import owned_payment_method
 from .pending_updates import apply_pending_update, held_by
 from .subscription_status import set_status
 
 
-@routes.post("/v1/invoices/{id}/pay")
+@invoices.post("/{id}/pay")
 def post_pay_invoice(request: Request) -> StripeObject:
     fake, params = request.fake, request.params
-    invoice = fake.store.require(request.args["id"], "invoice")
+    invoice = invoices.retrieve(request)
     if invoice["status"] != "open":
         raise invalid_request(f"Invoice is already {invoice['status']}", code="invoice_not_open")
     payment_method_id = None

@@ -8,15 +8,38 @@ from typing import Any
 
 from ..clock import DAY
 from ..errors import invalid_request
-from ..lists import all_of, field_is, list_of, list_page
-from ..params import created_filter, one_of
+from ..lists import Check, list_of
+from ..params import Params, one_of
 from ..protocol import Fake
-from ..routing import Request, routes
+from ..resource import Resource, changing, created_between, equal
+from ..routing import Request
 from ..shapes import build
 from ..store import StripeObject
-from .common import base_url, emit_update, snapshot
+from .common import base_url
 from .invoice_items import line_of
 from .payment_methods import card_behaviour
+
+STATUSES = ("draft", "open", "paid", "uncollectible", "void")
+
+
+def _of_subscription(params: Params) -> Check | None:
+    """`subscription=sub_...`: the invoices billing that subscription (named under `parent` since 2025-03-31)."""
+    subscription_id = params.get("subscription")
+    if not subscription_id:
+        return None
+    return lambda invoice: invoice["parent"]["subscription_details"]["subscription"] == subscription_id
+
+
+invoices = Resource(
+    "invoice",
+    "/v1/invoices",
+    filters=(
+        created_between(),
+        equal("customer"),
+        equal("status", lambda params, name: one_of(params, name, STATUSES)),
+        _of_subscription,
+    ),
+)
 
 
 def create_invoice(
@@ -194,11 +217,10 @@ def finalize_invoice(fake: Fake, invoice: StripeObject) -> None:
     invoice["status_transitions"]["finalized_at"] = now
     if invoice["collection_method"] == "send_invoice":
         invoice["due_date"] = now + 30 * DAY
-    fake.emit("invoice.finalized", invoice)
+    invoices.emit(fake, "finalized", invoice)
     if live and balance != invoice["ending_balance"]:
-        before = snapshot(customer)
-        customer["balance"] = invoice["ending_balance"]
-        emit_update(fake, "customer.updated", customer, before)
+        with changing(fake, customer):
+            customer["balance"] = invoice["ending_balance"]
 
 
 def payment_method_for(fake: Fake, invoice: StripeObject, subscription: StripeObject | None) -> str | None:
@@ -232,65 +254,41 @@ def pay_invoice(fake: Fake, invoice: StripeObject, payment_method_id: str | None
         invoice["attempt_count"] += 1
     if failure is not None:
         invoice["next_payment_attempt"] = fake.now() + 3 * DAY if invoice["attempt_count"] < 4 else None
-        fake.emit("invoice.payment_failed", invoice)
+        invoices.emit(fake, "payment_failed", invoice)
         return False
     now = fake.now()
     invoice.update(status="paid", amount_paid=invoice["amount_due"], amount_remaining=0, next_payment_attempt=None)
     invoice["status_transitions"]["paid_at"] = now
-    fake.emit("invoice.paid", invoice)
-    fake.emit("invoice.payment_succeeded", invoice)
+    invoices.emit(fake, "paid", invoice)
+    invoices.emit(fake, "payment_succeeded", invoice)
     return True
 
 
 def bill(fake: Fake, invoice: StripeObject) -> bool:
     """Announce a new draft invoice, finalize it and (when charged automatically) attempt payment."""
-    fake.emit("invoice.created", invoice)
+    invoices.emit(fake, "created", invoice)
     finalize_invoice(fake, invoice)
     if invoice["collection_method"] == "send_invoice" and invoice["amount_due"] > 0:
         return False
     return pay_invoice(fake, invoice)
 
 
-@routes.get("/v1/invoices/{id}")
-def get_invoice(request: Request) -> StripeObject:
-    return request.fake.store.require(request.args["id"], "invoice")
-
-
-@routes.get("/v1/invoices/{id}/lines")
+@invoices.get("/{id}/lines")
 def get_invoice_lines(request: Request) -> dict[str, Any]:
-    invoice = request.fake.store.require(request.args["id"], "invoice")
+    invoice = invoices.retrieve(request)
     return list_of(request, invoice["lines"]["data"], invoice["lines"]["url"], "line item")
-
-
-@routes.get("/v1/invoices")
-def list_invoices(request: Request) -> dict[str, Any]:
-    params = request.params
-    subscription_id = params.get("subscription")
-    created = created_filter(params)
-    return list_page(
-        request,
-        "invoice",
-        all_of(
-            field_is("customer", params.get("customer")),
-            field_is("status", one_of(params, "status", ("draft", "open", "paid", "uncollectible", "void"))),
-            (lambda i: i["parent"]["subscription_details"]["subscription"] == subscription_id)
-            if subscription_id
-            else None,
-            (lambda i: created(i["created"])) if created else None,
-        ),
-    )
 
 
 def void_invoice(fake: Fake, invoice: StripeObject) -> None:
     """An open invoice that will never be paid: `invoice.voided`."""
     invoice["status"] = "void"
     invoice["status_transitions"]["voided_at"] = fake.now()
-    fake.emit("invoice.voided", invoice)
+    invoices.emit(fake, "voided", invoice)
 
 
-@routes.post("/v1/invoices/{id}/void")
+@invoices.post("/{id}/void")
 def post_void_invoice(request: Request) -> StripeObject:
-    invoice = request.fake.store.require(request.args["id"], "invoice")
+    invoice = invoices.retrieve(request)
     if invoice["status"] != "open":
         raise invalid_request("You can only void an open invoice.", code="invoice_not_open")
     void_invoice(request.fake, invoice)
