@@ -117,6 +117,11 @@ class Resource:
         """
         before = copy.deepcopy(obj)
         yield before
+        self.updated(fake, obj, before)
+
+    def updated(self, fake: Fake, obj: StripeObject, before: StripeObject) -> None:
+        """`<prefix>.updated` with `previous_attributes`, if `obj` changed since `before` (its earlier copy): the
+        form of `changing` for a change that spans functions (the copy is taken in one, the event sent in another)."""
         previous = diff(before, obj)
         if previous:
             fake.emit(f"{self.events or self.object}.updated", obj, previous)
@@ -133,6 +138,16 @@ def declared(object_type: str) -> Resource:
 def changing(fake: Fake, obj: StripeObject) -> AbstractContextManager[StripeObject]:
     """`Resource.changing` for an object of any declared resource (one of another module, without importing it)."""
     return declared(obj["object"]).changing(fake, obj)
+
+
+def updated(fake: Fake, obj: StripeObject, before: StripeObject) -> None:
+    """`Resource.updated` for an object of any declared resource."""
+    declared(obj["object"]).updated(fake, obj, before)
+
+
+def emit(fake: Fake, what: str, obj: StripeObject) -> StripeObject:
+    """`Resource.emit` for an object of any declared resource (`emit(fake, "deleted", subscription)`)."""
+    return declared(obj["object"]).emit(fake, what, obj)
 
 
 def diff(before: Any, after: Any) -> dict[str, Any]:

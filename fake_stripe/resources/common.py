@@ -1,4 +1,5 @@
-"""Small helpers the resource modules share: field updates, `previous_attributes`, and the fake's own URLs."""
+"""Small helpers the resource modules share: field updates, snapshots, and the fake's own URLs. (An object's
+update event is its resource's: `fake_stripe.resource.changing` / `updated`.)"""
 
 from __future__ import annotations
 
@@ -6,18 +7,11 @@ import copy
 
 from ..params import Params
 from ..protocol import Fake
-from ..resource import diff
 from ..store import StripeObject
 
 
-def emit_update(fake: Fake, event_type: str, obj: StripeObject, before: StripeObject) -> None:
-    """Emit `event_type` with `previous_attributes` if `obj` changed since the `before` snapshot."""
-    previous = diff(before, obj)
-    if previous:
-        fake.emit(event_type, obj, previous)
-
-
 def snapshot(obj: StripeObject) -> StripeObject:
+    """A copy to compare with later (`resource.updated(fake, obj, before)`, when the change spans functions)."""
     return copy.deepcopy(obj)
 
 

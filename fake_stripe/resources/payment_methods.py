@@ -9,10 +9,10 @@ from ..errors import StripeError, invalid_request, parameter_invalid, resource_m
 from ..lists import all_of, field_is, list_page
 from ..params import Params, as_dict, as_int, merge_metadata, one_of, require
 from ..protocol import Fake
+from ..resource import Resource, changing
 from ..routing import Request, routes
 from ..shapes import build
 from ..store import StripeObject
-from .common import emit_update, snapshot
 
 # -- test cards ----------------------------------------------------------------------------------------------
 
@@ -57,6 +57,12 @@ TEST_TOKENS: dict[str, str] = {
     "chargeDeclinedIncorrectCvc": "4000000000000127",
     "chargeDeclinedProcessingError": "4000000000000119",
 }
+
+
+# Retrieved through the test tokens too (`pm_card_visa` answers a card of its own), and listed for a customer.
+payment_methods = Resource(
+    "payment_method", "/v1/payment_methods", noun="PaymentMethod", retrieve_route=False, list_route=False
+)
 
 
 def token_card_number(reference: str) -> str | None:
@@ -134,7 +140,7 @@ def resolve_payment_method(fake: Fake, reference: Any, param: str = "payment_met
     """An existing payment method, or a new one made from a test token such as `pm_card_visa`."""
     if isinstance(reference, str) and (number := token_card_number(reference)):
         return create_card(fake, number)
-    return fake.store.require(reference, "payment_method", param, "PaymentMethod")
+    return payment_methods.require(fake, reference, param)
 
 
 def attach_payment_method(fake: Fake, reference: str, customer_id: str, param: str = "payment_method") -> StripeObject:
@@ -147,11 +153,11 @@ def attach_payment_method(fake: Fake, reference: str, customer_id: str, param: s
             "The payment method you provided has already been attached to a customer.", param, "resource_missing"
         )
     payment_method["customer"] = customer_id
-    fake.emit("payment_method.attached", payment_method)  # Stripe sends previous_attributes on *.updated only
+    payment_methods.emit(fake, "attached", payment_method)  # Stripe sends previous_attributes on *.updated only
     return payment_method
 
 
-@routes.post("/v1/payment_methods")
+@payment_methods.post()
 def post_payment_methods(request: Request) -> StripeObject:
     params = request.params
     one_of(params, "type", ("card",)) or require(params, "type")
@@ -168,34 +174,33 @@ def post_payment_methods(request: Request) -> StripeObject:
     return payment_method
 
 
-@routes.get("/v1/payment_methods/{id}")
+@payment_methods.get("/{id}")
 def get_payment_method(request: Request) -> StripeObject:
     return resolve_payment_method(request.fake, request.args["id"], "payment_method")
 
 
-@routes.post("/v1/payment_methods/{id}")
+@payment_methods.post("/{id}")
 def update_payment_method(request: Request) -> StripeObject:
     fake, params = request.fake, request.params
-    payment_method = fake.store.require(request.args["id"], "payment_method", name="PaymentMethod")
-    before = snapshot(payment_method)
-    payment_method["metadata"] = merge_metadata(payment_method["metadata"], params)
-    if "allow_redisplay" in params:
-        payment_method["allow_redisplay"] = one_of(params, "allow_redisplay", ("always", "limited", "unspecified"))
-    billing = as_dict(params, "billing_details")
-    for name in ("email", "name", "phone"):
-        if name in billing:
-            payment_method["billing_details"][name] = billing[name] or None
-    if "address" in billing:
-        payment_method["billing_details"]["address"] = as_dict(billing, "address") or None
-    card = as_dict(params, "card")
-    for name in ("exp_month", "exp_year"):
-        if name in card:
-            payment_method["card"][name] = as_int(card, name)
-    emit_update(fake, "payment_method.updated", payment_method, before)
+    payment_method = payment_methods.require(fake, request.args["id"])
+    with payment_methods.changing(fake, payment_method):
+        payment_method["metadata"] = merge_metadata(payment_method["metadata"], params)
+        if "allow_redisplay" in params:
+            payment_method["allow_redisplay"] = one_of(params, "allow_redisplay", ("always", "limited", "unspecified"))
+        billing = as_dict(params, "billing_details")
+        for name in ("email", "name", "phone"):
+            if name in billing:
+                payment_method["billing_details"][name] = billing[name] or None
+        if "address" in billing:
+            payment_method["billing_details"]["address"] = as_dict(billing, "address") or None
+        card = as_dict(params, "card")
+        for name in ("exp_month", "exp_year"):
+            if name in card:
+                payment_method["card"][name] = as_int(card, name)
     return payment_method
 
 
-@routes.post("/v1/payment_methods/{id}/attach")
+@payment_methods.post("/{id}/attach")
 def post_attach(request: Request) -> StripeObject:
     customer_id = require(request.params, "customer")
     return attach_payment_method(request.fake, request.args["id"], customer_id)
@@ -211,16 +216,15 @@ def detach_payment_method(fake: Fake, payment_method: StripeObject) -> StripeObj
     customer = fake.store.get(customer_id)
     is_default = customer and customer.get("invoice_settings", {}).get("default_payment_method") == payment_method["id"]
     if is_default:
-        before = snapshot(customer)
-        customer["invoice_settings"]["default_payment_method"] = None
-        emit_update(fake, "customer.updated", customer, before)
-    fake.emit("payment_method.detached", payment_method)
+        with changing(fake, customer):
+            customer["invoice_settings"]["default_payment_method"] = None
+    payment_methods.emit(fake, "detached", payment_method)
     return payment_method
 
 
-@routes.post("/v1/payment_methods/{id}/detach")
+@payment_methods.post("/{id}/detach")
 def post_detach(request: Request) -> StripeObject:
-    payment_method = request.fake.store.require(request.args["id"], "payment_method", name="PaymentMethod")
+    payment_method = payment_methods.require(request.fake, request.args["id"])
     return detach_payment_method(request.fake, payment_method)
 
 
@@ -229,7 +233,7 @@ def _payment_method_filter(params: Params, customer_id: str | None) -> Any:
     return all_of(field_is("customer", customer_id), field_is("type", kind if kind not in (None, "all") else None))
 
 
-@routes.get("/v1/payment_methods")
+@payment_methods.get()
 def list_payment_methods(request: Request) -> dict[str, Any]:
     customer_id = request.params.get("customer")
     if customer_id:
@@ -247,7 +251,7 @@ def list_customer_payment_methods(request: Request) -> dict[str, Any]:
 def get_customer_payment_method(request: Request) -> StripeObject:
     store = request.fake.store
     customer = store.require(request.args["customer"], "customer", "customer")
-    payment_method = store.require(request.args["id"], "payment_method", name="PaymentMethod")
+    payment_method = payment_methods.require(request.fake, request.args["id"])
     if payment_method["customer"] != customer["id"]:
         raise resource_missing("PaymentMethod", request.args["id"])
     return payment_method

@@ -10,9 +10,9 @@ import copy
 from ..errors import StripeError, invalid_request
 from ..params import Params, as_bool, as_dict, as_objects, merge_metadata
 from ..protocol import Fake
+from ..resource import changing, emit, updated
 from ..store import StripeObject
 from . import entitlements
-from .common import emit_update, snapshot
 from .invoice_items import release
 from .invoices import void_invoice
 from .subscription_items import items_of, period_of, store_items
@@ -94,7 +94,7 @@ def hold(
         "status": candidate["status"],
         "released": [item["id"] for item in released],
     }
-    emit_update(fake, "customer.subscription.updated", subscription, before)
+    updated(fake, subscription, before)
 
 
 def held_by(fake: Fake, invoice: StripeObject) -> StripeObject | None:
@@ -111,31 +111,29 @@ def apply_pending_update(fake: Fake, subscription: StripeObject) -> None:
     `customer.subscription.pending_update_applied`, then the customer's entitlements."""
     pending = subscription["pending_update"]
     private = fake.store.private[subscription["id"]].pop("pending_update")
-    before = snapshot(subscription)
-    new_items = copy.deepcopy(pending["subscription_items"])
-    store_items(fake, items_of(subscription), new_items)
-    subscription["items"]["data"] = new_items
-    if pending["billing_cycle_anchor"] is not None:
-        subscription["billing_cycle_anchor"] = pending["billing_cycle_anchor"]
-    if pending["trial_end"] is not None:
-        subscription["trial_end"] = pending["trial_end"]
-    if subscription["status"] == "trialing":
-        subscription["status"] = private["status"]  # active when the update ended the trial
-    if pending["metadata"]:
-        subscription["metadata"] = merge_metadata(subscription["metadata"], {"metadata": pending["metadata"]})
-    subscription["pending_update"] = None
-    emit_update(fake, "customer.subscription.updated", subscription, before)
-    fake.emit("customer.subscription.pending_update_applied", subscription)
+    with changing(fake, subscription):
+        new_items = copy.deepcopy(pending["subscription_items"])
+        store_items(fake, items_of(subscription), new_items)
+        subscription["items"]["data"] = new_items
+        if pending["billing_cycle_anchor"] is not None:
+            subscription["billing_cycle_anchor"] = pending["billing_cycle_anchor"]
+        if pending["trial_end"] is not None:
+            subscription["trial_end"] = pending["trial_end"]
+        if subscription["status"] == "trialing":
+            subscription["status"] = private["status"]  # active when the update ended the trial
+        if pending["metadata"]:
+            subscription["metadata"] = merge_metadata(subscription["metadata"], {"metadata": pending["metadata"]})
+        subscription["pending_update"] = None
+    emit(fake, "pending_update_applied", subscription)
     entitlements.refresh(fake, subscription["customer"])
 
 
 def expire_pending_update(fake: Fake, subscription: StripeObject) -> None:
     """`expires_at` passed unpaid: the invoice is voided, the update discarded (the subscription goes on as if
     it was never asked for); `customer.subscription.updated`, `customer.subscription.pending_update_expired`."""
-    before = snapshot(subscription)
-    discard_pending_update(fake, subscription)
-    emit_update(fake, "customer.subscription.updated", subscription, before)
-    fake.emit("customer.subscription.pending_update_expired", subscription)
+    with changing(fake, subscription):
+        discard_pending_update(fake, subscription)
+    emit(fake, "pending_update_expired", subscription)
 
 
 def discard_pending_update(fake: Fake, subscription: StripeObject) -> None:

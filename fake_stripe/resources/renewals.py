@@ -9,9 +9,10 @@ from typing import Any
 
 from ..clock import DAY, period_end_after
 from ..protocol import Fake
+from ..resource import changing, emit, updated
 from ..store import StripeObject
 from . import entitlements
-from .common import emit_update, snapshot
+from .common import snapshot
 from .invoice_items import pending_items
 from .invoices import bill, create_invoice, void_invoice
 from .pending_updates import expire_pending_update
@@ -80,17 +81,16 @@ def _due_for(fake: Fake, subscription: StripeObject) -> tuple[int, Any] | None:
 
 
 def expire_incomplete(fake: Fake, subscription: StripeObject) -> None:
-    before = snapshot(subscription)
-    subscription.update(status="incomplete_expired", ended_at=fake.now())
-    invoice = fake.store.get(subscription["latest_invoice"] or "")
-    if invoice and invoice["status"] == "open":
-        void_invoice(fake, invoice)
-    emit_update(fake, "customer.subscription.updated", subscription, before)
+    with changing(fake, subscription):
+        subscription.update(status="incomplete_expired", ended_at=fake.now())
+        invoice = fake.store.get(subscription["latest_invoice"] or "")
+        if invoice and invoice["status"] == "open":
+            void_invoice(fake, invoice)
 
 
 def trial_will_end(fake: Fake, subscription: StripeObject) -> None:
     fake.store.private.setdefault(subscription["id"], {})["trial_will_end_sent"] = True
-    fake.emit("customer.subscription.trial_will_end", subscription)
+    emit(fake, "trial_will_end", subscription)
 
 
 def end_trial(fake: Fake, subscription: StripeObject) -> None:
@@ -127,7 +127,7 @@ def _bill_new_period(fake: Fake, subscription: StripeObject, before: StripeObjec
         period_of(subscription),
         invoice_items=pending_items(fake, subscription),
     )
-    emit_update(fake, "customer.subscription.updated", subscription, before)
+    updated(fake, subscription, before)
     paid = bill(fake, invoice)
     if paid and subscription["status"] == "past_due":
         set_status(fake, subscription, "active")

@@ -10,10 +10,10 @@ from ..clock import DAY, period_end_after
 from ..errors import card_declined, invalid_request, parameter_invalid
 from ..params import Params, as_bool, as_int, as_objects, merge_metadata, one_of, require
 from ..protocol import Fake
+from ..resource import changing, emit
 from ..shapes import build
 from ..store import StripeObject
 from . import entitlements
-from .common import emit_update, snapshot
 from .invoices import bill, create_invoice, finalize_invoice
 from .payment_methods import card_behaviour, owned_payment_method
 from .subscription_items import billing_cycle, items_of, new_item, recurring_price
@@ -62,7 +62,7 @@ def create_subscription(fake: Fake, params: Params) -> StripeObject:
     _schedule_cancellation(subscription, params, start.now, period_end)
     invoice = _first_invoice(fake, subscription, start, period_end)
     _set_customer_currency(fake, order.customer, subscription["currency"])
-    fake.emit("customer.subscription.created", subscription)
+    emit(fake, "created", subscription)
     _collect_first_invoice(fake, subscription, invoice, order.behaviour)
     entitlements.refresh(fake, order.customer["id"])
     return subscription
@@ -161,9 +161,8 @@ def _schedule_cancellation(subscription: StripeObject, params: Params, now: int,
 def _set_customer_currency(fake: Fake, customer: StripeObject, currency: str) -> None:
     """A customer takes the currency of their first subscription, as Stripe's do."""
     if customer["currency"] is None:
-        before = snapshot(customer)
-        customer["currency"] = currency
-        emit_update(fake, "customer.updated", customer, before)
+        with changing(fake, customer):
+            customer["currency"] = currency
 
 
 def _first_invoice(fake: Fake, subscription: StripeObject, start: _Start, period_end: int) -> StripeObject:
@@ -182,7 +181,7 @@ def _first_invoice(fake: Fake, subscription: StripeObject, start: _Start, period
 def _collect_first_invoice(fake: Fake, subscription: StripeObject, invoice: StripeObject, behaviour: str) -> None:
     """`default_incomplete` leaves the first invoice open for the customer to pay; otherwise it is charged now."""
     if subscription["status"] == "incomplete" and behaviour == "default_incomplete":
-        fake.emit("invoice.created", invoice)
+        emit(fake, "created", invoice)
         finalize_invoice(fake, invoice)
     else:
         bill(fake, invoice)

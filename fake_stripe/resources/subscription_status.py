@@ -6,18 +6,17 @@ from __future__ import annotations
 from ..errors import invalid_request
 from ..params import Params, as_dict
 from ..protocol import Fake
+from ..resource import changing, emit
 from ..store import StripeObject
 from . import entitlements
-from .common import emit_update, snapshot
 
 ENDED = ("canceled", "incomplete_expired")
 
 
 def set_status(fake: Fake, subscription: StripeObject, status: str) -> None:
     """Move the subscription to `status`: `customer.subscription.updated`, then the customer's entitlements."""
-    before = snapshot(subscription)
-    subscription["status"] = status
-    emit_update(fake, "customer.subscription.updated", subscription, before)
+    with changing(fake, subscription):
+        subscription["status"] = status
     entitlements.refresh(fake, subscription["customer"])
 
 
@@ -34,6 +33,6 @@ def cancel_subscription(fake: Fake, subscription: StripeObject, params: Params |
         "feedback": details.get("feedback") or subscription["cancellation_details"]["feedback"],
         "reason": "cancellation_requested",
     }
-    fake.emit("customer.subscription.deleted", subscription)
+    emit(fake, "deleted", subscription)
     entitlements.refresh(fake, subscription["customer"])
     return subscription

@@ -19,9 +19,10 @@ from ..clock import period_end_after
 from ..errors import card_declined, invalid_request, parameter_invalid, parameter_missing
 from ..params import Params, as_bool, as_dict, as_int, as_objects, merge_metadata, one_of
 from ..protocol import Fake
+from ..resource import emit, updated
 from ..store import StripeObject
 from . import entitlements
-from .common import emit_update, set_fields, snapshot
+from .common import set_fields, snapshot
 from .invoice_items import create_invoice_item, pending_items, release
 from .invoices import (
     bill,
@@ -187,7 +188,7 @@ def _apply(fake: Fake, subscription: StripeObject, candidate: StripeObject, befo
     store_items(fake, items_of(subscription), items_of(candidate))
     subscription.clear()
     subscription.update(candidate)
-    emit_update(fake, "customer.subscription.updated", subscription, before)
+    updated(fake, subscription, before)
 
 
 def _apply_then_charge(
@@ -202,7 +203,7 @@ def _apply_then_charge(
     leaves it open for the customer (`past_due` until it is paid), unless nothing is due."""
     _apply(fake, subscription, candidate, before)
     if behaviour == "default_incomplete":
-        fake.emit("invoice.created", invoice)
+        emit(fake, "created", invoice)
         finalize_invoice(fake, invoice)
         paid = invoice["amount_due"] == 0 and pay_invoice(fake, invoice)
     else:
@@ -225,7 +226,7 @@ def _charge_then_apply(
     """`error_if_incomplete` and `pending_if_incomplete`: the change applies once its invoice is paid. Declined,
     the first voids the invoice and answers 402, the second holds the change as the subscription's pending
     update. (`earlier`: the invoice items of earlier updates the invoice took in.)"""
-    fake.emit("invoice.created", invoice)
+    emit(fake, "created", invoice)
     finalize_invoice(fake, invoice)
     payment_method = payment_method_for(fake, invoice, candidate)
     if invoice["collection_method"] == "send_invoice" and invoice["amount_due"] > 0:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..lists import all_of, field_is, list_of, list_page
-from ..params import created_filter, one_of, require
-from ..routing import Request, routes
+from ..lists import Check, field_is, list_of
+from ..params import Params, one_of, require
+from ..resource import Resource, created_between, equal
+from ..routing import Request
 from ..shapes import deleted
 from ..store import StripeObject
 from .pending_updates import SUPPORTED_FOR_ITEMS, check_supported
@@ -33,62 +34,63 @@ ITEM_FIELDS = ("price", "quantity", "metadata")
 UPDATE_FIELDS = ("payment_behavior", "proration_behavior", "proration_date")
 
 
-@routes.post("/v1/subscriptions")
+def _status_is(params: Params) -> Check | None:
+    """`status`: one status, `ended` (canceled or expired), `all`; by default the subscriptions not ended, as at
+    Stripe."""
+    status = one_of(params, "status", STATUS_FILTERS)
+    if status is None:
+        return lambda subscription: subscription["status"] not in ENDED
+    if status == "all":
+        return None
+    if status == "ended":
+        return lambda subscription: subscription["status"] in ENDED
+    return field_is("status", status)
+
+
+def _with_price(params: Params) -> Check | None:
+    """`price=price_...`: the subscriptions with an item of that price."""
+    price_id = params.get("price")
+    return (lambda s: any(item["price"]["id"] == price_id for item in items_of(s))) if price_id else None
+
+
+subscriptions = Resource(
+    "subscription",
+    "/v1/subscriptions",
+    events="customer.subscription",
+    filters=(_status_is, equal("customer"), _with_price, created_between()),
+)
+# Each write of an item is an update of its subscription; an item is retrieved with its subscription and listed
+# from it (`subscription` is required).
+subscription_items = Resource(
+    "subscription_item", "/v1/subscription_items", noun="subscription item", retrieve_route=False, list_route=False
+)
+
+
+@subscriptions.post()
 def post_subscriptions(request: Request) -> StripeObject:
     return create_subscription(request.fake, request.params)
 
 
-@routes.get("/v1/subscriptions/{id}")
-def get_subscription(request: Request) -> StripeObject:
-    return request.fake.store.require(request.args["id"], "subscription")
-
-
-@routes.post("/v1/subscriptions/{id}")
+@subscriptions.post("/{id}")
 def post_update_subscription(request: Request) -> StripeObject:
-    subscription = request.fake.store.require(request.args["id"], "subscription")
+    subscription = subscriptions.retrieve(request)
     if request.params.get("payment_behavior") == "pending_if_incomplete":
         check_supported(request.params)
     return update_subscription(request.fake, subscription, request.params)
 
 
-@routes.delete("/v1/subscriptions/{id}")
+@subscriptions.delete("/{id}")
 def delete_subscription(request: Request) -> StripeObject:
-    subscription = request.fake.store.require(request.args["id"], "subscription")
+    subscription = subscriptions.retrieve(request)
     return cancel_subscription(request.fake, subscription, request.params)
-
-
-@routes.get("/v1/subscriptions")
-def list_subscriptions(request: Request) -> dict[str, Any]:
-    params = request.params
-    status = one_of(params, "status", STATUS_FILTERS)
-    price_id = params.get("price")
-    created = created_filter(params)
-    if status is None:  # Stripe's default leaves ended subscriptions out
-        status_check = lambda s: s["status"] not in ENDED  # noqa: E731
-    elif status == "all":
-        status_check = None
-    elif status == "ended":
-        status_check = lambda s: s["status"] in ENDED  # noqa: E731
-    else:
-        status_check = field_is("status", status)
-    return list_page(
-        request,
-        "subscription",
-        all_of(
-            status_check,
-            field_is("customer", params.get("customer")),
-            (lambda s: any(i["price"]["id"] == price_id for i in items_of(s))) if price_id else None,
-            (lambda s: created(s["created"])) if created else None,
-        ),
-    )
 
 
 # -- subscription items: each write is an update of its subscription -----------------------------------------
 
 
 def _item_and_subscription(request: Request) -> tuple[StripeObject, StripeObject]:
-    item = request.fake.store.require(request.args["id"], "subscription_item", name="subscription item")
-    return item, request.fake.store.require(item["subscription"], "subscription")
+    item = subscription_items.require(request.fake, request.args["id"])
+    return item, subscriptions.require(request.fake, item["subscription"])
 
 
 def _item_update(params: dict[str, Any], item: dict[str, Any], supported: frozenset[str]) -> dict[str, Any]:
@@ -99,19 +101,19 @@ def _item_update(params: dict[str, Any], item: dict[str, Any], supported: frozen
     return {**update, "items": [item]}
 
 
-@routes.get("/v1/subscription_items")
+@subscription_items.get()
 def list_subscription_items(request: Request) -> dict[str, Any]:
     subscription = request.fake.store.require(require(request.params, "subscription"), "subscription", "subscription")
     items = sorted(items_of(subscription), key=lambda i: i["created"], reverse=True)
     return list_of(request, items, subscription["items"]["url"], "subscription item")
 
 
-@routes.get("/v1/subscription_items/{id}")
+@subscription_items.get("/{id}")
 def get_subscription_item(request: Request) -> StripeObject:
     return _item_and_subscription(request)[0]
 
 
-@routes.post("/v1/subscription_items/{id}")
+@subscription_items.post("/{id}")
 def post_update_subscription_item(request: Request) -> StripeObject:
     item, subscription = _item_and_subscription(request)
     spec = {key: value for key, value in request.params.items() if key in ITEM_FIELDS}
@@ -120,7 +122,7 @@ def post_update_subscription_item(request: Request) -> StripeObject:
     return request.fake.store.get(item["id"])  # the item as it is now (unchanged while the update is pending)
 
 
-@routes.post("/v1/subscription_items")
+@subscription_items.post()
 def post_subscription_items(request: Request) -> StripeObject:
     params = request.params
     subscription = request.fake.store.require(require(params, "subscription"), "subscription", "subscription")
@@ -130,7 +132,7 @@ def post_subscription_items(request: Request) -> StripeObject:
     return (pending["subscription_items"] if pending else items_of(subscription))[-1]
 
 
-@routes.delete("/v1/subscription_items/{id}")
+@subscription_items.delete("/{id}")
 def delete_subscription_item(request: Request) -> StripeObject:
     item, subscription = _item_and_subscription(request)
     update = {key: value for key, value in request.params.items() if key in ("proration_behavior", "proration_date")}
