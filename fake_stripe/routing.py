@@ -1,5 +1,6 @@
-"""URL routing: resource modules register handlers with `@routes.get("/v1/customers/{id}")` and the app
-dispatches to them. Paths without placeholders are a dict lookup; the others are tried in order."""
+"""URL routing: the route table that `Resource` declarations fill (`@customers.post("/{id}")`, or
+`@routes.get("/v1/customers/{customer}/payment_methods")` for a path under another resource) and `FakeStripe`
+dispatches through. Paths without placeholders are a dict lookup; the others are tried in order."""
 
 from __future__ import annotations
 
