@@ -15,9 +15,10 @@ from typing import Any
 import factory
 from django.utils import timezone
 
+from fake_stripe.fixtures import stripe_fixture
+
 from .. import models
 from ..sync import mappers
-from .fixtures import stripe_fixture
 
 DAY = 24 * 3600
 

@@ -30,6 +30,8 @@ INSTALLED_APPS = [
     # offline (the sidecar extra).
     "drf_spectacular_sidecar",
     "django_stripe",
+    # The testing tools' app: `manage.py stripe_fake_seed catalogue.json` puts a catalogue into the fake Stripe.
+    "django_stripe.testing",
     "accounts",
 ]
 

@@ -58,7 +58,7 @@ README = ROOT / "README.md"
 TESTING_PAGE = ROOT / "docs" / "testing.md"
 INSTALL_PAGE = ROOT / "docs" / "install.md"
 # What a wheel is built from: the files pyproject.toml names (the package, its readme and licence).
-WHEEL_SOURCES = ("pyproject.toml", "README.md", "LICENSE", "django_stripe")
+WHEEL_SOURCES = ("pyproject.toml", "README.md", "LICENSE", "django_stripe", "fake_stripe")
 SECTION = "## Install into your project"
 TESTING_SECTION = "## Testing your own project"
 BLOCK = (
@@ -262,6 +262,10 @@ class NewProject:
             "\n# Added by the test: see its docstring.\n"
             f"CELERY_TASK_DEFAULT_QUEUE = {self.queue!r}\n"
             'CELERY_BEAT_SCHEDULE["stripe-webhook-sweeper"]["schedule"] = 1.0\n'
+            # stripe_fake_seed is the testing app's command now (issue 23); until the README's settings name
+            # "django_stripe.testing" themselves, the test adds it (once: Django refuses an app listed twice).
+            'if "django_stripe.testing" not in INSTALLED_APPS:\n'
+            '    INSTALLED_APPS += ["django_stripe.testing"]\n'
         )
 
     def shell(self, script: str) -> str:

@@ -106,14 +106,14 @@ def test_an_unforeseen_failure_is_a_logged_500_in_stripes_format(fake, settings,
     with fake.locked():
         fake.store.add({"id": "sub_handmade", "object": "subscription", "status": "active", "customer": None})
     settings.STRIPE_MAX_NETWORK_RETRIES = 2
-    with caplog.at_level(logging.ERROR, logger="django_stripe.testing.fake"), pytest.raises(stripe.APIError) as error:
+    with caplog.at_level(logging.ERROR, logger="fake_stripe"), pytest.raises(stripe.APIError) as error:
         get_client().v1.subscriptions.list({"price": "price_x"})
     assert error.value.http_status == 500
     body = error.value.json_body["error"]
     assert body["type"] == "api_error" and "KeyError" in body["message"]
     assert error.value.request_id.startswith("req_")
     assert error.value.headers["Stripe-Should-Retry"] == "false"
-    failures = [r for r in caplog.records if r.name == "django_stripe.testing.fake.core"]
+    failures = [r for r in caplog.records if r.name == "fake_stripe.core"]
     assert len(failures) == 1 and failures[0].exc_info  # logged with its traceback, and not retried
     assert get_client().v1.customers.list().data == []  # the fake still answers
 

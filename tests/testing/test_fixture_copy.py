@@ -1,4 +1,4 @@
-"""The bundled copy of Stripe's fixtures (django_stripe/testing/stripe_fixtures.json), which every object the
+"""The bundled copy of Stripe's fixtures (fake_stripe/stripe_fixtures.json), which every object the
 fake serves is built from, keeps the keys of Stripe's own current fixtures (../shared/stripe/fixtures3.json)."""
 
 import json
@@ -44,6 +44,6 @@ def test_the_current_shape_leaves_out_the_keys_the_api_version_dropped(name):
 
 def test_every_object_type_the_fake_builds_is_bundled():
     # `shapes.build("invoice", ...)` starts each object from its fixture: the bundle must hold each of those.
-    source = (Path(__file__).resolve().parents[2] / "django_stripe" / "testing" / "fake").rglob("*.py")
+    source = (Path(__file__).resolve().parents[2] / "fake_stripe").rglob("*.py")
     built = {name for path in source for name in re.findall(r'build\(\s*"([\w.]+)"', path.read_text())}
     assert built and built <= set(fixture_names()), built - set(fixture_names())

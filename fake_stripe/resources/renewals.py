@@ -1,0 +1,139 @@
+"""What the passing of time does to subscriptions (`FakeStripe.advance_clock`): incomplete ones expire,
+pending updates expire, trials warn and end, periods renew with a new invoice (taking in the pending invoice
+items, such as prorations), cancellations at period end happen."""
+
+from __future__ import annotations
+
+import heapq
+from typing import Any
+
+from ..clock import DAY, period_end_after
+from ..protocol import Fake
+from ..resource import changing, emit, updated
+from ..store import StripeObject
+from . import entitlements
+from .common import snapshot
+from .invoice_items import pending_items
+from .invoices import bill, create_invoice, void_invoice
+from .pending_updates import expire_pending_update
+from .subscription_items import interval_of, items_of, period_of
+from .subscription_status import ENDED, cancel_subscription, set_status
+
+INCOMPLETE_EXPIRES_AFTER = 23 * 3600
+TRIAL_WILL_END_BEFORE = 3 * DAY
+
+
+def run_clock(fake: Fake, target: int) -> None:
+    """Process, in time order, everything that falls due up to `target`, then leave the clock at `target`.
+
+    One pass over the live subscriptions fills a heap of due times; an action only moves its own subscription's
+    next due time, so each step pushes that one entry back (n + k log n for k steps, not n * k).
+    """
+    heap: list[tuple[int, int, str]] = []
+    for rank, subscription in enumerate(fake.store.newest_first("subscription")):  # rank: ties go newest first
+        _push(fake, heap, rank, subscription, target)
+    while heap:
+        moment, rank, subscription_id = heapq.heappop(heap)
+        subscription = fake.store.get(subscription_id)
+        due = _due_for(fake, subscription) if subscription is not None else None
+        if due is None:
+            continue
+        if due[0] != moment:  # the entry is stale: queue its current due time instead
+            _push(fake, heap, rank, subscription, target)
+            continue
+        fake.clock.move_to(moment)
+        fake.clock.pin(moment)
+        try:
+            due[1](fake, subscription)
+        finally:
+            fake.clock.pin(None)
+        _push(fake, heap, rank, subscription, target)
+    fake.clock.move_to(target)
+
+
+def _push(fake: Fake, heap: list[tuple[int, int, str]], rank: int, subscription: StripeObject, target: int) -> None:
+    due = _due_for(fake, subscription)
+    if due is not None and due[0] <= target:
+        heapq.heappush(heap, (due[0], rank, subscription["id"]))
+
+
+def _due_for(fake: Fake, subscription: StripeObject) -> tuple[int, Any] | None:
+    status = subscription["status"]
+    if status in ENDED:
+        return None
+    if status == "incomplete":
+        return subscription["created"] + INCOMPLETE_EXPIRES_AFTER, expire_incomplete
+    candidates = []
+    if subscription["pending_update"]:
+        candidates.append((subscription["pending_update"]["expires_at"], -1, expire_pending_update))
+    if subscription["cancel_at"]:
+        candidates.append((subscription["cancel_at"], 0, cancel_subscription))
+    if status == "trialing":
+        reminded = fake.store.private.get(subscription["id"], {}).get("trial_will_end_sent")
+        reminder_at = subscription["trial_end"] - TRIAL_WILL_END_BEFORE
+        if not reminded and reminder_at > subscription["trial_start"]:
+            candidates.append((reminder_at, 1, trial_will_end))
+        candidates.append((subscription["trial_end"], 2, end_trial))
+    else:
+        candidates.append((period_of(subscription)[1], 2, renew))
+    moment, _, action = min(candidates, key=lambda c: (c[0], c[1]))
+    return moment, action
+
+
+def expire_incomplete(fake: Fake, subscription: StripeObject) -> None:
+    with changing(fake, subscription):
+        subscription.update(status="incomplete_expired", ended_at=fake.now())
+        invoice = fake.store.get(subscription["latest_invoice"] or "")
+        if invoice and invoice["status"] == "open":
+            void_invoice(fake, invoice)
+
+
+def trial_will_end(fake: Fake, subscription: StripeObject) -> None:
+    fake.store.private.setdefault(subscription["id"], {})["trial_will_end_sent"] = True
+    emit(fake, "trial_will_end", subscription)
+
+
+def end_trial(fake: Fake, subscription: StripeObject) -> None:
+    """The trial is over: a new billing period starts now and its invoice is charged."""
+    now = fake.now()
+    before = snapshot(subscription)
+    old_period = period_of(subscription)
+    interval, count = interval_of(subscription)
+    new_end = period_end_after(now, now, interval, count)
+    subscription.update(status="active", trial_end=min(subscription["trial_end"] or now, now), billing_cycle_anchor=now)
+    for item in items_of(subscription):
+        item.update(current_period_start=now, current_period_end=new_end)
+    _bill_new_period(fake, subscription, before, old_period)
+
+
+def renew(fake: Fake, subscription: StripeObject) -> None:
+    """The period ended: the items move to the next period and its invoice is charged."""
+    before = snapshot(subscription)
+    old_period = period_of(subscription)
+    interval, count = interval_of(subscription)
+    start = old_period[1]
+    new_end = period_end_after(subscription["billing_cycle_anchor"], start, interval, count)
+    for item in items_of(subscription):
+        item.update(current_period_start=start, current_period_end=new_end)
+    _bill_new_period(fake, subscription, before, old_period)
+
+
+def _bill_new_period(fake: Fake, subscription: StripeObject, before: StripeObject, old_period: tuple[int, int]) -> None:
+    invoice = create_invoice(
+        fake,
+        subscription,
+        "subscription_cycle",
+        old_period,
+        period_of(subscription),
+        invoice_items=pending_items(fake, subscription),
+    )
+    updated(fake, subscription, before)
+    paid = bill(fake, invoice)
+    if paid and subscription["status"] == "past_due":
+        set_status(fake, subscription, "active")
+    elif (
+        not paid and subscription["status"] == "active" and subscription["collection_method"] == "charge_automatically"
+    ):
+        set_status(fake, subscription, "past_due")
+    else:
+        entitlements.refresh(fake, subscription["customer"])
