@@ -48,7 +48,7 @@ from benchmarks.results import emit  # noqa: E402
 from benchmarks.servers import free_port, wait_for  # noqa: E402
 from django_stripe.client import get_client  # noqa: E402
 from django_stripe.models import Invoice, PaymentMethod, Subscription  # noqa: E402
-from django_stripe.payments import remember  # noqa: E402
+from django_stripe.payments import mirror_stripe_object  # noqa: E402
 
 LISTS = {
     "products": "products/",
@@ -69,7 +69,7 @@ def build_catalogue_and_customer() -> str:
     prices = []
     for number in range(10):
         product = client.v1.products.create(params={"name": f"Plan {number}"})
-        remember(product)
+        mirror_stripe_object(product)
         for amount in (1000, 2000, 3000):
             price = client.v1.prices.create(
                 params={
@@ -79,20 +79,22 @@ def build_catalogue_and_customer() -> str:
                     "recurring": {"interval": "month"},
                 }
             )
-            remember(price)
+            mirror_stripe_object(price)
             prices.append(price.id)
     customer = client.v1.customers.create(params={"email": "bench@example.com"})
     card = client.v1.payment_methods.attach("pm_card_visa", params={"customer": customer.id})
-    remember(card)
-    remember(client.v1.customers.update(customer.id, params={"invoice_settings": {"default_payment_method": card.id}}))
+    mirror_stripe_object(card)
+    mirror_stripe_object(
+        client.v1.customers.update(customer.id, params={"invoice_settings": {"default_payment_method": card.id}})
+    )
     for price in prices[:3]:
-        remember(
+        mirror_stripe_object(
             client.v1.subscriptions.create(
                 params={"customer": customer.id, "items": [{"price": price}], "default_payment_method": card.id}
             )
         )
     for invoice in client.v1.invoices.list(params={"customer": customer.id}):
-        remember(invoice)
+        mirror_stripe_object(invoice)
     return customer.id
 
 

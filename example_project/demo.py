@@ -168,7 +168,7 @@ class Demo:
 
         from django_stripe.client import get_client
         from django_stripe.models import Price
-        from django_stripe.payments import remember
+        from django_stripe.payments import mirror_stripe_object
         from django_stripe.testing.demo import seed_demo_catalogue
 
         seeded = seed_demo_catalogue(get_client())
@@ -178,7 +178,7 @@ class Demo:
         else:
             say("Warning: the webhooks did not arrive in time; mirroring the catalogue directly.")
             for stripe_object in (seeded["product"], *seeded["prices"]):
-                remember(stripe_object)
+                mirror_stripe_object(stripe_object)
         connections.close_all()
 
     def mirror_real_catalogue(self) -> None:
@@ -187,16 +187,16 @@ class Demo:
 
         from django_stripe.client import get_client
         from django_stripe.conf import stripe_settings
-        from django_stripe.payments import remember
+        from django_stripe.payments import mirror_stripe_object
 
         product_id = stripe_settings.STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID
         if not product_id or not stripe_settings.STRIPE_PUBLISHABLE_KEY:
             say("Warning: set STRIPE_PUBLISHABLE_KEY and STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID for the checkout.")
             return
         client = get_client()
-        remember(client.v1.products.retrieve(product_id))
+        mirror_stripe_object(client.v1.products.retrieve(product_id))
         for price in client.v1.prices.list(params={"product": product_id, "active": True, "limit": 100}).data:
-            remember(price)
+            mirror_stripe_object(price)
         if not stripe_settings.STRIPE_WEBHOOK_SECRET:
             say("Warning: STRIPE_WEBHOOK_SECRET is not set, so subscriptions will not be mirrored from webhooks.")
             say(f"  stripe listen --forward-to {HOST}:{self.port}/api/webhook/  (then set the secret it prints)")

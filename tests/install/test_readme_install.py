@@ -262,10 +262,6 @@ class NewProject:
             "\n# Added by the test: see its docstring.\n"
             f"CELERY_TASK_DEFAULT_QUEUE = {self.queue!r}\n"
             'CELERY_BEAT_SCHEDULE["stripe-webhook-sweeper"]["schedule"] = 1.0\n'
-            # stripe_fake_seed is the testing app's command now (issue 23); until the README's settings name
-            # "django_stripe.testing" themselves, the test adds it (once: Django refuses an app listed twice).
-            'if "django_stripe.testing" not in INSTALLED_APPS:\n'
-            '    INSTALLED_APPS += ["django_stripe.testing"]\n'
         )
 
     def shell(self, script: str) -> str:

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 import pytest
 
 from django_stripe import models
-from django_stripe.payments import owned
+from django_stripe.payments import find_owned_row
 from django_stripe.sync.backfill import backfill_type
 from django_stripe.webhooks.ledger import store_event
 from django_stripe.webhooks.processing import process_event
@@ -109,7 +109,7 @@ def test_an_object_a_write_fetches_is_stamped_when_its_request_was_sent(stripe_f
 
     monkeypatch.setattr(stripe_fake, "handle", answered_in_the_next_second)
 
-    row = owned(user, models.Customer, customer["id"])
+    row = find_owned_row(user, models.Customer, customer["id"])
 
     assert row.email == "not-mirrored@example.com"
     assert row.synced_at.timestamp() < answered[0]  # the Date less the time the request took
@@ -120,5 +120,5 @@ def test_an_object_a_write_fetches_is_read_again_after_a_rate_limit(stripe_fake,
     user = make_user(stripe_customer_id=customer["id"])
     stripe_fake.fail_next(1, status=429)
 
-    assert owned(user, models.Customer, customer["id"]).email == "not-mirrored@example.com"
+    assert find_owned_row(user, models.Customer, customer["id"]).email == "not-mirrored@example.com"
     assert stripe_fake.pending_faults() == 0

@@ -6,7 +6,7 @@ import pytest
 
 from django_stripe.client import get_client
 from django_stripe.models import ActiveEntitlement, Customer, Invoice, Product, Subscription, SubscriptionItem
-from django_stripe.payments import remember
+from django_stripe.payments import mirror_stripe_object
 from django_stripe.signals import customer_subscriptions_changed
 from django_stripe.sync.entitlements import replace_entitlements, replace_entitlements_from_stripe
 from django_stripe.sync.sql import insert_ignore
@@ -242,7 +242,7 @@ def test_a_delete_answered_with_a_stub_only_sets_the_tombstone(stripe_fake):
     customer = client.customers.create({"email": "leaving@example.com", "name": "Leaving"})
     upsert(Customer, customer.to_dict(for_json=True), at(10))
 
-    remember(client.customers.delete(customer.id))  # Stripe answers {id, object, deleted: true}
+    mirror_stripe_object(client.customers.delete(customer.id))  # Stripe answers {id, object, deleted: true}
 
     row = Customer.objects.get()
     assert row.deleted

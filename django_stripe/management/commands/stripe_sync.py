@@ -22,12 +22,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from ...stripe_errors import (
-    fatal_error,
-    # Until the move of stripe_fake_seed into django_stripe.testing lands, that command imports this name from
-    # here; moved, it imports it from django_stripe.stripe_errors, and this line goes.
-    unusable_stripe,  # noqa: F401
-)
+from ...stripe_errors import fatal_error
 from ...sync.backfill import OBJECT_TYPES, BackfillResult, UnknownObjectType, backfill_type, resolve_types
 from ...sync.drift import DriftResult, check_type
 from ...webhooks.catchup import CatchUpResult, catch_up

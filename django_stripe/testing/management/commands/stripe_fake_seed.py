@@ -20,8 +20,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from django_stripe.client import get_client
 from django_stripe.conf import key_livemode
-from django_stripe.management.commands.stripe_sync import unusable_stripe
-from django_stripe.payments import remember
+from django_stripe.payments import mirror_stripe_object
+from django_stripe.stripe_errors import unusable_stripe
 
 from ...catalogue import CatalogueError, Seeded, describe, load_catalogue, seed_catalogue
 
@@ -52,7 +52,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Seeded {created} new object(s), {len(seeded) - created} already there.")
 
     def mirror(self, item: Seeded) -> None:
-        remember(item.object)
+        mirror_stripe_object(item.object)
         if item.object.object == "customer" and item.entry.get("user"):
             self.link(item.object.id, item.entry["user"])
         self.stdout.write(describe(item))
