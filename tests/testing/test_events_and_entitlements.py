@@ -3,8 +3,12 @@ import stripe
 
 
 def test_events_list_and_retrieve(client, fake):
+    # Created and renamed in one second: a rename in the next second would also change `updated`, which
+    # previous_attributes then names as well (as Stripe's does).
+    fake.clock.pin(fake.clock.now())
     product = client.v1.products.create({"name": "A"})
     client.v1.products.update(product.id, {"name": "B"})
+    fake.clock.pin(None)
     fake.advance_clock(60)  # the customer comes a minute later, whatever second the products fell in
     client.v1.customers.create({"email": "a@example.com"})
 
