@@ -5,20 +5,28 @@
   (`isolate_redis`, from tests/conftest.py's pytest_configure);
 - each worker takes the ports its servers listen on from a range of its own (`tests/ports.py`), below the
   ports the system hands out itself (32768 and up), so that no two workers, and no `port 0` server, pick
-  the same one;
+  the same one; the range is held by a lock file for the worker's life, so that two suites running at once
+  on one machine (two checkouts, say) take different ranges too: a port probed free by one could otherwise
+  be bound by the other's server before its own child binds it;
 - PostgreSQL needs nothing here: pytest-django gives each worker a test database of its own (test_<name>_gw0).
 """
 
 from __future__ import annotations
 
+import fcntl
+import functools
 import os
-from typing import Any
+import tempfile
+from pathlib import Path
+from typing import IO, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from celery import current_app
 
 REDIS_DATABASES = 16  # Redis's default `databases`
 FIRST_PORT, PORTS_PER_WORKER = 20_000, 1_000
+PORT_RANGES = (32_768 - FIRST_PORT) // PORTS_PER_WORKER
+_held_range_locks: list[IO[str]] = []  # open for the process's life: closing one would free its range
 
 
 def worker_number() -> int:
@@ -27,9 +35,27 @@ def worker_number() -> int:
     return int(worker[2:]) if worker.startswith("gw") else 0
 
 
+@functools.cache
 def port_range() -> range:
-    start = FIRST_PORT + worker_number() * PORTS_PER_WORKER
-    return range(start, start + PORTS_PER_WORKER)
+    """This process's ports: the first range no other test process on the machine holds, starting from the
+    worker's number (so one suite alone keeps to the ranges of its workers)."""
+    for offset in range(PORT_RANGES):
+        slot = (worker_number() + offset) % PORT_RANGES
+        if _hold_range_lock(slot):
+            start = FIRST_PORT + slot * PORTS_PER_WORKER
+            return range(start, start + PORTS_PER_WORKER)
+    raise OSError(f"all {PORT_RANGES} port ranges are held by other test processes")
+
+
+def _hold_range_lock(slot: int) -> bool:
+    lock = (Path(tempfile.gettempdir()) / f"django-stripe-tests-ports-{slot}.lock").open("w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.close()
+        return False
+    _held_range_locks.append(lock)
+    return True
 
 
 def worker_redis_url(url: str) -> str:
