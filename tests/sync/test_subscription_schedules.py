@@ -12,6 +12,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from django_stripe import models
+from django_stripe.payments import mirror_stripe_object
 from django_stripe.sync.backfill import OBJECT_TYPES, backfill
 from django_stripe.sync.upsert import Outcome, upsert
 from django_stripe.webhooks.catchup import catch_up
@@ -174,3 +175,14 @@ def test_a_subscription_page_maps_its_schedule_and_pause(stripe_fake_server):
 
     row = models.Subscription.objects.get(pk=payload["subscription"])
     assert (row.schedule_id, row.pause_collection_behavior, row.paused) == (payload["id"], "keep_as_draft", True)
+
+
+def test_a_schedule_stripe_returns_to_a_write_is_mirrored_with_its_phases():
+    """`payments.change_plan` writes the schedule Stripe answers through `mirror_stripe_object`, as any write."""
+    payload = schedule(status="active")
+
+    mirror_stripe_object(payload)
+
+    row = models.SubscriptionSchedule.objects.get()
+    assert (row.id, row.subscription_id, row.status) == (payload["id"], "sub_1", "active")
+    assert len(mirrored_phases(row.id)) == 2
