@@ -11,7 +11,7 @@ False for everyone, and replaying runs the project's own handlers again, not for
 A read-only "Stripe mirror status" page (what `manage.py stripe_status` prints) is linked from the app's index,
 for the staff who may view the webhook events.
 
-Related objects link to one another (a subscription to its customer, items, prices and invoices), by id:
+Related objects link to one another (a subscription to its customer, items, prices, invoices and schedule), by id:
 a relation is shown even when the other side is not mirrored yet.
 """
 
@@ -290,13 +290,35 @@ class SubscriptionAdmin(MirrorAdmin):
     list_display = ("id", "customer_link", "status", "current_period_end", "cancel_at_period_end", "synced_at")
     list_filter = ("status", "cancel_at_period_end", "livemode", "deleted")
     search_fields = ("id", "customer__id", "customer__email")
-    links = ("customer", "default_payment_method", "latest_invoice")
+    links = ("customer", "default_payment_method", "latest_invoice", "schedule")
     related_fields = ("invoices",)
     inlines = (SubscriptionItemInline,)
     customer_link = linked("customer")
     default_payment_method_link = linked("default_payment_method")
     latest_invoice_link = linked("latest_invoice")
+    schedule_link = linked("schedule")
     invoices = related("invoices")
+
+
+class SubscriptionSchedulePhaseInline(ReadOnly, admin.TabularInline):
+    """A schedule's phases, in order, on the schedule's page."""
+
+    model = models.SubscriptionSchedulePhase
+    fields = ("position", "start_date", "end_date", "items")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(models.SubscriptionSchedule)
+class SubscriptionScheduleAdmin(MirrorAdmin):
+    list_display = ("id", "customer_link", "subscription_link", "status", "current_phase_end", "synced_at")
+    list_filter = ("status", "end_behavior", "livemode", "deleted")
+    search_fields = ("id", "customer__id", "customer__email", "subscription__id")
+    links = ("customer", "subscription")
+    inlines = (SubscriptionSchedulePhaseInline,)
+    customer_link = linked("customer")
+    subscription_link = linked("subscription")
 
 
 @admin.register(models.SubscriptionItem)

@@ -250,3 +250,21 @@ def test_a_long_list_of_invoices_links_to_all_of_them(admin_client, monkeypatch)
     assert f'href="{every}"' in page
     listed = admin_client.get(every)
     assert listed.status_code == 200 and listed.context["cl"].result_count == 2
+
+
+def test_a_schedule_page_shows_its_phases_and_links_to_its_subscription(admin_client):
+    from django_stripe.sync.upsert import upsert
+    from tests.schedules import schedule
+
+    subscription = factories.SubscriptionFactory(payload__id="sub_1", payload__schedule="sub_sched_1")
+    upsert(models.SubscriptionSchedule, schedule(), subscription.synced_at)
+
+    page = admin_client.get(admin_url(models.SubscriptionSchedule, "sub_sched_1"))
+
+    assert page.status_code == 200
+    content = page.content.decode()
+    assert f'href="{admin_url(models.Subscription, "sub_1")}"' in content
+    assert "price_starter" in content  # the next phase's items, read only
+    assert not admin_module.admin.site.is_registered(models.SubscriptionSchedulePhase)  # shown on its schedule's page
+    subscription_page = admin_client.get(admin_url(models.Subscription, "sub_1")).content.decode()
+    assert f'href="{admin_url(models.SubscriptionSchedule, "sub_sched_1")}"' in subscription_page

@@ -11,9 +11,26 @@ from .billing import (
 from .catalog import Price, Product
 from .checkouts import OpenCheckout, TrialReservation
 from .events import SyncCursor, WebhookEvent
+from .schedules import (
+    ScheduledChange,
+    SubscriptionSchedule,
+    SubscriptionSchedulePhase,
+    prefetch_scheduled_changes,
+    scheduled_changes,
+)
 from .user import StripeCustomerUser
 
-MIRRORED_MODELS = (Product, Price, Customer, PaymentMethod, Subscription, SubscriptionItem, Invoice, ActiveEntitlement)
+MIRRORED_MODELS = (
+    Product,
+    Price,
+    Customer,
+    PaymentMethod,
+    Subscription,
+    SubscriptionItem,
+    SubscriptionSchedule,
+    Invoice,
+    ActiveEntitlement,
+)
 
 __all__ = [
     "ActiveEntitlement",
@@ -27,9 +44,14 @@ __all__ = [
     "Product",
     "StripeCustomerUser",
     "StripeObject",
+    "ScheduledChange",
     "Subscription",
     "SubscriptionItem",
+    "SubscriptionSchedule",
+    "SubscriptionSchedulePhase",
     "SyncCursor",
     "TrialReservation",
     "WebhookEvent",
+    "prefetch_scheduled_changes",
+    "scheduled_changes",
 ]

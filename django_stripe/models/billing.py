@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .base import StripeObject, StripeQuerySet, stripe_relation
+from .schedules import SCHEDULED_CHANGE_ATTR, ScheduledChange, scheduled_changes
 
 ENDED_STATUSES = frozenset({"canceled", "incomplete_expired"})
 
@@ -53,6 +54,10 @@ class Subscription(StripeObject):
     current_period_end = models.DateTimeField(null=True, blank=True, db_index=True)
     default_payment_method = stripe_relation("django_stripe.PaymentMethod", "+")
     latest_invoice = stripe_relation("django_stripe.Invoice", "+")
+    # The schedule governing the subscription (Stripe's `schedule`), and how its collection is paused
+    # (`pause_collection.behavior`: null when it is not).
+    schedule = stripe_relation("django_stripe.SubscriptionSchedule", "+")
+    pause_collection_behavior = models.CharField(max_length=32, null=True, blank=True)
 
     class Meta(StripeObject.Meta):
         db_table = "django_stripe_subscription"
@@ -83,6 +88,20 @@ class Subscription(StripeObject):
     @property
     def ended(self) -> bool:
         return self.status in ENDED_STATUSES or self.deleted
+
+    @property
+    def paused(self) -> bool:
+        """Collection is paused (`pause_collection`): the status stays `active`, the renewals are not charged."""
+        return self.pause_collection_behavior is not None
+
+    def scheduled_change(self) -> ScheduledChange | None:
+        """The change a schedule will make at the end of the current phase: `{"price", "quantity", "at"}` (the
+        first item of the phase after the current one of the subscription's active schedule), or None.
+
+        One query; none when `prefetch_scheduled_changes` was given this row (as the lists do)."""
+        if SCHEDULED_CHANGE_ATTR in self.__dict__:
+            return self.__dict__[SCHEDULED_CHANGE_ATTR]
+        return scheduled_changes([self.id]).get(self.id)
 
 
 class SubscriptionItem(StripeObject):

@@ -81,6 +81,8 @@ OBJECT_TYPES: dict[str, ObjectType] = {
             "payment_methods", models.PaymentMethod, "/v1/customers/{customer}/payment_methods", per_customer=True
         ),
         ObjectType("subscriptions", models.Subscription, "/v1/subscriptions", {"status": "all"}, absence_deletes=True),
+        # Absence deletes nothing: a schedule is never deleted at Stripe, it ends released, canceled or completed.
+        ObjectType("subscription_schedules", models.SubscriptionSchedule, "/v1/subscription_schedules"),
         ObjectType("invoices", models.Invoice, "/v1/invoices"),
         ObjectType(
             "entitlements",

@@ -18,7 +18,7 @@ through the row-at-a-time upsert) and one bulk INSERT ... ON CONFLICT DO UPDATE 
 
 Subscriptions bring their items (upserted in one statement, the ones no longer listed tombstoned; those
 Stripe did not embed are listed from it) and the `customer_subscriptions_changed` signal, like the
-row-at-a-time path.
+row-at-a-time path; schedules bring their phases (replaced as a set, sync/phases.py).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from .. import models
 from . import set_upsert
 from .items import ITEM_COLUMNS, item_columns, items_of, subscriptions_changed
 from .mappers import Payload
+from .phases import replace_phases
 from .set_upsert import Row
 from .upsert import MIRRORS, Outcome, columns_for, upsert
 
@@ -93,6 +94,8 @@ def write_page(model: type[Model], payloads: list[Payload], synced_at: datetime)
         written, one_by_one = write(model, rows, counts)
         if model is models.Subscription:
             write_items(written, synced_at)
+        elif model is models.SubscriptionSchedule:
+            replace_phases((row["id"], row["stripe_data"]) for row in written)
         for payload in one_by_one:
             counts.add(upsert(model, payload, synced_at))
     return counts

@@ -28,6 +28,7 @@ SERVICES = {
     "customer": "customers",
     "payment_method": "payment_methods",
     "subscription": "subscriptions",
+    "subscription_schedule": "subscription_schedules",
     "invoice": "invoices",
 }
 

@@ -124,7 +124,40 @@ def map_subscription(payload: Payload) -> dict[str, Any]:
         "current_period_end": max(ends) if ends else timestamp(payload.get("current_period_end")),
         "default_payment_method_id": ref_id(payload.get("default_payment_method")),
         "latest_invoice_id": ref_id(payload.get("latest_invoice")),
+        "schedule_id": ref_id(payload.get("schedule")),
+        "pause_collection_behavior": (payload.get("pause_collection") or {}).get("behavior"),
     }
+
+
+def map_subscription_schedule(payload: Payload) -> dict[str, Any]:
+    """A schedule; a released one keeps the subscription it governed (Stripe moves it to `released_subscription`)."""
+    current = payload.get("current_phase") or {}
+    return {
+        **common_columns(payload),
+        "customer_id": ref_id(payload.get("customer")),
+        "subscription_id": ref_id(payload.get("subscription")) or ref_id(payload.get("released_subscription")),
+        "status": payload.get("status") or "",
+        "end_behavior": payload.get("end_behavior") or "",
+        "current_phase_start": timestamp(current.get("start_date")),
+        "current_phase_end": timestamp(current.get("end_date")),
+    }
+
+
+def map_schedule_phases(payload: Payload) -> list[dict[str, Any]]:
+    """A schedule's phases as rows (`position`, dates, items as `{"price", "quantity"}`), in Stripe's order."""
+    return [
+        {
+            "position": position,
+            "start_date": timestamp(phase.get("start_date")),
+            "end_date": timestamp(phase.get("end_date")),
+            "items": [
+                {"price": ref_id(item.get("price") or item.get("plan")), "quantity": item.get("quantity")}
+                for item in phase.get("items") or []
+            ],
+        }
+        for position, phase in enumerate(payload.get("phases") or [])
+        if phase.get("start_date") is not None
+    ]
 
 
 def invoice_subscription_id(payload: Payload) -> str | None:

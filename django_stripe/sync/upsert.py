@@ -11,7 +11,8 @@ Rules, applied under a row lock (PostgreSQL) so that concurrent workers see one 
 
 Every write happens in the caller's transaction (or its own), with no savepoint: inserts use
 ON CONFLICT DO NOTHING, so no IntegrityError can abort it. Lock order is always the object, then its
-children (subscription items, written by items.py), so two workers cannot deadlock on one subscription.
+children (subscription items, written by items.py; a schedule's phases, phases.py), so two workers cannot
+deadlock on one subscription.
 A customer's entitlement set, which has no single row to guard, is entitlements.py's.
 """
 
@@ -33,6 +34,7 @@ from .change import Change
 from .fetch import fetch_object
 from .items import write_subscription_items
 from .mappers import Payload
+from .phases import write_schedule_phases
 from .sql import insert_ignore
 
 logger = logging.getLogger(__name__)
@@ -187,6 +189,9 @@ MIRRORS: dict[type[Model], MirrorSpec] = {
     models.PaymentMethod: MirrorSpec("payment_method", mappers.map_payment_method),
     models.Subscription: MirrorSpec(
         "subscription", mappers.map_subscription, _is_final_subscription, write_subscription_items
+    ),
+    models.SubscriptionSchedule: MirrorSpec(
+        "subscription_schedule", mappers.map_subscription_schedule, after_write=write_schedule_phases
     ),
     models.Invoice: MirrorSpec("invoice", mappers.map_invoice),
 }

@@ -124,6 +124,9 @@ class SubscriptionPayloadFactory(StripePayloadFactory):
     start_date = factory.SelfAttribute("period_start")
     default_payment_method = None
     latest_invoice = None
+    # Stripe's fixture shows a paused one; a new subscription is not paused and has no schedule.
+    pause_collection = None
+    schedule = None
     items = factory.LazyAttribute(
         lambda o: {
             "object": "list",

@@ -30,6 +30,7 @@ def event_object(event: WebhookEvent) -> dict[str, Any]:
     "customer.updated",
     "customer.deleted",
     "customer.subscription.*",
+    "subscription_schedule.*",
     "invoice.*",
     "payment_method.*",
 )

@@ -19,6 +19,7 @@ STRIPE_TYPES = {
     models.Customer: "customer",
     models.PaymentMethod: "payment_method",
     models.Subscription: "subscription",
+    models.SubscriptionSchedule: "subscription_schedule",
     models.Invoice: "invoice",
 }
 

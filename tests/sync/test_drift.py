@@ -53,6 +53,7 @@ def test_a_backfilled_mirror_has_no_difference(mirrored):
         "customers",
         "payment_methods",
         "subscriptions",
+        "subscription_schedules",
         "invoices",
         "entitlements",
     ]
