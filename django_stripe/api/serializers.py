@@ -152,6 +152,11 @@ class PlanChangeSerializer(RequestSerializer):
         return attrs
 
 
+class NoFieldsSerializer(RequestSerializer):
+    """A request that takes no fields (pause, unpause): any field sent is a 400, so that a client asking for a
+    pause behavior of its own learns that the project chooses it."""
+
+
 class PaymentMethodUpdateSerializer(RequestSerializer):
     set_as_default = serializers.BooleanField(default=False)
     billing_details = serializers.DictField(required=False)

@@ -291,6 +291,7 @@ class StripePauseView(StripeAPIView):
 
     @extend_schema(request=None, responses={200: serializers.SubscriptionSerializer})
     def post(self, request: Request, obj_id: str) -> Response:
+        self.validated(serializers.NoFieldsSerializer, request.data)
         return Response(self.get_serializer(payments.pause_subscription(request.user, obj_id)).data)
 
 
@@ -301,6 +302,7 @@ class StripeUnpauseView(StripeAPIView):
 
     @extend_schema(request=None, responses={200: serializers.SubscriptionSerializer})
     def post(self, request: Request, obj_id: str) -> Response:
+        self.validated(serializers.NoFieldsSerializer, request.data)
         return Response(self.get_serializer(payments.unpause_subscription(request.user, obj_id)).data)
 
 

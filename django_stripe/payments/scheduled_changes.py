@@ -23,6 +23,7 @@ from .. import signals
 from ..client import get_client
 from ..exceptions import StripeRequestRefused
 from ..models import Subscription
+from ..sync.mappers import as_payload
 from .mirror import find_owned_row, mirror_stripe_object
 from .requested_changes import RequestedChange, requested_change
 from .subscriptions import modify_subscription
@@ -102,7 +103,8 @@ def schedule_of(row: Subscription) -> str | None:
 def current_phase_bounds(schedule: stripe.StripeObject) -> tuple[int, int]:
     """The start and end (epoch seconds) of the schedule's current phase: Stripe's `current_phase`, else the
     first phase (a schedule made from a subscription has only that one)."""
-    current = schedule.get("current_phase") or (schedule.get("phases") or [{}])[0]
+    payload = as_payload(schedule)
+    current = payload.get("current_phase") or (payload.get("phases") or [{}])[0]
     return current["start_date"], current["end_date"]
 
 
