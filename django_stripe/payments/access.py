@@ -8,7 +8,7 @@ from functools import wraps
 from typing import Any, NamedTuple, TypedDict
 
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db.models import QuerySet
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -225,7 +225,15 @@ def access_items(customer_id: str, product_id: str | None = None, rule: AccessRu
 
 # Whether the mirror holds a subscription's pause (Subscription.pause_collection_behavior, null when not paused).
 # Until that column is in the models, no subscription is known to be paused. (The lead drops this at merge.)
-PAUSE_COLUMN = any(field.name == "pause_collection_behavior" for field in Subscription._meta.get_fields())
+def _has_pause_column() -> bool:
+    try:
+        Subscription._meta.get_field("pause_collection_behavior")  # a forward field: no app registry needed
+    except FieldDoesNotExist:
+        return False
+    return True
+
+
+PAUSE_COLUMN = _has_pause_column()
 
 # The checks every gated request makes, compiled once per rule from the querysets above.
 _ACCESS_TO_PRODUCT = Precompiled(
