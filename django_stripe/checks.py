@@ -12,7 +12,7 @@ from django.db import DatabaseError, router
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from .celery_setup import MISSING_APP, celery_app_hint, missing_celery_app
-from .conf import key_mode, stripe_settings
+from .conf import DOWNGRADE_MOMENTS, PAUSE_BEHAVIORS, key_mode, stripe_settings
 from .models import WebhookEvent
 from .webhooks.health import stale_pending_events
 from .webhooks.views import webhook
@@ -162,6 +162,27 @@ def check_access_statuses(app_configs, **kwargs):
             id="django_stripe.W005",
         )
     ]
+
+
+@register()
+def check_plan_change_settings(app_configs, **kwargs):
+    """A plan change or a pause with a value Stripe does not know fails at the first user who asks (StripeNotConfigured,
+    or Stripe's 400): said at startup instead."""
+    messages = []
+    for name, allowed, error_id in (
+        ("STRIPE_DOWNGRADE_AT", DOWNGRADE_MOMENTS, "django_stripe.E008"),
+        ("STRIPE_PAUSE_BEHAVIOR", PAUSE_BEHAVIORS, "django_stripe.E009"),
+    ):
+        value = getattr(stripe_settings, name)
+        if value not in allowed:
+            messages.append(
+                Error(
+                    f"{name} is {value!r}: it must be one of {', '.join(map(repr, allowed))}.",
+                    hint=f"Leave {name} unset (the default, {allowed[0]!r}) or set one of those values.",
+                    id=error_id,
+                )
+            )
+    return messages
 
 
 @register()

@@ -54,6 +54,13 @@ DEFAULTS: dict[str, Any] = {
     "STRIPE_ALLOW_PROMOTION_CODES": False,
     # One live subscription per product per customer: a second is refused (change the first instead)
     "STRIPE_MULTIPLE_SUBSCRIPTIONS_PER_PRODUCT": False,
+    # Plan changes (payments.change_plan): a downgrade waits for the end of the paid period ("period_end", through a
+    # subscription schedule) or applies at once ("now", prorated); an upgrade always applies now, paid now.
+    "STRIPE_DOWNGRADE_AT": "period_end",
+    # What Stripe does with the invoices of a paused subscription (payments.pause_subscription): "void",
+    # "keep_as_draft" or "mark_uncollectible"; and whether a paused subscription still gives access.
+    "STRIPE_PAUSE_BEHAVIOR": "void",
+    "STRIPE_ACCESS_WHILE_PAUSED": False,
     # Checkout, setup intents and billing portal
     "STRIPE_PAYMENT_METHOD_TYPES": ("card",),
     "STRIPE_CHECKOUT_SUCCESS_URL": "/",
@@ -70,6 +77,9 @@ DEFAULTS: dict[str, Any] = {
     # Where the pages load Stripe.js from; None: Stripe's, or the fake's stand-in when STRIPE_API_BASE is set
     "STRIPE_JS_URL": None,
 }
+
+DOWNGRADE_MOMENTS = ("period_end", "now")
+PAUSE_BEHAVIORS = ("void", "keep_as_draft", "mark_uncollectible")
 
 # Stripe's API keys: secret (sk_), restricted (rk_) and publishable (pk_), each of a mode: sk_live_..., pk_test_...
 KEY_KINDS, KEY_MODES = frozenset({"sk", "rk", "pk"}), frozenset({"live", "test"})

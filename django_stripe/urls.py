@@ -24,6 +24,17 @@ urlpatterns = [
     *resource("invoices", views.StripeInvoiceView.as_view(), "invoices"),
     *resource("payment-methods", views.StripePaymentMethodView.as_view(), "payment-methods"),
     *resource("subscriptions", views.StripeSubscriptionView.as_view(), "subscriptions"),
+    path(
+        "subscriptions/<str:obj_id>/preview/", views.StripePlanChangePreviewView.as_view(), name="subscription-preview"
+    ),
+    path("subscriptions/<str:obj_id>/change/", views.StripePlanChangeView.as_view(), name="subscription-change"),
+    path(
+        "subscriptions/<str:obj_id>/scheduled-change/",
+        views.StripeScheduledChangeView.as_view(),
+        name="subscription-scheduled-change",
+    ),
+    path("subscriptions/<str:obj_id>/pause/", views.StripePauseView.as_view(), name="subscription-pause"),
+    path("subscriptions/<str:obj_id>/unpause/", views.StripeUnpauseView.as_view(), name="subscription-unpause"),
     path("schema/", StripeSchemaView.as_view(), name="stripe-api-schema"),
     path("schema/swagger/", StripeSwaggerView.as_view(), name="stripe-api-swagger"),
     path("schema/redoc/", StripeRedocView.as_view(), name="stripe-api-redoc"),

@@ -274,3 +274,30 @@ def test_check_deploy_without_a_database_reads_none(django_db_setup, django_db_b
     # No django_db mark: a query would fail the test ("Database access not allowed").
     assert "django_stripe.W006" not in deploy_ids()
     assert "django_stripe.W006" not in [m.id for m in checks.run_checks(databases=None)]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "error_id"),
+    [
+        ("STRIPE_DOWNGRADE_AT", "renewal", "django_stripe.E008"),
+        ("STRIPE_DOWNGRADE_AT", True, "django_stripe.E008"),
+        ("STRIPE_PAUSE_BEHAVIOR", "pause", "django_stripe.E009"),
+        ("STRIPE_PAUSE_BEHAVIOR", "VOID", "django_stripe.E009"),
+    ],
+)
+def test_a_plan_change_setting_stripe_does_not_know_is_an_error(name, value, error_id):
+    [message] = messages_of(error_id, **{**CONFIGURED, name: value})
+    assert name in message.msg and repr(value) in message.msg
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("STRIPE_DOWNGRADE_AT", "now"),
+        ("STRIPE_DOWNGRADE_AT", "period_end"),
+        ("STRIPE_PAUSE_BEHAVIOR", "keep_as_draft"),
+        ("STRIPE_PAUSE_BEHAVIOR", "mark_uncollectible"),
+    ],
+)
+def test_each_plan_change_setting_stripe_knows_is_clean(name, value):
+    assert check_ids(**{**CONFIGURED, name: value}) == set()

@@ -17,6 +17,7 @@ from ..exceptions import StripeRequestRefused
 from ..payments.payloads import payload_of
 from .shapes import (
     BILLING_PORTAL,
+    CHANGE_PREVIEW,
     CHECKOUT_SESSION,
     INVOICE,
     PAYMENT_METHOD,
@@ -99,6 +100,7 @@ SubscriptionSerializer = serializer_for(SUBSCRIPTION)
 CheckoutSessionSerializer = serializer_for(CHECKOUT_SESSION)
 BillingPortalSerializer = serializer_for(BILLING_PORTAL)
 SetupIntentSerializer = serializer_for(SETUP_INTENT)
+ChangePreviewSerializer = serializer_for(CHANGE_PREVIEW)
 
 
 # Request bodies
@@ -136,6 +138,23 @@ class SubscriptionUpdateSerializer(RequestSerializer):
     cancel_at_period_end = serializers.BooleanField(required=False)
     price_id = serializers.CharField(max_length=255, required=False)
     quantity = serializers.IntegerField(min_value=1, max_value=10_000, required=False)
+
+
+class PlanChangeSerializer(RequestSerializer):
+    """A plan change (`preview/`, `change/`): a price, a quantity, or both."""
+
+    price = serializers.CharField(max_length=255, required=False)
+    quantity = serializers.IntegerField(min_value=1, max_value=10_000, required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs:
+            raise serializers.ValidationError("Give a price, a quantity, or both.")
+        return attrs
+
+
+class NoFieldsSerializer(RequestSerializer):
+    """A request that takes no fields (pause, unpause): any field sent is a 400, so that a client asking for a
+    pause behavior of its own learns that the project chooses it."""
 
 
 class PaymentMethodUpdateSerializer(RequestSerializer):

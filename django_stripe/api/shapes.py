@@ -150,6 +150,13 @@ PAYMENT_METHOD = Shape(
     ),
 )
 
+SCHEDULED_CHANGE = Shape(
+    "ScheduledChange",
+    (required("price", Kind.TEXT), required("quantity", Kind.INTEGER), required("at", Kind.INTEGER)),
+    reads_payload=False,
+    doc="A change waiting for the renewal (a downgrade): the price and quantity the subscription moves to, and when.",
+)
+
 SUBSCRIPTION = Shape(
     "Subscription",
     (
@@ -170,9 +177,38 @@ SUBSCRIPTION = Shape(
         maybe("start_date", Kind.INTEGER),
         maybe("trial_start", Kind.INTEGER),
         maybe("trial_end", Kind.INTEGER),
+        maybe("scheduled_change", SCHEDULED_CHANGE),
+        required("paused", Kind.BOOLEAN),  # collection paused (pause_collection): no access by default
     ),
     prepare=with_subscription_fields,
     doc="The subscription shape of the original API: product, price and period of its (first) item, as epoch seconds.",
+)
+
+PREVIEW_LINE = Shape(
+    "ChangePreviewLine",
+    (
+        required("amount", Kind.INTEGER),
+        required("description", Kind.TEXT, nullable=True),
+        required("proration", Kind.BOOLEAN),
+        required("period_start", Kind.INTEGER, nullable=True),
+        required("period_end", Kind.INTEGER, nullable=True),
+    ),
+    reads_payload=False,
+)
+
+CHANGE_PREVIEW = Shape(
+    "ChangePreview",
+    (
+        required("due_now", Kind.INTEGER),
+        required("next_renewal", Kind.INTEGER),
+        required("currency", Kind.TEXT),
+        required("at_renewal", Kind.INTEGER),
+        required("is_downgrade", Kind.BOOLEAN),
+        required("lines", PREVIEW_LINE, many=True),
+    ),
+    reads_payload=False,
+    doc="What a plan change costs: due now (0 for a downgrade waiting for the renewal) and at the next renewal "
+    "(`at_renewal`, epoch seconds), in the currency's smallest unit; the lines of the invoice charged first.",
 )
 
 CHECKOUT_SESSION = Shape("CheckoutSession", (required("id", Kind.TEXT), maybe("url", Kind.TEXT)), reads_payload=False)

@@ -3,6 +3,7 @@ user owns every object they name. Another user's object answers 404, exactly lik
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -246,6 +247,68 @@ class StripeSubscriptionView(StripeAPIView):
     def delete(self, request: Request, obj_id: str | None = None) -> Response:
         subscription = payments.cancel_subscription(request.user, _required(obj_id))
         return Response(self.get_serializer(subscription).data)
+
+
+class StripePlanChangePreviewView(StripeAPIView):
+    """What changing your subscription to `price` and/or `quantity` costs, changing nothing: due now (0 for a
+    downgrade, which waits for the renewal) and at the next renewal (`at_renewal`)."""
+
+    serializer_class = serializers.ChangePreviewSerializer
+
+    @extend_schema(request=serializers.PlanChangeSerializer, responses={200: serializers.ChangePreviewSerializer})
+    def post(self, request: Request, obj_id: str) -> Response:
+        fields = self.validated(serializers.PlanChangeSerializer, request.data)
+        preview = payments.preview_change(request.user, obj_id, **fields)
+        return Response(self.get_serializer(preview_answer(preview)).data)
+
+
+class StripePlanChangeView(StripeAPIView):
+    """Change your subscription to `price` and/or `quantity`: an upgrade now, paid now (402 when the payment
+    fails: nothing changes); a downgrade at the renewal (`scheduled_change` says when)."""
+
+    serializer_class = serializers.SubscriptionSerializer
+
+    @extend_schema(request=serializers.PlanChangeSerializer, responses={200: serializers.SubscriptionSerializer})
+    def post(self, request: Request, obj_id: str) -> Response:
+        fields = self.validated(serializers.PlanChangeSerializer, request.data)
+        return Response(self.get_serializer(payments.change_plan(request.user, obj_id, **fields)).data)
+
+
+class StripeScheduledChangeView(StripeAPIView):
+    """DELETE cancels the change waiting for the renewal; the subscription goes on as it is."""
+
+    serializer_class = serializers.SubscriptionSerializer
+
+    @extend_schema(responses={200: serializers.SubscriptionSerializer})
+    def delete(self, request: Request, obj_id: str) -> Response:
+        return Response(self.get_serializer(payments.cancel_scheduled_change(request.user, obj_id)).data)
+
+
+class StripePauseView(StripeAPIView):
+    """Pause the collection of your subscription's payments (the project's STRIPE_PAUSE_BEHAVIOR)."""
+
+    serializer_class = serializers.SubscriptionSerializer
+
+    @extend_schema(request=None, responses={200: serializers.SubscriptionSerializer})
+    def post(self, request: Request, obj_id: str) -> Response:
+        self.validated(serializers.NoFieldsSerializer, request.data)
+        return Response(self.get_serializer(payments.pause_subscription(request.user, obj_id)).data)
+
+
+class StripeUnpauseView(StripeAPIView):
+    """Collect your paused subscription's payments again."""
+
+    serializer_class = serializers.SubscriptionSerializer
+
+    @extend_schema(request=None, responses={200: serializers.SubscriptionSerializer})
+    def post(self, request: Request, obj_id: str) -> Response:
+        self.validated(serializers.NoFieldsSerializer, request.data)
+        return Response(self.get_serializer(payments.unpause_subscription(request.user, obj_id)).data)
+
+
+def preview_answer(preview: payments.ChangePreview) -> dict[str, Any]:
+    """A ChangePreview as the REST API answers it: `at_renewal` in epoch seconds, as every time it answers."""
+    return {**dataclasses.asdict(preview), "at_renewal": int(preview.at_renewal.timestamp())}
 
 
 def _refuse_nul(url_kwargs: dict[str, Any], request: Request) -> None:

@@ -41,6 +41,7 @@ from .mirror import find_owned_row, mirror_stripe_object
 from .mirror import owned as owned  # the old names, re-exported, out of __all__
 from .mirror import remember as remember
 from .mixins import EntitlementRequiredMixin, SubscriptionRequiredMixin
+from .pauses import pause_subscription, unpause_subscription
 from .payment_methods import (
     detach_all_payment_methods,
     detach_payment_method,
@@ -49,8 +50,10 @@ from .payment_methods import (
     payment_method_payloads,
     retrieve_payment_method,
 )
+from .previews import ChangePreview, preview_change
 from .products import get_prices, get_products, retrieve_price, retrieve_product
 from .promotion_codes import check_promotion_code, promotion_codes_allowed
+from .scheduled_changes import cancel_scheduled_change, change_plan
 from .self_service import change_subscription, create_payment_method_checkout, subscribe
 from .subscriptions import (
     cancel_subscription,
@@ -66,13 +69,16 @@ from .subscriptions import (
 
 __all__ = [
     "FREE",
+    "ChangePreview",
     "EntitlementRequiredMixin",
     "SubscriptionInfoWithEvaluation",
     "SubscriptionRequiredMixin",
     "add_stripe_customer_if_not_existing",
+    "cancel_scheduled_change",
     "cancel_subscription",
     "cancel_subscription_at_period_end",
     "cancel_subscription_for_product",
+    "change_plan",
     "change_subscription",
     "change_subscription_quantity",
     "check_promotion_code",
@@ -107,7 +113,9 @@ __all__ = [
     "modify_customer_object",
     "modify_payment_method",
     "modify_subscription",
+    "pause_subscription",
     "payment_method_payloads",
+    "preview_change",
     "promotion_codes_allowed",
     "resume_subscription",
     "retrieve",
@@ -119,4 +127,5 @@ __all__ = [
     "subscription_payloads",
     "subscription_required",
     "swap_subscription_price",
+    "unpause_subscription",
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from ..models import Subscription
 from ..sync import mappers
 
 Payload = dict[str, Any]
@@ -32,7 +33,25 @@ def subscription_fields(payload: Payload) -> Payload:
         "current_period_end": _epoch(columns["current_period_end"]),
         "default_payment_method": columns["default_payment_method_id"],
         "latest_invoice": columns["latest_invoice_id"],
+        "paused": bool(payload.get("pause_collection")),
+        "scheduled_change": scheduled_change_of(payload),
     }
+
+
+def scheduled_change_of(payload: Payload) -> Payload | None:
+    """The change a subscription's schedule will make (`{price, quantity, at}`, `at` in epoch seconds), read
+    from the mirror (`Subscription.scheduled_change`); None, and no query, for a subscription without a
+    schedule: nearly every one."""
+    if not payload.get("schedule") or not payload.get("id"):
+        return None
+    row = Subscription.objects.filter(id=payload["id"]).first()
+    # Until the mirror of schedules is in the models (Subscription.scheduled_change), none is known. The lead
+    # drops this fallback at merge.
+    read = getattr(row, "scheduled_change", None)
+    change = read() if read is not None else None
+    if not change:
+        return None
+    return {"price": change["price"], "quantity": change["quantity"], "at": _epoch(change["at"])}
 
 
 def invoice_subscription(payload: Payload) -> str | None:

@@ -7,6 +7,8 @@
   `subscriptions`).
 - `subscriptions.py`: `SubscriptionHistoryView` (`subscription-history`) shows the subscription, its payment
   method and invoices, and cancels, resumes or changes the card through the same API.
+- `plan_changes.py`: `PlanChangeView` (`subscription-change`, with the subscription's id) lets the user pick
+  a price and seats, shows what the change costs (due now, at the next renewal, when) and confirms it.
 - `context.py` (what both pages show: Stripe.js, test mode, the country) and `prices.py` (amounts and prices).
 
 Both self-hosted pages read the mirror only. Their templates live in `django_stripe/templates/django_stripe/`
@@ -32,12 +34,14 @@ from .hosted import (
     StripeRedirectView,
     user_of,
 )
+from .plan_changes import PlanChangeView
 from .prices import SYMBOLS, ZERO_DECIMAL, format_amount, format_interval, present_price
 from .subscriptions import (
     STATUS_LABELS,
     SubscriptionHistoryView,
     present_card,
     present_invoice,
+    present_scheduled_change,
     present_subscription,
     shown_items,
 )
@@ -52,6 +56,7 @@ __all__ = [
     "GoToCheckoutView",
     "GoToSetupCheckoutView",
     "HttpResponseSeeOther",
+    "PlanChangeView",
     "PortalMixin",
     "StripeRedirectView",
     "SubscriptionHistoryView",
@@ -64,6 +69,7 @@ __all__ = [
     "present_card",
     "present_invoice",
     "present_price",
+    "present_scheduled_change",
     "present_subscription",
     "show_test_cards",
     "shown_items",

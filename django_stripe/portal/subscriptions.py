@@ -10,9 +10,9 @@ import stripe
 from django.views.generic import TemplateView
 
 from .. import payments
-from ..models import Invoice, Product, Subscription
+from ..models import Invoice, Price, Product, Subscription
 from ..models.billing import ENDED_STATUSES
-from .context import PortalMixin
+from .context import PortalMixin, optional_url
 from .prices import format_amount, present_price
 
 STATUS_LABELS = {
@@ -53,6 +53,10 @@ class SubscriptionHistoryView(PortalMixin, TemplateView):
         )
         subscriptions = [present_subscription(row, products, cards, default_card) for row in rows]
         current = next((s for s in subscriptions if not s["ended"]), None)
+        if current is not None:
+            row = next(row for row in rows if row.id == current["id"])
+            current["scheduled_change"] = present_scheduled_change(row)
+            current["change_url"] = optional_url("subscription-change", current["id"])
         invoices = Invoice.objects.live().filter(customer_id=customer_id).order_by("-created", "-id")
         context.update(
             subscription=current,
@@ -61,6 +65,27 @@ class SubscriptionHistoryView(PortalMixin, TemplateView):
             invoices=[present_invoice(row) for row in invoices[: self.invoice_limit]],
         )
         return context
+
+
+def present_scheduled_change(row: Subscription) -> dict[str, Any] | None:
+    """The change waiting for the subscription's renewal (a downgrade), as the page says it: "Changes to
+    Starter on 7 Jan"; None when nothing waits."""
+    if not (row.stripe_data or {}).get("schedule"):
+        return None  # no query for the many subscriptions without a schedule
+    # Until the mirror of schedules is in the models (Subscription.scheduled_change), none is known. The lead
+    # drops this fallback at merge.
+    read = getattr(row, "scheduled_change", None)
+    change = read() if read is not None else None
+    if not change:
+        return None
+    price = Price.objects.filter(id=change["price"]).select_related("product").first()
+    product = price.product if price is not None else None
+    return {
+        "product_name": (product.name if product is not None else "") or change["price"],
+        "price": present_price({"id": price.id, **price.stripe_data}) if price is not None else None,
+        "quantity": change["quantity"],
+        "at": change["at"],
+    }
 
 
 def present_card(payment_method: stripe.PaymentMethod | dict[str, Any]) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from django_stripe.views import (
     GoToBillingPortalView,
     GoToCheckoutView,
     GoToSetupCheckoutView,
+    PlanChangeView,
     SubscriptionHistoryView,
     SubscriptionPortalView,
 )
@@ -18,5 +19,6 @@ urlpatterns = [
     path("setup-checkout/<str:subscription_id>/", GoToSetupCheckoutView.as_view(), name="go-to-setup-checkout"),
     path("billing-portal/", GoToBillingPortalView.as_view(), name="go-to-billing-portal"),
     path("subscriptions/", SubscriptionHistoryView.as_view(), name="subscription-history"),
+    path("subscriptions/<str:subscription_id>/change/", PlanChangeView.as_view(), name="subscription-change"),
     path("", SubscriptionPortalView.as_view(), name="subscription-portal"),
 ]

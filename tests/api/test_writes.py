@@ -189,6 +189,11 @@ FOREIGN_WRITES = {
         {"price_id": "{price}", "default_payment_method": "{pm}"},
     ),
     "get subscription": ("get", "/api/subscriptions/{sub}/", None),
+    "preview a plan change": ("post", "/api/subscriptions/{sub}/preview/", {"quantity": 2}),
+    "change the plan": ("post", "/api/subscriptions/{sub}/change/", {"quantity": 2}),
+    "cancel the scheduled change": ("delete", "/api/subscriptions/{sub}/scheduled-change/", None),
+    "pause": ("post", "/api/subscriptions/{sub}/pause/", None),
+    "unpause": ("post", "/api/subscriptions/{sub}/unpause/", None),
     "get payment method": ("get", "/api/payment-methods/{pm}/", None),
     "get invoice": ("get", "/api/invoices/{invoice}/", None),
 }

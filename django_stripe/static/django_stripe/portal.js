@@ -3,7 +3,8 @@
  *
  * Checkout:  POST setup-intents -> stripe.confirmCardSetup -> POST subscriptions -> the history page.
  * Portal:    PUT subscriptions/<id>/ {cancel_at_period_end}, and a new card: setup intent, confirmCardSetup,
- *            PUT subscriptions/<id>/ {default_payment_method, set_as_default_payment_method}.
+ *            PUT subscriptions/<id>/ {default_payment_method, set_as_default_payment_method};
+ *            DELETE subscriptions/<id>/scheduled-change/ cancels a change waiting for the renewal.
  */
 (function () {
   "use strict";
@@ -158,10 +159,10 @@
     var cardForm = panel.querySelector("[data-ds-card-form]");
     var newCard = null;
 
-    var change = function (button, body) {
+    var change = function (button, body, method, path) {
       showError(actionErrors, "");
       setBusy(button, true, "Saving…");
-      return api("PUT", subscriptionUrl(subscriptionId), body)
+      return api(method || "PUT", subscriptionUrl(subscriptionId) + (path || ""), body)
         .then(function () { window.location.reload(); })
         .catch(function (error) {
           showError(actionErrors, error.message);
@@ -175,6 +176,7 @@
       var action = button.getAttribute("data-ds-action");
       if (action === "cancel") change(button, { cancel_at_period_end: true });
       if (action === "resume") change(button, { cancel_at_period_end: false });
+      if (action === "cancel-change") change(button, undefined, "DELETE", "scheduled-change/");
       if (action === "change-card" && cardForm) {
         var open = cardForm.hidden;
         cardForm.hidden = !open;
