@@ -8,14 +8,14 @@ from functools import wraps
 from typing import Any, NamedTuple, TypedDict
 
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.shortcuts import redirect
 from django.utils import timezone
 
 from ..conf import key_livemode, stripe_settings
 from ..exceptions import StripeNotConfigured
-from ..models import ActiveEntitlement, Subscription, SubscriptionItem
+from ..models import ActiveEntitlement, SubscriptionItem
 from .access_cache import cached_answer
 from .precompiled import Precompiled
 
@@ -217,23 +217,11 @@ def access_items(customer_id: str, product_id: str | None = None, rule: AccessRu
     )
     if rule.livemode is not None:
         items = items.filter(subscription__livemode=rule.livemode)
-    if not rule.paused and PAUSE_COLUMN:
+    if not rule.paused:
         # A paused subscription stays "active" at Stripe, but nothing is being paid for it.
         items = items.filter(subscription__pause_collection_behavior__isnull=True)
     return items.filter(product_id=product_id) if product_id else items
 
-
-# Whether the mirror holds a subscription's pause (Subscription.pause_collection_behavior, null when not paused).
-# Until that column is in the models, no subscription is known to be paused. (The lead drops this at merge.)
-def _has_pause_column() -> bool:
-    try:
-        Subscription._meta.get_field("pause_collection_behavior")  # a forward field: no app registry needed
-    except FieldDoesNotExist:
-        return False
-    return True
-
-
-PAUSE_COLUMN = _has_pause_column()
 
 # The checks every gated request makes, compiled once per rule from the querysets above.
 _ACCESS_TO_PRODUCT = Precompiled(

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ..models import Subscription
+from ..models import scheduled_changes
 from ..sync import mappers
 
 Payload = dict[str, Any]
@@ -44,11 +44,7 @@ def scheduled_change_of(payload: Payload) -> Payload | None:
     schedule: nearly every one."""
     if not payload.get("schedule") or not payload.get("id"):
         return None
-    row = Subscription.objects.filter(id=payload["id"]).first()
-    # Until the mirror of schedules is in the models (Subscription.scheduled_change), none is known. The lead
-    # drops this fallback at merge.
-    read = getattr(row, "scheduled_change", None)
-    change = read() if read is not None else None
+    change = scheduled_changes([payload["id"]]).get(payload["id"])
     if not change:
         return None
     return {"price": change["price"], "quantity": change["quantity"], "at": _epoch(change["at"])}

@@ -72,10 +72,7 @@ def present_scheduled_change(row: Subscription) -> dict[str, Any] | None:
     Starter on 7 Jan"; None when nothing waits."""
     if not (row.stripe_data or {}).get("schedule"):
         return None  # no query for the many subscriptions without a schedule
-    # Until the mirror of schedules is in the models (Subscription.scheduled_change), none is known. The lead
-    # drops this fallback at merge.
-    read = getattr(row, "scheduled_change", None)
-    change = read() if read is not None else None
+    change = row.scheduled_change()
     if not change:
         return None
     price = Price.objects.filter(id=change["price"]).select_related("product").first()
