@@ -54,11 +54,23 @@ def create_invoice(
 ) -> StripeObject:
     """A draft invoice taking in `invoice_items` (first), then billing the subscription's items for
     `lines_period` (free during a trial; not at all without `bill_items`)."""
-    store = fake.store
-    customer = store.get(subscription["customer"])
-    invoice_id = store.new_id("in_", 24)
+    invoice_id = fake.store.new_id("in_", 24)
     lines = [line_of(fake, item, invoice_id) for item in invoice_items]
-    for item in subscription["items"]["data"] if bill_items else []:
+    if bill_items:
+        lines += subscription_lines(fake, subscription, invoice_id, lines_period, free)
+    invoice = invoice_object(fake, subscription, invoice_id, billing_reason, period, lines)
+    fake.store.add(invoice)
+    subscription["latest_invoice"] = invoice_id
+    return invoice
+
+
+def subscription_lines(
+    fake: Fake, subscription: StripeObject, invoice_id: str, lines_period: tuple[int, int], free: bool = False
+) -> list[StripeObject]:
+    """The invoice lines billing each of the subscription's items in full for `lines_period`."""
+    store = fake.store
+    lines = []
+    for item in subscription["items"]["data"]:
         price = item["price"]
         unit_amount = 0 if free else price["unit_amount"]
         amount = unit_amount * item["quantity"]
@@ -102,6 +114,19 @@ def create_invoice(
                 taxes=[],
             )
         )
+    return lines
+
+
+def invoice_object(
+    fake: Fake,
+    subscription: StripeObject,
+    invoice_id: str | None,
+    billing_reason: str,
+    period: tuple[int, int],
+    lines: list[StripeObject],
+) -> StripeObject:
+    """A draft invoice of the subscription with `lines`, not stored (a preview is never stored)."""
+    customer = fake.store.get(subscription["customer"])
     total = sum(line["amount"] for line in lines)
     invoice = build(
         "invoice",
@@ -183,8 +208,6 @@ def create_invoice(
         total_taxes=[],
         webhooks_delivered_at=None,
     )
-    store.add(invoice)
-    subscription["latest_invoice"] = invoice_id
     return invoice
 
 

@@ -62,7 +62,7 @@ def update_subscription(fake: Fake, subscription: StripeObject, params: Params) 
     if subscription["pending_update"] and (params.get("items") or params.get("trial_end")):
         discard_pending_update(fake, subscription)
     period = period_of(subscription)  # taken before the items change: new items join this period
-    at = _proration_date(fake, params, period)
+    at = proration_date(fake, params, period)
     candidate = snapshot(subscription)  # the subscription as the update would leave it
     change_items(fake, candidate, as_objects(params, "items"), *period)
     one_time = _one_time_prices(fake, params)
@@ -89,7 +89,7 @@ def update_subscription(fake: Fake, subscription: StripeObject, params: Params) 
 # -- what the update bills, and how it is collected ----------------------------------------------------------
 
 
-def _proration_date(fake: Fake, params: Params, period: tuple[int, int]) -> int:
+def proration_date(fake: Fake, params: Params, period: tuple[int, int]) -> int:
     """When the change is prorated from: `proration_date` (within the current period), else now."""
     at = as_int(params, "proration_date")
     if at is None:
@@ -135,14 +135,7 @@ def _owed(
     billing them now (`always_invoice`, or a new period: the trial's end, or `restart` (`billing_cycle_anchor=now`)
     or a new interval on a billed subscription) with the pending invoice items of earlier updates: `(invoice,
     earlier)`."""
-    billable = subscription["status"] not in UNBILLED_STATUSES
-    reset = ending_trial or (billable and (restart or interval_of(candidate) != interval_of(subscription)))
-    credited, charged = changed_items(items_of(subscription), items_of(candidate))
-    if reset:
-        _start_new_period(fake, candidate, ending_trial)
-        credited, charged = items_of(subscription), []  # the old period's unused time; the new one in full
-    if not billable or proration == "none":
-        credited, charged = [], []
+    reset, credited, charged = billed_change(fake, subscription, candidate, proration, restart, ending_trial)
     earlier = pending_items(fake, subscription)
     items = create_prorations(fake, candidate, credited, charged, period_of(subscription), at)
     items += [_one_time_item(fake, candidate, price, quantity) for price, quantity in one_time]
@@ -160,6 +153,23 @@ def _owed(
         bill_items=reset,
     )
     return invoice, earlier
+
+
+def billed_change(
+    fake: Fake, subscription: StripeObject, candidate: StripeObject, proration: str, restart: bool, ending_trial: bool
+) -> tuple[bool, list[StripeObject], list[StripeObject]]:
+    """`(reset, credited, charged)`: whether the change starts a new period now (`candidate`'s items then span
+    it, billed in full), and the items whose unused time is credited and remaining time charged. Both the update
+    and its preview (`invoice_previews`) decide here, so a preview bills what the update then bills."""
+    billable = subscription["status"] not in UNBILLED_STATUSES
+    reset = ending_trial or (billable and (restart or interval_of(candidate) != interval_of(subscription)))
+    credited, charged = changed_items(items_of(subscription), items_of(candidate))
+    if reset:
+        _start_new_period(fake, candidate, ending_trial)
+        credited, charged = items_of(subscription), []  # the old period's unused time; the new one in full
+    if not billable or proration == "none":
+        credited, charged = [], []
+    return reset, credited, charged
 
 
 def _one_time_item(fake: Fake, subscription: StripeObject, price: StripeObject, quantity: int) -> StripeObject:
