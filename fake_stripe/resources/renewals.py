@@ -5,6 +5,7 @@ items, such as prorations), cancellations at period end happen."""
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable
 from typing import Any
 
 from ..clock import DAY, period_end_after
@@ -17,6 +18,7 @@ from .invoice_items import pending_items
 from .invoices import bill, create_invoice, void_invoice
 from .pending_updates import expire_pending_update
 from .subscription_items import interval_of, items_of, period_of
+from .subscription_schedules import start_next_phase
 from .subscription_status import ENDED, cancel_subscription, set_status
 
 INCOMPLETE_EXPIRES_AFTER = 23 * 3600
@@ -107,18 +109,30 @@ def end_trial(fake: Fake, subscription: StripeObject) -> None:
 
 
 def renew(fake: Fake, subscription: StripeObject) -> None:
-    """The period ended: the items move to the next period and its invoice is charged."""
+    """The period ended: the items move to the next period (its schedule's next phase's items, when one starts)
+    and its invoice is charged."""
     before = snapshot(subscription)
     old_period = period_of(subscription)
+    announce_schedule = start_next_phase(fake, subscription)
+    if subscription["status"] in ENDED:  # the schedule's last phase ended with end_behavior=cancel
+        if announce_schedule:
+            announce_schedule()
+        return
     interval, count = interval_of(subscription)
     start = old_period[1]
     new_end = period_end_after(subscription["billing_cycle_anchor"], start, interval, count)
     for item in items_of(subscription):
         item.update(current_period_start=start, current_period_end=new_end)
-    _bill_new_period(fake, subscription, before, old_period)
+    _bill_new_period(fake, subscription, before, old_period, announce_schedule)
 
 
-def _bill_new_period(fake: Fake, subscription: StripeObject, before: StripeObject, old_period: tuple[int, int]) -> None:
+def _bill_new_period(
+    fake: Fake,
+    subscription: StripeObject,
+    before: StripeObject,
+    old_period: tuple[int, int],
+    announce_schedule: Callable[[], None] | None = None,
+) -> None:
     invoice = create_invoice(
         fake,
         subscription,
@@ -128,6 +142,8 @@ def _bill_new_period(fake: Fake, subscription: StripeObject, before: StripeObjec
         invoice_items=pending_items(fake, subscription),
     )
     updated(fake, subscription, before)
+    if announce_schedule:
+        announce_schedule()  # after the subscription's update, before its invoice's events
     paid = bill(fake, invoice)
     if paid and subscription["status"] == "past_due":
         set_status(fake, subscription, "active")
