@@ -309,6 +309,27 @@ def void_invoice(fake: Fake, invoice: StripeObject) -> None:
     invoices.emit(fake, "voided", invoice)
 
 
+def mark_uncollectible(fake: Fake, invoice: StripeObject) -> None:
+    """An open invoice its customer is not expected to pay: `invoice.marked_uncollectible`."""
+    invoice["status"] = "uncollectible"
+    invoice["status_transitions"]["marked_uncollectible_at"] = fake.now()
+    invoices.emit(fake, "marked_uncollectible", invoice)
+
+
+def bill_paused(fake: Fake, invoice: StripeObject, behavior: str) -> None:
+    """A renewal's invoice while collection is paused (`pause_collection[behavior]`): `keep_as_draft` leaves it
+    a draft, `void` voids it and `mark_uncollectible` marks it so, both once finalized. Nothing is charged."""
+    invoices.emit(fake, "created", invoice)
+    if behavior == "keep_as_draft":
+        invoice["auto_advance"] = False
+        return
+    finalize_invoice(fake, invoice)
+    if behavior == "void":
+        void_invoice(fake, invoice)
+    else:
+        mark_uncollectible(fake, invoice)
+
+
 @invoices.post("/{id}/void")
 def post_void_invoice(request: Request) -> StripeObject:
     invoice = invoices.retrieve(request)

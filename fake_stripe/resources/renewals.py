@@ -15,7 +15,7 @@ from ..store import StripeObject
 from . import entitlements
 from .common import snapshot
 from .invoice_items import pending_items
-from .invoices import bill, create_invoice, void_invoice
+from .invoices import bill, bill_paused, create_invoice, void_invoice
 from .pending_updates import expire_pending_update
 from .subscription_items import interval_of, items_of, period_of
 from .subscription_schedules import start_next_phase
@@ -70,6 +70,9 @@ def _due_for(fake: Fake, subscription: StripeObject) -> tuple[int, Any] | None:
         candidates.append((subscription["pending_update"]["expires_at"], -1, expire_pending_update))
     if subscription["cancel_at"]:
         candidates.append((subscription["cancel_at"], 0, cancel_subscription))
+    resumes_at = (subscription["pause_collection"] or {}).get("resumes_at")
+    if resumes_at:
+        candidates.append((resumes_at, 1, resume_collection))  # before a renewal at the same second
     if status == "trialing":
         reminded = fake.store.private.get(subscription["id"], {}).get("trial_will_end_sent")
         reminder_at = subscription["trial_end"] - TRIAL_WILL_END_BEFORE
@@ -88,6 +91,12 @@ def expire_incomplete(fake: Fake, subscription: StripeObject) -> None:
         invoice = fake.store.get(subscription["latest_invoice"] or "")
         if invoice and invoice["status"] == "open":
             void_invoice(fake, invoice)
+
+
+def resume_collection(fake: Fake, subscription: StripeObject) -> None:
+    """`pause_collection[resumes_at]` has come: invoices are collected again."""
+    with changing(fake, subscription):
+        subscription["pause_collection"] = None
 
 
 def trial_will_end(fake: Fake, subscription: StripeObject) -> None:
@@ -144,6 +153,10 @@ def _bill_new_period(
     updated(fake, subscription, before)
     if announce_schedule:
         announce_schedule()  # after the subscription's update, before its invoice's events
+    if subscription["pause_collection"]:
+        bill_paused(fake, invoice, subscription["pause_collection"]["behavior"])  # the status stays as it is
+        entitlements.refresh(fake, subscription["customer"])
+        return
     paid = bill(fake, invoice)
     if paid and subscription["status"] == "past_due":
         set_status(fake, subscription, "active")

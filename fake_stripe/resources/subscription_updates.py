@@ -15,6 +15,8 @@ charges first and changes nothing on a decline (the invoice is voided, the answe
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..clock import period_end_after
 from ..errors import card_declined, invalid_request, parameter_invalid, parameter_missing
 from ..params import Params, as_bool, as_dict, as_int, as_objects, merge_metadata, one_of
@@ -42,6 +44,7 @@ from .subscription_items import change_items, interval_of, items_of, period_of, 
 from .subscription_status import ENDED, set_status
 
 UNBILLED_STATUSES = ("trialing", "incomplete")
+PAUSE_BEHAVIORS = ("keep_as_draft", "mark_uncollectible", "void")
 
 
 def update_subscription(fake: Fake, subscription: StripeObject, params: Params) -> StripeObject:
@@ -284,12 +287,25 @@ def _change_details(fake: Fake, subscription: StripeObject, params: Params) -> N
             if reference
             else None
         )
+    if "pause_collection" in params:
+        subscription["pause_collection"] = _pause_collection(params)
     subscription["metadata"] = merge_metadata(subscription["metadata"], params)
     set_fields(subscription, params, ("description",))
     details = as_dict(params, "cancellation_details")
     for name in ("comment", "feedback"):
         if name in details:
             subscription["cancellation_details"][name] = details[name] or None
+
+
+def _pause_collection(params: Params) -> dict[str, Any] | None:
+    """`pause_collection[behavior]` (and `[resumes_at]`) pauses collection; `pause_collection=""` resumes it."""
+    if params["pause_collection"] == "":
+        return None
+    pause = as_dict(params, "pause_collection")
+    behavior = one_of(pause, "behavior", PAUSE_BEHAVIORS)
+    if behavior is None:
+        raise parameter_missing("pause_collection[behavior]")
+    return {"behavior": behavior, "resumes_at": as_int(pause, "resumes_at")}
 
 
 def _move_trial_end(fake: Fake, subscription: StripeObject, params: Params) -> None:
