@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..clock import DAY
+from ..dunning import next_attempt
 from ..errors import invalid_request
 from ..lists import Check, list_of
 from ..params import Params, one_of
@@ -276,7 +277,7 @@ def pay_invoice(fake: Fake, invoice: StripeObject, payment_method_id: str | None
         invoice["attempted"] = True
         invoice["attempt_count"] += 1
     if failure is not None:
-        invoice["next_payment_attempt"] = fake.now() + 3 * DAY if invoice["attempt_count"] < 4 else None
+        invoice["next_payment_attempt"] = next_attempt(fake.dunning, invoice["attempt_count"], fake.now())
         invoices.emit(fake, "payment_failed", invoice)
         return False
     now = fake.now()

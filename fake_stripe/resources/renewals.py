@@ -15,7 +15,7 @@ from ..store import StripeObject
 from . import entitlements
 from .common import snapshot
 from .invoice_items import pending_items
-from .invoices import bill, bill_paused, create_invoice, void_invoice
+from .invoices import bill, bill_paused, create_invoice, pay_invoice, void_invoice
 from .pending_updates import expire_pending_update
 from .subscription_items import interval_of, items_of, period_of
 from .subscription_schedules import start_next_phase
@@ -73,6 +73,10 @@ def _due_for(fake: Fake, subscription: StripeObject) -> tuple[int, Any] | None:
     resumes_at = (subscription["pause_collection"] or {}).get("resumes_at")
     if resumes_at:
         candidates.append((resumes_at, 1, resume_collection))  # before a renewal at the same second
+    if status == "past_due" and fake.dunning is not None:
+        invoice = fake.store.get(subscription["latest_invoice"] or "")
+        if invoice and invoice["status"] == "open" and invoice["next_payment_attempt"]:
+            candidates.append((invoice["next_payment_attempt"], 1, retry_payment))
     if status == "trialing":
         reminded = fake.store.private.get(subscription["id"], {}).get("trial_will_end_sent")
         reminder_at = subscription["trial_end"] - TRIAL_WILL_END_BEFORE
@@ -153,8 +157,10 @@ def _bill_new_period(
     updated(fake, subscription, before)
     if announce_schedule:
         announce_schedule()  # after the subscription's update, before its invoice's events
-    if subscription["pause_collection"]:
-        bill_paused(fake, invoice, subscription["pause_collection"]["behavior"])  # the status stays as it is
+    if subscription["pause_collection"] or subscription["status"] == "unpaid":
+        # Paused, or unpaid after the retries failed: the invoice is made and nothing is charged.
+        behavior = (subscription["pause_collection"] or {}).get("behavior", "keep_as_draft")
+        bill_paused(fake, invoice, behavior)  # the status stays as it is
         entitlements.refresh(fake, subscription["customer"])
         return
     paid = bill(fake, invoice)
@@ -164,5 +170,26 @@ def _bill_new_period(
         not paid and subscription["status"] == "active" and subscription["collection_method"] == "charge_automatically"
     ):
         set_status(fake, subscription, "past_due")
+        _after_failed_attempt(fake, subscription, invoice)
     else:
         entitlements.refresh(fake, subscription["customer"])
+
+
+def retry_payment(fake: Fake, subscription: StripeObject) -> None:
+    """The failed invoice's `next_payment_attempt` has come (`fake.dunning`): paid, the subscription is active
+    again; failed for the last time, it becomes what `fake.dunning.then` says."""
+    invoice = fake.store.require(subscription["latest_invoice"], "invoice")
+    if pay_invoice(fake, invoice):
+        set_status(fake, subscription, "active")
+    else:
+        _after_failed_attempt(fake, subscription, invoice)
+
+
+def _after_failed_attempt(fake: Fake, subscription: StripeObject, invoice: StripeObject) -> None:
+    dunning = fake.dunning
+    if dunning is None or invoice["next_payment_attempt"] is not None or subscription["status"] != "past_due":
+        return
+    if dunning.then == "canceled":
+        cancel_subscription(fake, subscription, reason="payment_failed")
+    elif dunning.then == "unpaid":
+        set_status(fake, subscription, "unpaid")
