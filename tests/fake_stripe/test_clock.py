@@ -4,6 +4,10 @@ A scheduled downgrade on the clock: test_subscription_schedules.py."""
 
 from __future__ import annotations
 
+import json
+import urllib.parse
+import urllib.request
+
 import pytest
 import stripe
 
@@ -106,3 +110,22 @@ def test_reset_forgets_the_dunning_settings(billing: Billing):
     assert billing.fake.dunning is None
     with pytest.raises(ValueError):
         Dunning(then="forgotten")
+
+
+def control(url: str, path: str, **form: object) -> dict:
+    body = urllib.parse.urlencode(form, doseq=True).encode()
+    with urllib.request.urlopen(urllib.request.Request(url + path, data=body, method="POST")) as response:
+        return json.loads(response.read())
+
+
+def test_a_standalone_fake_takes_its_dunning_from_the_control_endpoint(billing: Billing, fake_stripe_server):
+    url = fake_stripe_server.url
+    answer = control(url, "/_fake/dunning", **{"retry_days[]": ["1"], "then": "unpaid"})
+    assert answer == {"dunning": {"retry_days": [1], "then": "unpaid"}}
+    assert billing.fake.dunning == Dunning((1,), "unpaid")
+    subscription = billing.subscribe()
+    failing_card(billing, subscription)
+    until_period_end(billing, subscription.id, after=0)
+    control(url, "/_fake/clock/advance", seconds=DAY)
+    assert billing.client.v1.subscriptions.retrieve(subscription.id).status == "unpaid"
+    assert control(url, "/_fake/dunning", then="off") == {"dunning": None}
