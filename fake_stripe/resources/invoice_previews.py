@@ -2,7 +2,8 @@
 make, without making it. `subscription_details[proration_behavior]` chooses which invoice: `always_invoice`,
 the one the change charges now (its prorations: the old items' unused time credited, the new ones' remaining
 time charged, to the second from `subscription_details[proration_date]`); `create_prorations` (the default) and
-`none`, the next renewal at the new items (with the prorations, or without). A change that starts a new period
+`none`, the next renewal at the new items (with the prorations, or without); without `items`, a subscription on a
+schedule renews into the schedule's next phase when it starts at the period's end. A change that starts a new period
 (a new interval, `billing_cycle_anchor=now`) is billed now whatever the behaviour, as the update bills it.
 
 The amounts come from the code the update runs (`subscription_updates.billed_change`, `prorations`), so a
@@ -24,6 +25,7 @@ from .invoice_items import invoice_item_object, line_of, pending_items
 from .invoices import invoice_object, invoices, subscription_lines
 from .prorations import PRORATION_BEHAVIORS, Proration, proration_lines
 from .subscription_items import change_items, interval_of, period_of
+from .subscription_schedules import next_phase, phase_items
 from .subscription_status import ENDED
 from .subscription_updates import billed_change, proration_date
 
@@ -38,11 +40,15 @@ def create_preview(request: Request) -> StripeObject:
     period = period_of(subscription)
     at = proration_date(fake, details, period)
     candidate = snapshot(subscription)  # the subscription as the change would leave it
-    change_items(fake, candidate, as_objects(details, "items"), *period)
+    specs = as_objects(details, "items")
+    change_items(fake, candidate, specs, *period)
     reset, credited, charged = billed_change(fake, subscription, candidate, proration, restart, False)
     prorations = proration_lines(fake, credited, charged, period, at)
     if reset or proration == "always_invoice":
         return _now_invoice(fake, subscription, candidate, prorations, reset)
+    phase = next_phase(fake, subscription) if not specs else None
+    if phase is not None and phase["start_date"] == period[1]:
+        candidate["items"]["data"] = phase_items(fake, subscription, phase)  # the renewal the schedule makes
     return _renewal_invoice(fake, subscription, candidate, prorations)
 
 

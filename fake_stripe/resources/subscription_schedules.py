@@ -176,21 +176,35 @@ def release(fake: Fake, schedule: StripeObject, announce: bool) -> None:
 
 
 def _take_items(fake: Fake, subscription: StripeObject, phase: StripeObject) -> None:
-    """The subscription's items become the phase's: an item of a price it keeps stays (its quantity set), the
-    others are new items (the renewal that follows sets their period)."""
-    old = items_of(subscription)
-    by_price = {item["price"]["id"]: item for item in old}
+    """The subscription's items become the phase's (the renewal that follows sets their period)."""
+    new = phase_items(fake, subscription, phase)
+    store_items(fake, items_of(subscription), new)
+    subscription["items"]["data"] = new
+
+
+def phase_items(fake: Fake, subscription: StripeObject, phase: StripeObject) -> list[StripeObject]:
+    """The subscription's items as `phase` makes them, not stored: an item of a price it keeps stays (its
+    quantity set), the others are new items."""
+    by_price = {item["price"]["id"]: item for item in items_of(subscription)}
     start, end = period_of(subscription)
     new = []
     for spec in phase["items"]:
-        item = copy.deepcopy(by_price.get(spec["price"])) if spec["price"] in by_price else None
+        item = copy.deepcopy(by_price[spec["price"]]) if spec["price"] in by_price else None
         if item is None:
             price = fake.store.require(spec["price"], "price")
             item = build_item(fake, subscription, price, {"quantity": spec["quantity"]}, start, end)
         item["quantity"] = spec["quantity"]
         new.append(item)
-    store_items(fake, old, new)
-    subscription["items"]["data"] = new
+    return new
+
+
+def next_phase(fake: Fake, subscription: StripeObject) -> StripeObject | None:
+    """The phase of the subscription's active schedule that starts when the current one ends, if any."""
+    schedule = fake.store.get(subscription["schedule"] or "")
+    if schedule is None or schedule["status"] != "active" or schedule["current_phase"] is None:
+        return None
+    ends = schedule["current_phase"]["end_date"]
+    return next((phase for phase in schedule["phases"] if phase["start_date"] == ends), None)
 
 
 # -- the schedule and its phases -----------------------------------------------------------------------------

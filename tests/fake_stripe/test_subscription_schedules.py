@@ -149,3 +149,16 @@ def test_what_a_schedule_refuses(billing: Billing):
     with pytest.raises(stripe.InvalidRequestError, match="start date"):
         moved = {**current, "start_date": phase.start_date + 1}
         b.client.v1.subscription_schedules.update(schedule.id, {"phases": [moved]})
+
+
+def test_the_renewal_preview_of_a_scheduled_subscription_bills_the_next_phase(billing: Billing):
+    b = billing
+    subscription = b.subscribe(b.pro, quantity=2)
+    schedule_downgrade(b, subscription, b.basic)
+    shown = b.client.v1.invoices.create_preview(
+        {"subscription": subscription.id, "subscription_details": {"proration_behavior": "none"}}
+    )
+    assert shown.amount_due == 1000
+    b.fake.advance_clock(subscription["items"].data[0].current_period_end - b.fake.now() + 60)
+    renewed = b.client.v1.subscriptions.retrieve(subscription.id)
+    assert b.client.v1.invoices.retrieve(renewed.latest_invoice).amount_paid == shown.amount_due
