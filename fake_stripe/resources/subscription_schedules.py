@@ -18,7 +18,8 @@ from typing import Any
 from ..clock import add_interval
 from ..errors import invalid_request, parameter_invalid
 from ..fixtures import stripe_fixture
-from ..params import Params, as_int, as_objects, merge_metadata, one_of, require
+from ..lists import Check
+from ..params import Params, as_bool, as_int, as_objects, merge_metadata, one_of, require
 from ..protocol import Fake
 from ..resource import Resource, changing, equal
 from ..routing import Request
@@ -33,12 +34,10 @@ PRORATION_BEHAVIORS = ("always_invoice", "create_prorations", "none")
 LIVE = ("not_started", "active")
 
 
-def _scheduled(params: Params) -> Any:
-    """`scheduled=true`: the schedules that have not started yet."""
-    if "scheduled" not in params:
-        return None
-    wanted = str(params["scheduled"]).lower() == "true"
-    return lambda schedule: (schedule["status"] == "not_started") == wanted
+def _scheduled(params: Params) -> Check | None:
+    """`scheduled=true`: the schedules that have not started yet (`false`: those that have)."""
+    scheduled = as_bool(params, "scheduled")
+    return (lambda schedule: (schedule["status"] == "not_started") == scheduled) if scheduled is not None else None
 
 
 subscription_schedules = Resource(
@@ -100,7 +99,7 @@ def cancel_schedule(request: Request) -> StripeObject:
     subscription = fake.store.get(schedule["subscription"] or "")
     if subscription is not None and subscription["status"] not in ENDED:
         cancel_subscription(fake, subscription)
-    end_with_subscription(fake, subscription or {"schedule": schedule["id"]})
+    _cancel(fake, schedule)
     return schedule
 
 
@@ -108,8 +107,12 @@ def end_with_subscription(fake: Fake, subscription: StripeObject) -> None:
     """The subscription was canceled: its live schedule is canceled with it (`subscription_schedule.canceled`)."""
     schedule = fake.store.get(subscription["schedule"] or "")
     if schedule is not None and schedule["status"] in LIVE:
-        schedule.update(status="canceled", canceled_at=fake.now(), current_phase=None)
-        subscription_schedules.emit(fake, "canceled", schedule)
+        _cancel(fake, schedule)
+
+
+def _cancel(fake: Fake, schedule: StripeObject) -> None:
+    schedule.update(status="canceled", canceled_at=fake.now(), current_phase=None)
+    subscription_schedules.emit(fake, "canceled", schedule)
 
 
 def _live(request: Request, action: str) -> StripeObject:

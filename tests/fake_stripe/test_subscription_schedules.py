@@ -48,6 +48,8 @@ def test_a_schedule_from_a_subscription_has_its_current_period_as_its_phase(bill
     listed = b.client.v1.subscription_schedules.list({"customer": subscription.customer})
     assert [s.id for s in listed.data] == [schedule.id]
     assert b.client.v1.subscription_schedules.list({"customer": b.customer()}).data == []
+    assert [s.id for s in b.client.v1.subscription_schedules.list({"scheduled": False}).data] == [schedule.id]
+    assert b.client.v1.subscription_schedules.list({"scheduled": True}).data == []
 
 
 def test_a_scheduled_downgrade_applies_at_the_renewal_billed_at_the_new_price(billing: Billing):
