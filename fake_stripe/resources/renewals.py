@@ -109,16 +109,20 @@ def trial_will_end(fake: Fake, subscription: StripeObject) -> None:
 
 
 def end_trial(fake: Fake, subscription: StripeObject) -> None:
-    """The trial is over: a new billing period starts now and its invoice is charged."""
+    """The trial is over: a new billing period starts now (with its schedule's next phase's items, when one
+    starts) and its invoice is charged."""
     now = fake.now()
     before = snapshot(subscription)
     old_period = period_of(subscription)
+    announce_schedule = start_next_phase(fake, subscription)
+    if _ended_by_schedule(subscription, announce_schedule):
+        return
     interval, count = interval_of(subscription)
     new_end = period_end_after(now, now, interval, count)
     subscription.update(status="active", trial_end=min(subscription["trial_end"] or now, now), billing_cycle_anchor=now)
     for item in items_of(subscription):
         item.update(current_period_start=now, current_period_end=new_end)
-    _bill_new_period(fake, subscription, before, old_period)
+    _bill_new_period(fake, subscription, before, old_period, announce_schedule)
 
 
 def renew(fake: Fake, subscription: StripeObject) -> None:
@@ -127,9 +131,7 @@ def renew(fake: Fake, subscription: StripeObject) -> None:
     before = snapshot(subscription)
     old_period = period_of(subscription)
     announce_schedule = start_next_phase(fake, subscription)
-    if subscription["status"] in ENDED:  # the schedule's last phase ended with end_behavior=cancel
-        if announce_schedule:
-            announce_schedule()
+    if _ended_by_schedule(subscription, announce_schedule):
         return
     interval, count = interval_of(subscription)
     start = old_period[1]
@@ -137,6 +139,16 @@ def renew(fake: Fake, subscription: StripeObject) -> None:
     for item in items_of(subscription):
         item.update(current_period_start=start, current_period_end=new_end)
     _bill_new_period(fake, subscription, before, old_period, announce_schedule)
+
+
+def _ended_by_schedule(subscription: StripeObject, announce_schedule: Callable[[], None] | None) -> bool:
+    """Whether the schedule's last phase ended with `end_behavior=cancel` (the subscription canceled, nothing
+    renews): the schedule's `completed` is announced then."""
+    if subscription["status"] not in ENDED:
+        return False
+    if announce_schedule:
+        announce_schedule()
+    return True
 
 
 def _bill_new_period(

@@ -164,3 +164,16 @@ def test_the_renewal_preview_of_a_scheduled_subscription_bills_the_next_phase(bi
     b.fake.advance_clock(subscription["items"].data[0].current_period_end - b.fake.now() + 60)
     renewed = b.client.v1.subscriptions.retrieve(subscription.id)
     assert b.client.v1.invoices.retrieve(renewed.latest_invoice).amount_paid == shown.amount_due
+
+
+def test_a_trialing_subscriptions_next_phase_starts_when_the_trial_ends(billing: Billing):
+    b = billing
+    customer = b.customer()
+    subscription = b.client.v1.subscriptions.create(
+        {"customer": customer, "items": [{"price": b.pro}], "trial_period_days": 7}
+    )
+    schedule_downgrade(b, subscription, b.basic)
+    b.fake.advance_clock(7 * DAY + 60)
+    ended = b.client.v1.subscriptions.retrieve(subscription.id)
+    assert (ended.status, [i.price.id for i in ended["items"].data]) == ("active", [b.basic])
+    assert b.client.v1.invoices.retrieve(ended.latest_invoice).amount_paid == 1000
