@@ -19,7 +19,7 @@ from ..clock import add_interval
 from ..errors import invalid_request, parameter_invalid
 from ..fixtures import stripe_fixture
 from ..lists import Check
-from ..params import Params, as_bool, as_int, as_objects, merge_metadata, one_of, require
+from ..params import Params, as_bool, as_int, as_objects, created_filter, merge_metadata, one_of, require
 from ..protocol import Fake
 from ..resource import Resource, changing, equal
 from ..routing import Request
@@ -40,8 +40,21 @@ def _scheduled(params: Params) -> Check | None:
     return (lambda schedule: (schedule["status"] == "not_started") == scheduled) if scheduled is not None else None
 
 
+def _at(field: str) -> Any:
+    """`canceled_at`, `completed_at`, `released_at` (a timestamp or `[gt|gte|lt|lte]`): the schedules that
+    ended so within that range."""
+
+    def read(params: Params) -> Check | None:
+        within = created_filter(params, field)
+        return (lambda schedule: schedule[field] is not None and within(schedule[field])) if within else None
+
+    return read
+
+
 subscription_schedules = Resource(
-    "subscription_schedule", "/v1/subscription_schedules", filters=(equal("customer"), _scheduled)
+    "subscription_schedule",
+    "/v1/subscription_schedules",
+    filters=(equal("customer"), _scheduled, _at("canceled_at"), _at("completed_at"), _at("released_at")),
 )
 
 

@@ -101,6 +101,9 @@ def test_releasing_keeps_the_subscription_as_it_is(billing: Billing):
     assert (after.schedule, [i.price.id for i in after["items"].data]) == (None, [b.pro])
     with pytest.raises(stripe.InvalidRequestError):
         b.client.v1.subscription_schedules.release(schedule.id)
+    since = {"released_at": {"gte": released.released_at}}
+    assert [s.id for s in b.client.v1.subscription_schedules.list(since).data] == [schedule.id]
+    assert b.client.v1.subscription_schedules.list({"canceled_at": {"gte": 0}}).data == []
 
 
 def test_canceling_the_schedule_cancels_its_subscription(billing: Billing):
