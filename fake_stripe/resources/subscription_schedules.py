@@ -74,11 +74,34 @@ def create_schedule(request: Request) -> StripeObject:
             f"You cannot migrate a subscription that is already attached to a schedule: `{subscription['schedule']}`.",
             "from_subscription",
         )
+    return _attach(fake, subscription, params)
+
+
+def _attach(fake: Fake, subscription: StripeObject, params: Params) -> StripeObject:
+    """A new schedule for the subscription (its current period the one phase): `subscription_schedule.created`,
+    then `customer.subscription.updated` (its `schedule`)."""
     schedule = _new_schedule(fake, subscription, params)
     fake.store.add(schedule, owner=subscription["customer"])
     subscription_schedules.emit(fake, "created", schedule)
     with changing(fake, subscription):
         subscription["schedule"] = schedule["id"]
+    return schedule
+
+
+def schedule_at_period_end(fake: Fake, subscription: StripeObject, items: list[dict[str, Any]]) -> StripeObject:
+    """Change the subscription's items (`[{"price", "quantity"}]`) at the end of its period, through its schedule
+    (made when it has none live): the current phase, then the new items for one interval. The hosted portal's
+    `schedule_at_period_end` does this."""
+    schedule = fake.store.get(subscription["schedule"] or "")
+    if schedule is None or schedule["status"] not in LIVE:
+        schedule = _attach(fake, subscription, {})
+    current = next(p for p in schedule["phases"] if p["end_date"] == schedule["current_phase"]["end_date"])
+    price = fake.store.require(items[0]["price"], "price")
+    recurring = price["recurring"]
+    end = add_interval(current["end_date"], recurring["interval"], recurring["interval_count"])
+    following = _phase(subscription["currency"], items, current["end_date"], end, "create_prorations")
+    with subscription_schedules.changing(fake, schedule):
+        schedule["phases"] = [current, following]
     return schedule
 
 

@@ -3,6 +3,9 @@ current phase, then the new items for one iteration), run by the clock at the re
 
 from __future__ import annotations
 
+import urllib.parse
+import urllib.request
+
 import pytest
 import stripe
 
@@ -180,3 +183,34 @@ def test_a_trialing_subscriptions_next_phase_starts_when_the_trial_ends(billing:
     ended = b.client.v1.subscriptions.retrieve(subscription.id)
     assert (ended.status, [i.price.id for i in ended["items"].data]) == ("active", [b.basic])
     assert b.client.v1.invoices.retrieve(ended.latest_invoice).amount_paid == 1000
+
+
+def test_the_hosted_portal_schedules_a_downgrade_its_configuration_schedules(billing: Billing):
+    b = billing
+    subscription = b.subscribe(b.pro)
+    product = b.client.v1.prices.retrieve(b.pro).product
+    configuration = b.client.v1.billing_portal.configurations.create(
+        {
+            "features": {
+                "subscription_update": {
+                    "enabled": True,
+                    "default_allowed_updates": ["price"],
+                    "products": [{"product": product, "prices": [b.basic, b.pro]}],
+                    "proration_behavior": "always_invoice",
+                    "schedule_at_period_end": {"conditions": [{"type": "decreasing_item_amount"}]},
+                }
+            }
+        }
+    )
+    session = b.client.v1.billing_portal.sessions.create(
+        {"customer": subscription.customer, "configuration": configuration.id}
+    )
+    form = urllib.parse.urlencode({"subscription": subscription.id, "action": "update", "price": b.basic}).encode()
+    urllib.request.urlopen(urllib.request.Request(session.url, data=form), timeout=10).read()
+    now = b.client.v1.subscriptions.retrieve(subscription.id)
+    assert [i.price.id for i in now["items"].data] == [b.pro]  # kept until the period's end
+    schedule = b.client.v1.subscription_schedules.retrieve(now.schedule)
+    assert [[i.price for i in p["items"]] for p in schedule.phases] == [[b.pro], [b.basic]]
+    assert schedule.phases[1].start_date == now["items"].data[0].current_period_end
+    b.fake.advance_clock(now["items"].data[0].current_period_end - b.fake.now() + 60)
+    assert [i.price.id for i in b.client.v1.subscriptions.retrieve(subscription.id)["items"].data] == [b.basic]
