@@ -38,7 +38,7 @@ def create_preview(request: Request) -> StripeObject:
     proration = one_of(details, "proration_behavior", PRORATION_BEHAVIORS, "create_prorations")
     restart = one_of(details, "billing_cycle_anchor", ("now", "unchanged"), "unchanged") == "now"
     period = period_of(subscription)
-    at = proration_date(fake, details, period)
+    at = proration_date(fake, details, period, "subscription_details[proration_date]")
     candidate = snapshot(subscription)  # the subscription as the change would leave it
     specs = as_objects(details, "items")
     change_items(fake, candidate, specs, *period)

@@ -92,14 +92,15 @@ def update_subscription(fake: Fake, subscription: StripeObject, params: Params) 
 # -- what the update bills, and how it is collected ----------------------------------------------------------
 
 
-def proration_date(fake: Fake, params: Params, period: tuple[int, int]) -> int:
-    """When the change is prorated from: `proration_date` (within the current period), else now."""
+def proration_date(fake: Fake, params: Params, period: tuple[int, int], param: str = "proration_date") -> int:
+    """When the change is prorated from: `proration_date` (within the current period), else now. (`param`: how
+    Stripe's error names it, `subscription_details[proration_date]` in a preview.)"""
     at = as_int(params, "proration_date")
     if at is None:
         return fake.now()
     if not period[0] <= at <= period[1]:
         raise parameter_invalid(
-            "proration_date",
+            param,
             "The proration_date must be within the current billing period of the subscription.",
             "parameter_invalid_integer",
         )

@@ -97,3 +97,14 @@ def test_the_preview_is_refused_for_another_customer_or_an_unknown_subscription(
             assert error.code == code
         else:
             raise AssertionError("previewed")
+
+
+def test_a_proration_date_outside_the_period_is_refused(billing: Billing):
+    b = billing
+    subscription = b.subscribe()
+    try:
+        preview(b, subscription, "always_invoice", proration_date=b.fake.now() - 86400)
+    except stripe.InvalidRequestError as error:
+        assert error.param == "subscription_details[proration_date]"
+    else:
+        raise AssertionError("previewed")
