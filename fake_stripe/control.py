@@ -9,8 +9,9 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
+from .dunning import NEXT_ATTEMPT_DAYS, OUTCOMES, Dunning
 from .errors import invalid_request, parameter_invalid, resource_missing, unrecognized_url
-from .params import Params, as_int, one_of
+from .params import Params, as_int, as_list, one_of
 
 if TYPE_CHECKING:
     from .protocol import ControlledFake
@@ -43,6 +44,9 @@ def handle(fake: ControlledFake, method: str, path: str, params: Params) -> Resp
     if path == "/_fake/clock/advance":
         fake.advance_clock(as_int(params, "seconds", 0))
         return _json({"now": fake.now()})
+    if path == "/_fake/dunning":
+        fake.dunning = _dunning(params)
+        return _json({"dunning": dataclasses.asdict(fake.dunning) if fake.dunning else None})
     if path == "/_fake/reset":
         fake.reset()
         return _json({"reset": True})
@@ -90,6 +94,18 @@ def _inject_faults(fake: ControlledFake, params: Params) -> int:
         raise invalid_request("A fault needs a status, a delay, or both.", "delay")
     fake.fail_next(count, status=status, delay=delay)
     return fake.pending_faults()
+
+
+def _dunning(params: Params) -> Dunning | None:
+    """`retry_days[]=1&retry_days[]=2&then=unpaid` retries on the clock; `then=off` (or nothing) retries nothing."""
+    then = params.get("then") or "off"
+    if then == "off":
+        return None
+    one_of(params, "then", OUTCOMES)
+    days = [as_int({"retry_days": day}, "retry_days") for day in as_list(params, "retry_days")]
+    if any(day is None or day < 0 for day in days):
+        raise parameter_invalid("retry_days", "retry_days are days from 0 up.", "parameter_invalid_integer")
+    return Dunning(tuple(day for day in days if day is not None) if "retry_days" in params else NEXT_ATTEMPT_DAYS, then)
 
 
 def _seconds(params: Params, name: str) -> float | None:

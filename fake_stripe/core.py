@@ -19,6 +19,7 @@ import stripe
 
 from . import pages, stripejs
 from .clock import Clock
+from .dunning import Dunning
 from .errors import StripeError, api_error, authentication_error, unrecognized_url
 from .http_client import InProcessHTTPClient
 from .lists import expand
@@ -76,6 +77,9 @@ class FakeStripe:
             order from a thread, after the answer, as Stripe does; "queued": held until `deliver_queued()`."""
             self.features: dict[str, list[str]] = {}
             self.entitlement_summaries: dict[str, list[str]] = {}
+            self.dunning: Dunning | None = None
+            """How the clock retries a failed subscription payment, and what the subscription becomes after (None:
+            it does not, and the subscription stays `past_due`); see `fake_stripe.dunning`."""
             self.clock.reset()
             self.webhooks.reset()
 

@@ -6,6 +6,8 @@ renewal of a subscription set to cancel always; a plan change when `subscription
 configured products' prices, for a subscription of one item. A plan change applies with the configuration's
 `proration_behavior` and, as Stripe's portal does, `payment_behavior=pending_if_incomplete`: a declined charge
 leaves the plan as it was. A trialing subscription's change ends the trial with `trial_update_behavior=end_trial`.
+A change that meets one of `schedule_at_period_end`'s conditions (`decreasing_item_amount`, `shortening_interval`)
+is scheduled instead, through the subscription's schedule, for the end of the period.
 
 A click is not an API request: it takes no injected fault (those are for the application's next call), and it
 can only touch the session's customer's own subscriptions.
@@ -19,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import card_declined
 from .resources.invoices import charge_outcome, payment_method_for
 from .resources.subscription_items import items_of
+from .resources.subscription_schedules import schedule_at_period_end
 from .resources.subscription_status import ENDED, cancel_subscription
 from .resources.subscription_updates import update_subscription
 from .store import StripeObject
@@ -115,6 +118,25 @@ def _plan_form(fake: Fake, subscription: StripeObject, feature: StripeObject) ->
     )
 
 
+def _at_period_end(fake: Fake, feature: StripeObject, item: StripeObject, change: dict[str, Any]) -> bool:
+    """Whether the configuration's `schedule_at_period_end` conditions hold for the change: a lower amount
+    (`decreasing_item_amount`: price × quantity) or a shorter interval (`shortening_interval`)."""
+    conditions = {condition["type"] for condition in feature["schedule_at_period_end"]["conditions"]}
+    old_price = item["price"]
+    new_price = fake.store.get(change.get("price", old_price["id"])) or old_price
+    quantity = int(change.get("quantity", item["quantity"]))
+    if "decreasing_item_amount" in conditions and new_price["unit_amount"] * quantity < (
+        old_price["unit_amount"] * item["quantity"]
+    ):
+        return True
+    return "shortening_interval" in conditions and _interval_days(new_price) < _interval_days(old_price)
+
+
+def _interval_days(price: StripeObject) -> int:
+    days = {"day": 1, "week": 7, "month": 30, "year": 365}[price["recurring"]["interval"]]
+    return days * price["recurring"]["interval_count"]
+
+
 def _price_label(fake: Fake, price: StripeObject) -> str:
     product = fake.store.get(price["product"]) or {"name": price["product"]}
     count, interval = price["recurring"]["interval_count"], price["recurring"]["interval"]
@@ -140,6 +162,10 @@ def _change_plan(fake: Fake, subscription: StripeObject, feature: StripeObject, 
             return "That quantity is not available."
         change["quantity"] = quantity
     if len(change) == 1:
+        return ""
+    if _at_period_end(fake, feature, item, change):
+        new_item = {"price": change.get("price", item["price"]["id"]), "quantity": int(quantity)}
+        schedule_at_period_end(fake, subscription, [new_item])
         return ""
     update = {
         "items": [change],

@@ -8,6 +8,7 @@ from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from .clock import Clock
+from .dunning import Dunning
 from .store import Store, StripeObject
 from .webhooks import Delivery, Receiver, Webhooks
 
@@ -21,6 +22,8 @@ class Fake(Protocol):
     public_url: str | None
     """Where the fake is reachable over HTTP (hosted pages link there), None in-process."""
     features: dict[str, list[str]]
+    dunning: Dunning | None
+    """How the clock retries failed subscription payments, and what follows the last retry (None: no retries)."""
     entitlement_summaries: dict[str, list[str]]
 
     def now(self) -> int: ...

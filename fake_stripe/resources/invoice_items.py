@@ -39,7 +39,27 @@ def create_invoice_item(
     proration: bool = False,
 ) -> StripeObject:
     """A pending invoice item of the subscription's customer, with its `invoiceitem.created`."""
-    item = build(
+    item = invoice_item_object(
+        fake, subscription, price, quantity, amount, description, period, subscription_item, proration
+    )
+    fake.store.add(item, owner=subscription["customer"])
+    invoice_items.emit(fake, "created", item)
+    return item
+
+
+def invoice_item_object(
+    fake: Fake,
+    subscription: StripeObject,
+    price: StripeObject,
+    quantity: int,
+    amount: int,
+    description: str,
+    period: tuple[int, int],
+    subscription_item: str | None = None,
+    proration: bool = False,
+) -> StripeObject:
+    """The invoice item `create_invoice_item` makes, not stored (a preview's lines are made from these)."""
+    return build(
         "invoiceitem",
         amount=amount,
         currency=price["currency"],
@@ -70,9 +90,6 @@ def create_invoice_item(
         tax_rates=[],
         test_clock=None,
     )
-    fake.store.add(item, owner=subscription["customer"])
-    invoice_items.emit(fake, "created", item)
-    return item
 
 
 def pending_items(fake: Fake, subscription: StripeObject) -> list[StripeObject]:

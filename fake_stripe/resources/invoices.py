@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..clock import DAY
+from ..dunning import next_attempt
 from ..errors import invalid_request
 from ..lists import Check, list_of
 from ..params import Params, one_of
@@ -54,11 +55,23 @@ def create_invoice(
 ) -> StripeObject:
     """A draft invoice taking in `invoice_items` (first), then billing the subscription's items for
     `lines_period` (free during a trial; not at all without `bill_items`)."""
-    store = fake.store
-    customer = store.get(subscription["customer"])
-    invoice_id = store.new_id("in_", 24)
+    invoice_id = fake.store.new_id("in_", 24)
     lines = [line_of(fake, item, invoice_id) for item in invoice_items]
-    for item in subscription["items"]["data"] if bill_items else []:
+    if bill_items:
+        lines += subscription_lines(fake, subscription, invoice_id, lines_period, free)
+    invoice = invoice_object(fake, subscription, invoice_id, billing_reason, period, lines)
+    fake.store.add(invoice)
+    subscription["latest_invoice"] = invoice_id
+    return invoice
+
+
+def subscription_lines(
+    fake: Fake, subscription: StripeObject, invoice_id: str, lines_period: tuple[int, int], free: bool = False
+) -> list[StripeObject]:
+    """The invoice lines billing each of the subscription's items in full for `lines_period`."""
+    store = fake.store
+    lines = []
+    for item in subscription["items"]["data"]:
         price = item["price"]
         unit_amount = 0 if free else price["unit_amount"]
         amount = unit_amount * item["quantity"]
@@ -102,6 +115,19 @@ def create_invoice(
                 taxes=[],
             )
         )
+    return lines
+
+
+def invoice_object(
+    fake: Fake,
+    subscription: StripeObject,
+    invoice_id: str | None,
+    billing_reason: str,
+    period: tuple[int, int],
+    lines: list[StripeObject],
+) -> StripeObject:
+    """A draft invoice of the subscription with `lines`, not stored (a preview is never stored)."""
+    customer = fake.store.get(subscription["customer"])
     total = sum(line["amount"] for line in lines)
     invoice = build(
         "invoice",
@@ -183,8 +209,6 @@ def create_invoice(
         total_taxes=[],
         webhooks_delivered_at=None,
     )
-    store.add(invoice)
-    subscription["latest_invoice"] = invoice_id
     return invoice
 
 
@@ -253,7 +277,7 @@ def pay_invoice(fake: Fake, invoice: StripeObject, payment_method_id: str | None
         invoice["attempted"] = True
         invoice["attempt_count"] += 1
     if failure is not None:
-        invoice["next_payment_attempt"] = fake.now() + 3 * DAY if invoice["attempt_count"] < 4 else None
+        invoice["next_payment_attempt"] = next_attempt(fake.dunning, invoice["attempt_count"], fake.now())
         invoices.emit(fake, "payment_failed", invoice)
         return False
     now = fake.now()
@@ -284,6 +308,27 @@ def void_invoice(fake: Fake, invoice: StripeObject) -> None:
     invoice["status"] = "void"
     invoice["status_transitions"]["voided_at"] = fake.now()
     invoices.emit(fake, "voided", invoice)
+
+
+def mark_uncollectible(fake: Fake, invoice: StripeObject) -> None:
+    """An open invoice its customer is not expected to pay: `invoice.marked_uncollectible`."""
+    invoice["status"] = "uncollectible"
+    invoice["status_transitions"]["marked_uncollectible_at"] = fake.now()
+    invoices.emit(fake, "marked_uncollectible", invoice)
+
+
+def bill_paused(fake: Fake, invoice: StripeObject, behavior: str) -> None:
+    """A renewal's invoice while collection is paused (`pause_collection[behavior]`): `keep_as_draft` leaves it
+    a draft, `void` voids it and `mark_uncollectible` marks it so, both once finalized. Nothing is charged."""
+    invoices.emit(fake, "created", invoice)
+    if behavior == "keep_as_draft":
+        invoice["auto_advance"] = False
+        return
+    finalize_invoice(fake, invoice)
+    if behavior == "void":
+        void_invoice(fake, invoice)
+    else:
+        mark_uncollectible(fake, invoice)
 
 
 @invoices.post("/{id}/void")

@@ -4,6 +4,7 @@ each item removed or changed, a charge "Remaining time on ..." for each item add
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ..protocol import Fake
@@ -38,6 +39,36 @@ def _billed(item: StripeObject) -> tuple[str, int]:
     return item["price"]["id"], item["quantity"]
 
 
+@dataclass(frozen=True)
+class Proration:
+    """One proration: a credit (negative `amount`) for an old item's unused time, or a charge for a new item's
+    remaining time, over `period` (from the proration date to the period's end)."""
+
+    item: StripeObject
+    amount: int
+    description: str
+    period: tuple[int, int]
+
+
+def proration_lines(
+    fake: Fake, credited: list[StripeObject], charged: list[StripeObject], period: tuple[int, int], at: int
+) -> list[Proration]:
+    """The prorations for the time from `at` to the end of `period`, credits first: what an update makes as
+    invoice items and what a preview (`invoices.create_preview`) shows, computed once here so they agree."""
+    on = datetime.fromtimestamp(at, UTC).strftime("%d %b %Y")
+    lines = [(item, -1, f"Unused time on {{}} after {on}") for item in credited]
+    lines += [(item, 1, f"Remaining time on {{}} after {on}") for item in charged]
+    prorations = []
+    for item, sign, description in lines:
+        price = item["price"]
+        product = fake.store.get(price["product"]) or {"name": price["product"]}
+        amount = sign * prorated(price["unit_amount"] * item["quantity"], period, at)
+        prorations.append(
+            Proration(item, amount, description.format(f"{item['quantity']} × {product['name']}"), (at, period[1]))
+        )
+    return prorations
+
+
 def create_prorations(
     fake: Fake,
     subscription: StripeObject,
@@ -47,24 +78,17 @@ def create_prorations(
     at: int,
 ) -> list[StripeObject]:
     """The proration invoice items (pending) for the time from `at` to the end of `period`, credits first."""
-    on = datetime.fromtimestamp(at, UTC).strftime("%d %b %Y")
-    lines = [(item, -1, f"Unused time on {{}} after {on}") for item in credited]
-    lines += [(item, 1, f"Remaining time on {{}} after {on}") for item in charged]
-    created = []
-    for item, sign, description in lines:
-        price = item["price"]
-        product = fake.store.get(price["product"]) or {"name": price["product"]}
-        created.append(
-            create_invoice_item(
-                fake,
-                subscription,
-                price,
-                item["quantity"],
-                sign * prorated(price["unit_amount"] * item["quantity"], period, at),
-                description.format(f"{item['quantity']} × {product['name']}"),
-                (at, period[1]),
-                subscription_item=item["id"],
-                proration=True,
-            )
+    return [
+        create_invoice_item(
+            fake,
+            subscription,
+            line.item["price"],
+            line.item["quantity"],
+            line.amount,
+            line.description,
+            line.period,
+            subscription_item=line.item["id"],
+            proration=True,
         )
-    return created
+        for line in proration_lines(fake, credited, charged, period, at)
+    ]

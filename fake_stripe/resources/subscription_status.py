@@ -20,8 +20,11 @@ def set_status(fake: Fake, subscription: StripeObject, status: str) -> None:
     entitlements.refresh(fake, subscription["customer"])
 
 
-def cancel_subscription(fake: Fake, subscription: StripeObject, params: Params | None = None) -> StripeObject:
-    """End the subscription now: `customer.subscription.deleted`, then the customer's entitlements."""
+def cancel_subscription(
+    fake: Fake, subscription: StripeObject, params: Params | None = None, reason: str = "cancellation_requested"
+) -> StripeObject:
+    """End the subscription now (`reason`: Stripe's `cancellation_details.reason`, `payment_failed` after the
+    retries): `customer.subscription.deleted`, then the customer's entitlements."""
     params = params or {}
     if subscription["status"] in ENDED:
         raise invalid_request(f"No such subscription: '{subscription['id']}'", code="resource_missing")
@@ -31,7 +34,7 @@ def cancel_subscription(fake: Fake, subscription: StripeObject, params: Params |
     subscription["cancellation_details"] = {
         "comment": details.get("comment") or subscription["cancellation_details"]["comment"],
         "feedback": details.get("feedback") or subscription["cancellation_details"]["feedback"],
-        "reason": "cancellation_requested",
+        "reason": reason,
     }
     emit(fake, "deleted", subscription)
     entitlements.refresh(fake, subscription["customer"])

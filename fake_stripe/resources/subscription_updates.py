@@ -15,6 +15,8 @@ charges first and changes nothing on a decline (the invoice is voided, the answe
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..clock import period_end_after
 from ..errors import card_declined, invalid_request, parameter_invalid, parameter_missing
 from ..params import Params, as_bool, as_dict, as_int, as_objects, merge_metadata, one_of
@@ -42,6 +44,7 @@ from .subscription_items import change_items, interval_of, items_of, period_of, 
 from .subscription_status import ENDED, set_status
 
 UNBILLED_STATUSES = ("trialing", "incomplete")
+PAUSE_BEHAVIORS = ("keep_as_draft", "mark_uncollectible", "void")
 
 
 def update_subscription(fake: Fake, subscription: StripeObject, params: Params) -> StripeObject:
@@ -62,7 +65,7 @@ def update_subscription(fake: Fake, subscription: StripeObject, params: Params) 
     if subscription["pending_update"] and (params.get("items") or params.get("trial_end")):
         discard_pending_update(fake, subscription)
     period = period_of(subscription)  # taken before the items change: new items join this period
-    at = _proration_date(fake, params, period)
+    at = proration_date(fake, params, period)
     candidate = snapshot(subscription)  # the subscription as the update would leave it
     change_items(fake, candidate, as_objects(params, "items"), *period)
     one_time = _one_time_prices(fake, params)
@@ -89,14 +92,15 @@ def update_subscription(fake: Fake, subscription: StripeObject, params: Params) 
 # -- what the update bills, and how it is collected ----------------------------------------------------------
 
 
-def _proration_date(fake: Fake, params: Params, period: tuple[int, int]) -> int:
-    """When the change is prorated from: `proration_date` (within the current period), else now."""
+def proration_date(fake: Fake, params: Params, period: tuple[int, int], param: str = "proration_date") -> int:
+    """When the change is prorated from: `proration_date` (within the current period), else now. (`param`: how
+    Stripe's error names it, `subscription_details[proration_date]` in a preview.)"""
     at = as_int(params, "proration_date")
     if at is None:
         return fake.now()
     if not period[0] <= at <= period[1]:
         raise parameter_invalid(
-            "proration_date",
+            param,
             "The proration_date must be within the current billing period of the subscription.",
             "parameter_invalid_integer",
         )
@@ -135,14 +139,7 @@ def _owed(
     billing them now (`always_invoice`, or a new period: the trial's end, or `restart` (`billing_cycle_anchor=now`)
     or a new interval on a billed subscription) with the pending invoice items of earlier updates: `(invoice,
     earlier)`."""
-    billable = subscription["status"] not in UNBILLED_STATUSES
-    reset = ending_trial or (billable and (restart or interval_of(candidate) != interval_of(subscription)))
-    credited, charged = changed_items(items_of(subscription), items_of(candidate))
-    if reset:
-        _start_new_period(fake, candidate, ending_trial)
-        credited, charged = items_of(subscription), []  # the old period's unused time; the new one in full
-    if not billable or proration == "none":
-        credited, charged = [], []
+    reset, credited, charged = billed_change(fake, subscription, candidate, proration, restart, ending_trial)
     earlier = pending_items(fake, subscription)
     items = create_prorations(fake, candidate, credited, charged, period_of(subscription), at)
     items += [_one_time_item(fake, candidate, price, quantity) for price, quantity in one_time]
@@ -160,6 +157,23 @@ def _owed(
         bill_items=reset,
     )
     return invoice, earlier
+
+
+def billed_change(
+    fake: Fake, subscription: StripeObject, candidate: StripeObject, proration: str, restart: bool, ending_trial: bool
+) -> tuple[bool, list[StripeObject], list[StripeObject]]:
+    """`(reset, credited, charged)`: whether the change starts a new period now (`candidate`'s items then span
+    it, billed in full), and the items whose unused time is credited and remaining time charged. Both the update
+    and its preview (`invoice_previews`) decide here, so a preview bills what the update then bills."""
+    billable = subscription["status"] not in UNBILLED_STATUSES
+    reset = ending_trial or (billable and (restart or interval_of(candidate) != interval_of(subscription)))
+    credited, charged = changed_items(items_of(subscription), items_of(candidate))
+    if reset:
+        _start_new_period(fake, candidate, ending_trial)
+        credited, charged = items_of(subscription), []  # the old period's unused time; the new one in full
+    if not billable or proration == "none":
+        credited, charged = [], []
+    return reset, credited, charged
 
 
 def _one_time_item(fake: Fake, subscription: StripeObject, price: StripeObject, quantity: int) -> StripeObject:
@@ -274,12 +288,25 @@ def _change_details(fake: Fake, subscription: StripeObject, params: Params) -> N
             if reference
             else None
         )
+    if "pause_collection" in params:
+        subscription["pause_collection"] = _pause_collection(params)
     subscription["metadata"] = merge_metadata(subscription["metadata"], params)
     set_fields(subscription, params, ("description",))
     details = as_dict(params, "cancellation_details")
     for name in ("comment", "feedback"):
         if name in details:
             subscription["cancellation_details"][name] = details[name] or None
+
+
+def _pause_collection(params: Params) -> dict[str, Any] | None:
+    """`pause_collection[behavior]` (and `[resumes_at]`) pauses collection; `pause_collection=""` resumes it."""
+    if params["pause_collection"] == "":
+        return None
+    pause = as_dict(params, "pause_collection")
+    behavior = one_of(pause, "behavior", PAUSE_BEHAVIORS)
+    if behavior is None:
+        raise parameter_missing("pause_collection[behavior]")
+    return {"behavior": behavior, "resumes_at": as_int(pause, "resumes_at")}
 
 
 def _move_trial_end(fake: Fake, subscription: StripeObject, params: Params) -> None:

@@ -14,6 +14,7 @@ from ..store import StripeObject
 from .pending_updates import SUPPORTED_FOR_ITEMS, check_supported
 from .subscription_creation import create_subscription
 from .subscription_items import items_of
+from .subscription_schedules import end_with_subscription
 from .subscription_status import ENDED, cancel_subscription
 from .subscription_updates import update_subscription
 
@@ -82,7 +83,9 @@ def post_update_subscription(request: Request) -> StripeObject:
 @subscriptions.delete("/{id}")
 def delete_subscription(request: Request) -> StripeObject:
     subscription = subscriptions.retrieve(request)
-    return cancel_subscription(request.fake, subscription, request.params)
+    cancel_subscription(request.fake, subscription, request.params)
+    end_with_subscription(request.fake, subscription)
+    return subscription
 
 
 # -- subscription items: each write is an update of its subscription -----------------------------------------
