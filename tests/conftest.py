@@ -10,7 +10,6 @@ from django.contrib.auth import get_user_model
 from django.core.servers.basehttp import WSGIServer
 from django.db import connection
 
-from tests import schedule_stand_in  # noqa: F401  (until the fake has subscription schedules: part E)
 from tests.isolation import isolate_redis
 
 pytest_plugins = ["django_stripe.testing.pytest_plugin"]

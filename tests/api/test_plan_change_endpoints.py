@@ -11,9 +11,6 @@ from .test_writes import api_client, saved_card, subscribe
 
 pytestmark = pytest.mark.django_db
 
-NEEDS_E = pytest.mark.xfail(reason="needs E (the fake's previews, schedules and pauses)", strict=False)
-NEEDS_F = pytest.mark.xfail(reason="needs F (the mirror of schedules and pauses)", strict=False)
-
 
 @pytest.fixture
 def on_gold(synced_fake, catalogue, make_user):
@@ -70,7 +67,6 @@ def test_nothing_to_cancel_is_a_400(on_gold):
     assert client.delete(f"/api/subscriptions/{sub_id}/scheduled-change/").status_code == 400
 
 
-@NEEDS_E
 def test_a_preview_over_rest(on_gold):
     client, sub_id, prices = on_gold
     answer = client.post(f"/api/subscriptions/{sub_id}/preview/", {"price": prices["premium"]}, format="json")
@@ -82,8 +78,6 @@ def test_a_preview_over_rest(on_gold):
     assert {"amount", "description", "proration", "period_start", "period_end"} == set(preview["lines"][0])
 
 
-@NEEDS_E
-@NEEDS_F
 def test_a_downgrade_over_rest_is_scheduled_and_can_be_cancelled(on_gold):
     client, sub_id, prices = on_gold
     period_end = client.get(f"/api/subscriptions/{sub_id}/").json()["current_period_end"]
@@ -95,7 +89,6 @@ def test_a_downgrade_over_rest_is_scheduled_and_can_be_cancelled(on_gold):
     assert cancelled.status_code == 200 and cancelled.json()["scheduled_change"] is None
 
 
-@NEEDS_E
 def test_pause_and_unpause_over_rest(on_gold):
     client, sub_id, _ = on_gold
     paused = client.post(f"/api/subscriptions/{sub_id}/pause/")

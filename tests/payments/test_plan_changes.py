@@ -1,9 +1,6 @@
 """Plan changes as SaaS users expect them (issue 24), through the real SDK against the fake Stripe, the mirror
 following by webhooks and compared with the fake after every step: a preview of the price, upgrades now and paid
-now, downgrades at the renewal through a subscription schedule, a pending change cancelled, pause and resume.
-
-Tests marked xfail "needs E" need the fake's previews, schedules and pauses (part E of the issue), "needs F" the
-mirror of schedules and of the pause (part F); they pass once those parts are merged."""
+now, downgrades at the renewal through a subscription schedule, a pending change cancelled, pause and resume."""
 
 from __future__ import annotations
 
@@ -25,8 +22,6 @@ from django_stripe.sync.drift import check_drift
 
 pytestmark = pytest.mark.django_db
 
-NEEDS_E = pytest.mark.xfail(reason="needs E (the fake's previews, schedules and pauses)", strict=False)
-NEEDS_F = pytest.mark.xfail(reason="needs F (the mirror of schedules and pauses)", strict=False)
 DAY = 86_400
 
 
@@ -178,7 +173,6 @@ def test_a_setting_stripe_does_not_know_fails_loudly(subscribed, plans, settings
 # Previews (the fake's invoices.create_preview).
 
 
-@NEEDS_E
 def test_the_preview_of_an_upgrade_is_what_the_upgrade_charges(subscribed, plans, synced_fake):
     user, sub_id = subscribed
     synced_fake.advance_clock(10 * DAY)
@@ -197,7 +191,6 @@ def test_the_preview_of_an_upgrade_is_what_the_upgrade_charges(subscribed, plans
     assert_mirror_matches_stripe()
 
 
-@NEEDS_E
 def test_the_preview_of_a_downgrade_charges_nothing_now(subscribed, plans):
     user, sub_id = subscribed
     preview = payments.preview_change(user, sub_id, price=plans["starter"])
@@ -208,8 +201,6 @@ def test_the_preview_of_a_downgrade_charges_nothing_now(subscribed, plans):
 # Downgrades at the renewal, through a schedule.
 
 
-@NEEDS_E
-@NEEDS_F
 def test_a_downgrade_waits_for_the_renewal_then_applies(subscribed, plans, synced_fake):
     user, sub_id = subscribed
     period_end = Subscription.objects.get(id=sub_id).current_period_end
@@ -230,8 +221,6 @@ def test_a_downgrade_waits_for_the_renewal_then_applies(subscribed, plans, synce
     assert_mirror_matches_stripe()
 
 
-@NEEDS_E
-@NEEDS_F
 def test_a_pending_downgrade_cancelled_leaves_the_subscription_as_it_was(subscribed, plans, synced_fake):
     user, sub_id = subscribed
     before = get_client().v1.subscriptions.retrieve(sub_id)
@@ -246,8 +235,6 @@ def test_a_pending_downgrade_cancelled_leaves_the_subscription_as_it_was(subscri
     assert_mirror_matches_stripe()
 
 
-@NEEDS_E
-@NEEDS_F
 def test_an_upgrade_replaces_a_pending_downgrade(subscribed, plans):
     user, sub_id = subscribed
     payments.change_plan(user, sub_id, price=plans["starter"])
@@ -261,8 +248,6 @@ def test_an_upgrade_replaces_a_pending_downgrade(subscribed, plans):
 # Pause and resume.
 
 
-@NEEDS_E
-@NEEDS_F
 def test_pause_and_unpause_round_trip(subscribed, plans):
     user, sub_id = subscribed
     paused = payments.pause_subscription(user, sub_id)
@@ -285,7 +270,6 @@ def test_access_while_paused_is_the_projects_choice(subscribed, plans, settings)
     assert payments.is_subscribed(user, plans["product"]) is True
 
 
-@NEEDS_E
 def test_a_renewal_while_paused_is_voided(subscribed, plans, synced_fake):
     user, sub_id = subscribed
     payments.pause_subscription(user, sub_id)

@@ -13,9 +13,6 @@ from .conftest import subscribe
 
 pytestmark = pytest.mark.django_db
 
-NEEDS_E = pytest.mark.xfail(reason="needs E (the fake's previews and schedules)", strict=False)
-NEEDS_F = pytest.mark.xfail(reason="needs F (the mirror of schedules)", strict=False)
-
 
 @pytest.fixture
 def on_pro(user, plans):
@@ -68,7 +65,6 @@ def test_the_subscription_page_links_to_the_change(logged_in, on_pro):
     assert change_url(on_pro["id"]) in html and "Changes to" not in html
 
 
-@NEEDS_E
 def test_the_preview_says_what_is_due_now_and_at_the_renewal(logged_in, on_pro):
     response = logged_in.get(change_url(on_pro["id"]), {"price": on_pro["pro"], "quantity": "2"})
     preview = response.context["preview"]
@@ -79,8 +75,6 @@ def test_the_preview_says_what_is_due_now_and_at_the_renewal(logged_in, on_pro):
     assert "Confirm the change" in response.content.decode()
 
 
-@NEEDS_E
-@NEEDS_F
 def test_a_downgrade_waits_and_the_subscription_page_says_so(logged_in, on_pro):
     preview = logged_in.get(change_url(on_pro["id"]), {"price": on_pro["starter"]}).context["preview"]
     assert (preview["due_now"], preview["next_renewal"], preview["waits_for_renewal"]) == ("$0.00", "$5.00", True)

@@ -24,8 +24,6 @@ from .attacks import add_card, api_user, new_price, subscribe
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-NEEDS_E = pytest.mark.xfail(reason="needs E (the fake's previews, schedules and pauses)", strict=False)
-NEEDS_F = pytest.mark.xfail(reason="needs F (the mirror of schedules and pauses)", strict=False)
 
 ENDPOINTS = {
     "preview": ("post", "preview/", {"quantity": 2}),
@@ -106,7 +104,6 @@ def test_an_unknown_price_is_refused_as_a_missing_one(plans):
     assert items_at_stripe(sub_id) == [(plans["month"], 1)]
 
 
-@NEEDS_E
 def test_a_downgrade_to_another_product_gives_it_only_when_the_renewal_is_paid(plans):
     # 600 seats of Basic ($600/month) to one of Premium ($500/month): cheaper, so it waits for the renewal.
     user, session, sub_id = subscribed(plans, plans["basic"], quantity=600)
@@ -120,8 +117,6 @@ def test_a_downgrade_to_another_product_gives_it_only_when_the_renewal_is_paid(p
     assert payments.is_subscribed(fresh(user), plans["basic_product"]) is True
 
 
-@NEEDS_E
-@NEEDS_F
 def test_a_downgrade_cannot_be_turned_into_an_unpaid_upgrade(plans):
     # Schedule a downgrade, then ask for the dear plan: that is an upgrade, paid now; the schedule goes.
     user, session, sub_id = subscribed(plans, plans["month"])
@@ -146,8 +141,6 @@ def test_an_upgrade_with_a_failing_card_changes_nothing(plans):
     assert payments.is_subscribed(fresh(user), plans["premium_product"]) is False
 
 
-@NEEDS_E
-@NEEDS_F
 def test_a_paused_subscription_gives_no_access(plans):
     user, session, sub_id = subscribed(plans, plans["month"])
     answer = session.post(f"{session.base}/subscriptions/{sub_id}/pause/")

@@ -1,6 +1,6 @@
 """Subscription schedules through the backfill, the drift check, the catch-up and the same-second tie, against
-the fake over real HTTP. The schedules are put in the fake's store as Stripe holds them: until the fake runs
-schedules itself (issue 24, part E), it only lists and retrieves them (tests/schedule_stand_in.py)."""
+the fake over real HTTP. The schedules are put in the fake's store as Stripe holds them, so each
+test chooses their states exactly (tests/webhooks/test_schedules_at_the_fake.py has the fake run them)."""
 
 from __future__ import annotations
 

@@ -19,10 +19,7 @@ from django_stripe.sync.upsert import MIRRORS, columns_for
 
 from .conftest import SECRET
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.xfail(reason="needs part E (the fake's subscription schedules and pause_collection)", strict=False),
-]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
