@@ -1,6 +1,8 @@
 """What the passing of time does to subscriptions (`FakeStripe.advance_clock`): incomplete ones expire,
 pending updates expire, trials warn and end, periods renew with a new invoice (taking in the pending invoice
-items, such as prorations), cancellations at period end happen."""
+items, such as prorations; into the schedule's next phase when one starts; uncharged while collection is
+paused), paused collection resumes at `resumes_at`, cancellations at period end happen, and (with
+`fake.dunning`) a failed payment is retried until the subscription is active again, canceled or unpaid."""
 
 from __future__ import annotations
 
