@@ -77,9 +77,10 @@ class FakeStripe:
             order from a thread, after the answer, as Stripe does; "queued": held until `deliver_queued()`."""
             self.features: dict[str, list[str]] = {}
             self.entitlement_summaries: dict[str, list[str]] = {}
-            self.dunning: Dunning | None = None
-            """How the clock retries a failed subscription payment, and what the subscription becomes after (None:
-            it does not, and the subscription stays `past_due`); see `fake_stripe.dunning`."""
+            self.dunning: Dunning | None = Dunning()
+            """How the clock retries a failed subscription payment, and what the subscription becomes after: by
+            default as Stripe's default retry settings (three retries, then canceled); None: no retries, the
+            subscription stays `past_due`. See `fake_stripe.dunning`."""
             self.clock.reset()
             self.webhooks.reset()
 

@@ -54,8 +54,25 @@ def test_a_trial_end(billing: Billing):
     assert b.client.v1.invoices.retrieve(ended.latest_invoice).amount_paid == 1000
 
 
+def test_by_default_a_failed_renewal_is_retried_three_times_then_canceled(billing: Billing):
+    b = billing  # Stripe's default "Manage failed payments" settings: three retries, three days apart
+    subscription = b.subscribe()
+    failing_card(b, subscription)
+    failed = until_period_end(b, subscription.id, after=0)
+    invoice_id = failed.latest_invoice
+    for attempts in (2, 3):
+        b.fake.advance_clock(3 * DAY)
+        assert b.client.v1.invoices.retrieve(invoice_id).attempt_count == attempts
+        assert b.client.v1.subscriptions.retrieve(subscription.id).status == "past_due"
+    b.fake.advance_clock(3 * DAY)  # the third retry, the last, fails
+    assert b.client.v1.invoices.retrieve(invoice_id).attempt_count == 4
+    ended = b.client.v1.subscriptions.retrieve(subscription.id)
+    assert (ended.status, ended.cancellation_details.reason) == ("canceled", "payment_failed")
+
+
 def test_without_dunning_a_failed_renewal_stays_past_due(billing: Billing):
     b = billing
+    b.fake.dunning = None
     subscription = b.subscribe()
     failing_card(b, subscription)
     failed = until_period_end(b, subscription.id)
@@ -104,10 +121,10 @@ def test_a_retry_that_succeeds_makes_the_subscription_active_again(billing: Bill
     assert b.client.v1.subscriptions.retrieve(subscription.id).status == "active"
 
 
-def test_reset_forgets_the_dunning_settings(billing: Billing):
-    billing.fake.dunning = Dunning()
+def test_reset_restores_the_default_dunning(billing: Billing):
+    billing.fake.dunning = Dunning((1,), "unpaid")
     billing.fake.reset()
-    assert billing.fake.dunning is None
+    assert billing.fake.dunning == Dunning()
     with pytest.raises(ValueError):
         Dunning(then="forgotten")
 
