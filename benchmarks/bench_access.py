@@ -57,13 +57,13 @@ FEATURE = "feature-bench"
 SECRET_KEY = "sk_test_bench"  # a test key: reads keep the rows of livemode false
 STATUSES = ["active"] * 6 + ["trialing", "past_due", "canceled", "incomplete"]
 BATCH = 5_000
-# access_items() by hand, for the default STRIPE_ACCESS_STATUSES and a test key.
+# access_items() by hand, for the default STRIPE_ACCESS_STATUSES, a test key and no access while paused.
 FLOOR_SQL = """
     SELECT EXISTS (
         SELECT 1 FROM django_stripe_subscription_item i
         JOIN django_stripe_subscription s ON s.id = i.subscription_id
         WHERE s.customer_id = %s AND s.status IN ('active', 'trialing') AND NOT s.deleted AND NOT s.livemode
-          AND i.product_id = %s AND NOT i.deleted
+          AND s.pause_collection_behavior IS NULL AND i.product_id = %s AND NOT i.deleted
     )
 """
 # ActiveEntitlement.objects.live().filter(customer_id=..., lookup_key=...) by hand, for a test key.
