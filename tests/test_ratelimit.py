@@ -3,13 +3,11 @@ by two processes through a real Redis, and Stripe's 429s answered by a real HTTP
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import stripe
@@ -17,6 +15,7 @@ import stripe
 from django_stripe import ratelimit
 from django_stripe.client import get_client
 from django_stripe.ratelimit import LocalBucket, Rate, RedisBucket, bulk_requests, configured_rate, key_id
+from tests.stripe_stand_in import CUSTOMER, LOCK_TIMEOUT, RATE_LIMITED, StripeStandIn
 
 
 class Clock:
@@ -132,61 +131,12 @@ def test_bulk_requests_is_per_context_and_threads_enter_it_themselves():
 # Stripe over real HTTP: a small server answering as Stripe's rate limiter does.
 
 
-class StripeStandIn(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, answers: list[tuple[int, dict[str, str], dict]]) -> None:
-        super().__init__(("127.0.0.1", 0), Handler)
-        self.answers = answers  # the last one repeats
-        self.requests = 0
-        self.lock = threading.Lock()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-
-class Handler(BaseHTTPRequestHandler):
-    server: StripeStandIn
-
-    def do_GET(self) -> None:
-        with self.server.lock:
-            index = min(self.server.requests, len(self.server.answers) - 1)
-            self.server.requests += 1
-        status, headers, body = self.server.answers[index]
-        payload = json.dumps(body).encode()
-        self.send_response(status)
-        for name, value in {"Content-Type": "application/json", "Request-Id": "req_1", **headers}.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, *args) -> None:
-        pass
-
-
-RATE_LIMITED = (
-    429,
-    # Stripe says whole seconds; a tenth keeps the test short.
-    {"Stripe-Rate-Limited-Reason": "global-rate", "Retry-After": "0.1", "Stripe-Should-Retry": "true"},
-    {"error": {"type": "invalid_request_error", "code": "rate_limit", "message": "Request rate limit exceeded."}},
-)
-LOCK_TIMEOUT = (
-    429,
-    {},
-    {"error": {"type": "invalid_request_error", "code": "lock_timeout", "message": "This object cannot be accessed."}},
-)
-CUSTOMER = (200, {}, {"id": "cus_1", "object": "customer", "email": "a@example.com"})
-
-
 @pytest.fixture
 def stand_in(settings):
     servers = []
 
     def serve(*answers) -> StripeStandIn:
-        server = StripeStandIn(list(answers))
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        server = StripeStandIn(list(answers)).start()
         servers.append(server)
         settings.STRIPE_API_BASE = server.url
         return server
@@ -198,8 +148,7 @@ def stand_in(settings):
     settings.STRIPE_RATE_LIMIT = 50
     yield serve
     for server in servers:
-        server.shutdown()
-        server.server_close()
+        server.stop()
 
 
 def local_taken(settings) -> dict[str, int]:
