@@ -70,6 +70,7 @@ def is_bulk() -> bool:
     return _bulk.get()
 
 
+@lru_cache(maxsize=16)
 def key_id(api_key: str) -> str:
     """The name a key's bucket goes by: a hash of the key, which does not give the key away."""
     return hashlib.sha256(b"django-stripe rate limit\0" + api_key.encode()).hexdigest()[:24]
