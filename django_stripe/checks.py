@@ -288,3 +288,22 @@ def check_rate_limit(app_configs, **kwargs):
         )
         for problem in problems
     ]
+
+
+@register(deploy=True)
+def check_rate_limit_shared(app_configs, **kwargs):
+    """Stripe counts a live account's requests from every process together; a bucket per process does not."""
+    limited = stripe_settings.STRIPE_RATE_LIMIT != 0
+    if key_mode(stripe_settings.STRIPE_SECRET_KEY) != "live" or not limited:
+        return []
+    if stripe_settings.STRIPE_RATE_LIMIT_REDIS_URL:
+        return []
+    return [
+        Warning(
+            "STRIPE_RATE_LIMIT_REDIS_URL is not set: each process limits its own requests to Stripe, so N processes "
+            "(gunicorn's workers, Celery's, a backfill) may send N times STRIPE_RATE_LIMIT and draw 429s.",
+            hint="Set STRIPE_RATE_LIMIT_REDIS_URL to a Redis every process reaches (the broker's will do), or "
+            "silence django_stripe.W007 if one process alone calls Stripe.",
+            id="django_stripe.W007",
+        )
+    ]

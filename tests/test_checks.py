@@ -320,3 +320,18 @@ def test_the_default_rate_limit_settings_pass(settings):
     settings.STRIPE_RATE_LIMIT = 0
     settings.STRIPE_RATE_LIMIT_RESERVED = 0
     assert check_rate_limit(None) == []
+
+
+def test_check_deploy_warns_of_a_live_key_limited_per_process(settings):
+    from django_stripe.checks import check_rate_limit_shared
+
+    settings.STRIPE_SECRET_KEY = "sk_live_x"
+    assert [message.id for message in check_rate_limit_shared(None)] == ["django_stripe.W007"]
+    settings.STRIPE_RATE_LIMIT_REDIS_URL = "redis://127.0.0.1:6379/0"
+    assert check_rate_limit_shared(None) == []
+    settings.STRIPE_RATE_LIMIT_REDIS_URL = None
+    settings.STRIPE_RATE_LIMIT = 0  # no limiter: nothing to share
+    assert check_rate_limit_shared(None) == []
+    settings.STRIPE_SECRET_KEY = "sk_test_x"
+    settings.STRIPE_RATE_LIMIT = None
+    assert check_rate_limit_shared(None) == []
