@@ -272,3 +272,18 @@ def test_without_redis_a_process_goes_on_with_its_own_bucket(caplog):
     bucket = RedisBucket("redis://127.0.0.1:9/0", "unreachable")
     assert bucket.take(Rate(10), bulk=False) == 0
     assert "Redis unreachable" in caplog.text
+
+
+def test_async_requests_take_tokens_too(stripe_fake, settings):
+    import asyncio
+
+    settings.STRIPE_SECRET_KEY = f"sk_test_{uuid.uuid4().hex}"  # the fake takes any key; a bucket of its own
+    settings.STRIPE_RATE_LIMIT = 50
+
+    async def create_then_retrieve() -> str:
+        customer = await get_client().v1.customers.create_async(params={"email": "a@example.com"})
+        with bulk_requests():
+            return (await get_client().v1.customers.retrieve_async(customer.id)).email
+
+    assert asyncio.run(create_then_retrieve()) == "a@example.com"
+    assert local_taken(settings) == {"interactive": 1, "bulk": 1}
