@@ -218,6 +218,7 @@ class RedisBucket:
         if self._run("pause", Rate(1.0), seconds) is None:
             self._fallback.pause(seconds)
 
+    @property
     def taken(self) -> dict[str, int]:
         """How many requests this bucket let through, of each kind, from every process."""
         counts = self._redis.hmget(self.key, "taken_bulk", "taken_interactive")

@@ -242,7 +242,7 @@ def test_two_processes_share_one_bucket_in_redis(redis_bucket_name):
     # The bucket holds 10 tokens, of which bulk requests may take 5: two processes of their own would get twice.
     assert sum(together("bulk")) == 5
     assert sum(together("interactive")) == 5
-    assert RedisBucket(url, redis_bucket_name).taken() == {"bulk": 5, "interactive": 5}
+    assert RedisBucket(url, redis_bucket_name).taken == {"bulk": 5, "interactive": 5}
 
 
 @pytest.mark.broker
@@ -257,7 +257,7 @@ def test_a_429_pauses_the_redis_bucket_and_the_key_is_never_stored_nor_logged(st
     assert server.requests == 2
     bucket = ratelimit.bucket_for(secret)
     assert bucket.key == f"django-stripe:rate-limit:{key_id(secret)}"
-    assert bucket.taken() == {"bulk": 0, "interactive": 2}
+    assert bucket.taken == {"bulk": 0, "interactive": 2}
     assert "Stripe rate limit reached (global-rate)" in caplog.text
     assert secret not in caplog.text and secret[8:] not in caplog.text
     connection = redis.Redis.from_url(os.environ["REDIS_URL"])
