@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -12,7 +10,7 @@ from django.db import DatabaseError, router
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from .celery_setup import MISSING_APP, celery_app_hint, missing_celery_app
-from .conf import DOWNGRADE_MOMENTS, PAUSE_BEHAVIORS, key_mode, stripe_settings
+from .conf import DOWNGRADE_MOMENTS, PAUSE_BEHAVIORS, is_stripes_api, key_mode, stripe_settings
 from .models import WebhookEvent
 from .webhooks.health import stale_pending_events
 from .webhooks.views import webhook
@@ -52,27 +50,6 @@ def check_api_keys(app_configs, **kwargs):
             )
         )
     return messages
-
-
-STRIPES_API = "api.stripe.com"
-
-
-def is_stripes_api(base: str | None) -> bool:
-    """Whether STRIPE_API_BASE leaves requests with Stripe: unset (the SDK's default), or https://api.stripe.com."""
-    if not base:
-        return True
-    try:
-        parts = urlsplit(str(base))
-        port = parts.port
-    except ValueError:  # a port that is no number
-        return False
-    return (
-        parts.scheme == "https"
-        and parts.hostname == STRIPES_API
-        and port in (None, 443)
-        and parts.path in ("", "/")
-        and not parts.username
-    )
 
 
 @register()
@@ -289,5 +266,44 @@ def check_pending_events(app_configs, databases=None, **kwargs):
             "(django_stripe.sweep_webhook_events); `manage.py stripe_process_events` applies them meanwhile, "
             "`manage.py stripe_status` shows the backlog.",
             id="django_stripe.W006",
+        )
+    ]
+
+
+@register()
+def check_rate_limit(app_configs, **kwargs):
+    """A rate of the wrong type would fail the first request to Stripe (every request reads it): said at startup."""
+    rate, reserved = stripe_settings.STRIPE_RATE_LIMIT, stripe_settings.STRIPE_RATE_LIMIT_RESERVED
+    problems = []
+    if rate is not None and (isinstance(rate, bool) or not isinstance(rate, int | float) or rate < 0):
+        problems.append(f"STRIPE_RATE_LIMIT is {rate!r}: it must be a number of requests per second (0: no limit)")
+    if isinstance(reserved, bool) or not isinstance(reserved, int | float) or not 0 <= reserved < 1:
+        problems.append(f"STRIPE_RATE_LIMIT_RESERVED is {reserved!r}: it must be a share from 0 to less than 1")
+    return [
+        Error(
+            f"{problem}.",
+            hint="Leave it unset for the default (80% of Stripe's read limit for the key's mode; a reserved 0.2), "
+            "or see the Rate limits section of the operations docs.",
+            id="django_stripe.E010",
+        )
+        for problem in problems
+    ]
+
+
+@register(deploy=True)
+def check_rate_limit_shared(app_configs, **kwargs):
+    """Stripe counts a live account's requests from every process together; a bucket per process does not."""
+    limited = stripe_settings.STRIPE_RATE_LIMIT != 0
+    if key_mode(stripe_settings.STRIPE_SECRET_KEY) != "live" or not limited:
+        return []
+    if stripe_settings.STRIPE_RATE_LIMIT_REDIS_URL:
+        return []
+    return [
+        Warning(
+            "STRIPE_RATE_LIMIT_REDIS_URL is not set: each process limits its own requests to Stripe, so N processes "
+            "(gunicorn's workers, Celery's, a backfill) may send N times STRIPE_RATE_LIMIT and draw 429s.",
+            hint="Set STRIPE_RATE_LIMIT_REDIS_URL to a Redis every process reaches (the broker's will do), or "
+            "silence django_stripe.W007 if one process alone calls Stripe.",
+            id="django_stripe.W007",
         )
     ]

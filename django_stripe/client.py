@@ -4,6 +4,9 @@ Keys, API base and version are read from settings on every call, so tests and ke
 restart. Clients are cached per configuration because building one creates an HTTP session. The stripe
 module's globals (`stripe.api_key`, `stripe.api_base`, ...) are never touched, but for `stripe.app_info`:
 the SDK takes the plugin's name (STRIPE_APP_DATA, sent in the User-Agent) nowhere else.
+
+Every client sends through `ratelimit.RateLimitedHTTPClient`: each attempt waits for a token of the key's
+bucket (the rate is read from settings per request, so it too needs no restart).
 """
 
 from __future__ import annotations
@@ -11,9 +14,11 @@ from __future__ import annotations
 from functools import lru_cache
 
 import stripe
+from stripe._http_client import new_http_client_async_fallback
 
 from .conf import stripe_settings
 from .exceptions import StripeNotConfigured
+from .ratelimit import RateLimitedHTTPClient
 
 
 def get_client() -> stripe.StripeClient:
@@ -45,12 +50,15 @@ def _build_client(
     http_client: stripe.HTTPClient | None,
 ) -> stripe.StripeClient:
     base_addresses = {"api": api_base, "files": api_base} if api_base else None
+    # The SDK's own default when none is given (requests, else urllib), built as the SDK builds it (with its
+    # fallback for async requests, from the SDK's module: the package does not export it) so that it can be wrapped.
+    inner = http_client or stripe.new_default_http_client(async_fallback_client=new_http_client_async_fallback())
     return stripe.StripeClient(
         api_key,
         stripe_version=version or stripe.api_version,
         base_addresses=base_addresses,
         max_network_retries=max_network_retries,
-        http_client=http_client,
+        http_client=RateLimitedHTTPClient(inner, api_key),
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 
@@ -25,6 +26,12 @@ DEFAULTS: dict[str, Any] = {
     "STRIPE_API_VERSION": None,
     "STRIPE_MAX_NETWORK_RETRIES": 2,
     "STRIPE_HTTP_CLIENT": None,
+    # One request rate for every process using the key (ratelimit.py): requests per second, None for 80% of
+    # Stripe's read limit for the key's mode (0 for no limit); the share kept for the app's own requests, which
+    # a backfill never takes; and the Redis that shares the bucket between processes (None: one per process).
+    "STRIPE_RATE_LIMIT": None,
+    "STRIPE_RATE_LIMIT_RESERVED": 0.2,
+    "STRIPE_RATE_LIMIT_REDIS_URL": None,
     # Webhooks
     "STRIPE_WEBHOOK_SECRET": None,
     "STRIPE_WEBHOOK_TOLERANCE": 300,
@@ -83,6 +90,9 @@ PAUSE_BEHAVIORS = ("void", "keep_as_draft", "mark_uncollectible")
 
 # Stripe's API keys: secret (sk_), restricted (rk_) and publishable (pk_), each of a mode: sk_live_..., pk_test_...
 KEY_KINDS, KEY_MODES = frozenset({"sk", "rk", "pk"}), frozenset({"live", "test"})
+
+# Stripe's read limits, requests per second, by the key's mode (https://docs.stripe.com/rate-limits).
+STRIPE_READ_LIMITS = {"live": 100, "test": 25}
 
 FROM_ENVIRONMENT = frozenset({"STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID"})
 # Boolean settings are documented as strings, and bool("False") is True: these words mean false.
@@ -143,3 +153,24 @@ def key_livemode() -> bool | None:
     one, None when no mode is known (no key set)."""
     mode = key_mode(stripe_settings.STRIPE_SECRET_KEY)
     return None if mode is None else mode == "live"
+
+
+STRIPES_API = "api.stripe.com"
+
+
+def is_stripes_api(base: str | None) -> bool:
+    """Whether STRIPE_API_BASE leaves requests with Stripe: unset (the SDK's default), or https://api.stripe.com."""
+    if not base:
+        return True
+    try:
+        parts = urlsplit(str(base))
+        port = parts.port
+    except ValueError:  # a port that is no number
+        return False
+    return (
+        parts.scheme == "https"
+        and parts.hostname == STRIPES_API
+        and port in (None, 443)
+        and parts.path in ("", "/")
+        and not parts.username
+    )

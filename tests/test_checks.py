@@ -301,3 +301,37 @@ def test_a_plan_change_setting_stripe_does_not_know_is_an_error(name, value, err
 )
 def test_each_plan_change_setting_stripe_knows_is_clean(name, value):
     assert check_ids(**{**CONFIGURED, name: value}) == set()
+
+
+@pytest.mark.parametrize(
+    "name, value", [("STRIPE_RATE_LIMIT", "80"), ("STRIPE_RATE_LIMIT", -1), ("STRIPE_RATE_LIMIT_RESERVED", 1)]
+)
+def test_a_rate_limit_of_the_wrong_kind_is_an_error(settings, name, value):
+    from django_stripe.checks import check_rate_limit
+
+    setattr(settings, name, value)
+    assert [message.id for message in check_rate_limit(None)] == ["django_stripe.E010"]
+
+
+def test_the_default_rate_limit_settings_pass(settings):
+    from django_stripe.checks import check_rate_limit
+
+    assert check_rate_limit(None) == []
+    settings.STRIPE_RATE_LIMIT = 0
+    settings.STRIPE_RATE_LIMIT_RESERVED = 0
+    assert check_rate_limit(None) == []
+
+
+def test_check_deploy_warns_of_a_live_key_limited_per_process(settings):
+    from django_stripe.checks import check_rate_limit_shared
+
+    settings.STRIPE_SECRET_KEY = "sk_live_x"
+    assert [message.id for message in check_rate_limit_shared(None)] == ["django_stripe.W007"]
+    settings.STRIPE_RATE_LIMIT_REDIS_URL = "redis://127.0.0.1:6379/0"
+    assert check_rate_limit_shared(None) == []
+    settings.STRIPE_RATE_LIMIT_REDIS_URL = None
+    settings.STRIPE_RATE_LIMIT = 0  # no limiter: nothing to share
+    assert check_rate_limit_shared(None) == []
+    settings.STRIPE_SECRET_KEY = "sk_test_x"
+    settings.STRIPE_RATE_LIMIT = None
+    assert check_rate_limit_shared(None) == []
