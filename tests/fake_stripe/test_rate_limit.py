@@ -175,3 +175,35 @@ def test_lists_by_created_ranges(fake_stripe_server: FakeStripeServer, client: s
     older, newer = walk({"gte": created[0], "lt": middle}), walk({"gte": middle, "lt": created[-1] + 1})
     assert older == sorted(created[:4], reverse=True)
     assert newer == sorted(created[4:], reverse=True)
+
+
+def test_created_ranges_out_of_time_order():
+    """Objects added with `created` out of time order (a pinned clock, a backdated one): the store cannot skip to
+    a range, so it scans, and answers the same."""
+    from fake_stripe.params import created_bounds
+    from fake_stripe.store import Store
+
+    def pages(store: Store, bounds: dict) -> list[int]:
+        params = {"created": bounds}
+
+        def match(obj):
+            return bounds["gte"] <= obj["created"] < bounds["lt"]
+
+        seen, after = [], None
+        while True:
+            data, more = store.page("widget", 2, match, after, created=created_bounds(params))
+            seen += [obj["created"] for obj in data]
+            if not more:
+                return seen
+            after = data[-1]["id"]
+
+    in_order, shuffled = Store(), Store()
+    for n, created in enumerate([10, 20, 30, 40, 50, 60]):
+        in_order.add({"id": f"w_{n}", "object": "widget", "created": created})
+    for n, created in enumerate([40, 10, 60, 20, 50, 30]):
+        shuffled.add({"id": f"w_{n}", "object": "widget", "created": created})
+    assert pages(in_order, {"gte": 20, "lt": 50}) == [40, 30, 20]
+    assert sorted(pages(shuffled, {"gte": 20, "lt": 50})) == [20, 30, 40]
+    assert created_bounds({"created": {"gt": "5", "lte": "9"}}) == (6, 10)
+    assert created_bounds({"created": "7"}) == (7, 8)
+    assert created_bounds({}) is None
