@@ -130,6 +130,7 @@ def _backfill(data: dict | None, stem: Path) -> str:
         "| peak RSS MB | vs smallest |\n"
         f"| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n{rows}\n\n"
         + _latency(data.get("latency"))
+        + _rate_limited(data.get("rate_limited"), data.get("resume"))
         + _plot(stem, "backfill", draw)
     )
 
@@ -147,6 +148,29 @@ def _latency(rows: list | None) -> str:
         "| objects | latency per request ms | raw pages s | backfill s | backfill / raw pages |\n"
         f"| ---: | ---: | ---: | ---: | ---: |\n{lines}\n\n"
     )
+
+
+def _rate_limited(rows: list | None, resumed: dict | None) -> str:
+    """Issue 28: the backfill at the fake's rate limit, against its goal (0.8 x limit x 100 objects/s)."""
+    text = ""
+    if rows:
+        lines = "\n".join(
+            f"| {row['objects']:,} | {row['limit_per_second']:g} | {row['latency_ms']:.0f} "
+            f"| {row['objects_per_second']:,.0f} | {0.8 * row['limit_per_second'] * 100:,.0f} "
+            f"| {row['requests_429']:,} | {row['peak_rss_mb']:.0f} |"
+            for row in rows
+        )
+        text += (
+            "| objects | limit req/s | latency ms | backfill obj/s | goal obj/s | 429s | peak RSS MB |\n"
+            f"| ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n{lines}\n\n"
+        )
+    if resumed:
+        text += (
+            f"SIGKILLed after {resumed['killed_after_requests']:,} requests ({resumed['rows_at_kill']:,} rows), "
+            f"resumed to {resumed['rows_after']:,} of {resumed['objects']:,}: missed {resumed['missed']}, "
+            f"doubled {resumed['doubled']}.\n\n"
+        )
+    return text
 
 
 def _access(data: dict | None, stem: Path) -> str:

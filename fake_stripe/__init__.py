@@ -13,7 +13,8 @@ pytest fixtures for any project: `pytest_plugins = ["fake_stripe.pytest_plugin"]
 from .core import API_VERSION, FakeStripe
 from .dunning import Dunning
 from .errors import StripeError
+from .ratelimit import RateLimit
 from .server import FakeStripeServer
 from .webhooks import Delivery, sign
 
-__all__ = ["API_VERSION", "Delivery", "Dunning", "FakeStripe", "FakeStripeServer", "StripeError", "sign"]
+__all__ = ["API_VERSION", "Delivery", "Dunning", "FakeStripe", "FakeStripeServer", "RateLimit", "StripeError", "sign"]

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from .dunning import NEXT_ATTEMPT_DAYS, OUTCOMES, Dunning
 from .errors import invalid_request, parameter_invalid, resource_missing, unrecognized_url
 from .params import Params, as_int, as_list, one_of
+from .ratelimit import RateLimit
 
 if TYPE_CHECKING:
     from .protocol import ControlledFake
@@ -28,6 +29,8 @@ def handle(fake: ControlledFake, method: str, path: str, params: Params) -> Resp
     """Answer a `/_fake/...` request; StripeError for a bad one (the caller renders it)."""
     if method == "GET" and path == "/_fake/events/queued":
         return _json({"object": "list", "data": fake.queued_events()})
+    if method == "GET" and path == "/_fake/rate_limit":
+        return _json({"rate_limit": fake.rate_limit.as_dict() if fake.rate_limit else None})
     if method != "POST":
         raise unrecognized_url(method, path)
     if found := COMPLETE.match(path):
@@ -47,6 +50,9 @@ def handle(fake: ControlledFake, method: str, path: str, params: Params) -> Resp
     if path == "/_fake/dunning":
         fake.dunning = _dunning(params)
         return _json({"dunning": dataclasses.asdict(fake.dunning) if fake.dunning else None})
+    if path == "/_fake/rate_limit":
+        fake.rate_limit = _rate_limit(params)
+        return _json({"rate_limit": fake.rate_limit.as_dict() if fake.rate_limit else None})
     if path == "/_fake/reset":
         fake.reset()
         return _json({"reset": True})
@@ -106,6 +112,27 @@ def _dunning(params: Params) -> Dunning | None:
     if any(day is None or day < 0 for day in days):
         raise parameter_invalid("retry_days", "retry_days are days from 0 up.", "parameter_invalid_integer")
     return Dunning(tuple(day for day in days if day is not None) if "retry_days" in params else NEXT_ATTEMPT_DAYS, then)
+
+
+def _rate_limit(params: Params) -> RateLimit | None:
+    """`per_second=25` (and `burst=5`): a new bucket, full, counts from 0; `per_second=off` (or nothing): none."""
+    value = str(params.get("per_second") or "off").lower()
+    if value == "off":
+        return None
+    rate, burst = _positive(params, "per_second"), _positive(params, "burst") if params.get("burst") else None
+    if burst is not None and burst < 1:
+        raise parameter_invalid("burst", "burst must be at least 1.", "parameter_invalid_decimal")
+    return RateLimit(per_second=rate, burst=burst)
+
+
+def _positive(params: Params, name: str) -> float:
+    try:
+        value = float(str(params.get(name)))
+    except (TypeError, ValueError):
+        value = 0.0
+    if not 0 < value <= 100_000:
+        raise parameter_invalid(name, f"{name} must be a number above 0 (or off).", "parameter_invalid_decimal")
+    return value
 
 
 def _seconds(params: Params, name: str) -> float | None:

@@ -24,6 +24,7 @@ from .errors import StripeError, api_error, authentication_error, unrecognized_u
 from .http_client import InProcessHTTPClient
 from .lists import expand
 from .params import as_list, parse_form
+from .ratelimit import RATE_LIMITED_HEADERS, RATE_LIMITED_MESSAGE, RateLimit
 from .resources import routes
 from .resources.checkout import complete_session
 from .resources.entitlements import attach_feature
@@ -60,7 +61,7 @@ class FakeStripe:
     # -- state -------------------------------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Forget every object, event, endpoint, fault, latency and clock advance."""
+        """Forget every object, event, endpoint, fault, latency, rate limit and clock advance."""
         with self._lock:
             self.store = Store()
             add_default_configuration(self)  # an account's portal has its default configuration from the start
@@ -70,6 +71,8 @@ class FakeStripe:
             self._faults: list[tuple[int | None, float | None]] = []
             self.latency = 0.0
             """Seconds every API request waits before it is answered, as Stripe's round trip would (benchmarks)."""
+            self.rate_limit: RateLimit | None = None
+            """Stripe's rate limit over every API request (`fake_stripe.ratelimit`); None: off, the default."""
             self._idempotent: dict[tuple[str, str], tuple[str, int, str]] = {}
             self._request: dict[str, str | None] | None = None
             self.delivery_mode = "immediate"
@@ -172,6 +175,12 @@ class FakeStripe:
 
         if self.latency:
             time.sleep(self.latency)
+        # After the latency, as Stripe counts a request when it arrives and its 429 still takes the round trip;
+        # before the faults, so a rejected request leaves an injected fault for the next one.
+        rate_limit = self.rate_limit
+        if rate_limit is not None and not rate_limit.take():
+            error = StripeError(429, RATE_LIMITED_MESSAGE, code="rate_limit")
+            return 429, {**response_headers, **RATE_LIMITED_HEADERS}, json.dumps(error.body(request_id))
         fault = self._take_fault()
         if fault is not None:
             status, delay = fault

@@ -20,12 +20,19 @@ def list_page(
     object_type: str,
     match: Check | None = None,
     url: str | None = None,
+    created: tuple[int | None, int | None] | None = None,
 ) -> dict[str, Any]:
-    """A page of `object_type`, newest first: `limit` (1..100, default 10), `starting_after`, `ending_before`."""
+    """A page of `object_type`, newest first: `limit` (1..100, default 10), `starting_after`, `ending_before`;
+    `created`, the `[from, to)` range `match` keeps (if any), lets the store skip to it."""
     params = request.params
     limit = page_limit(params)
     data, has_more = request.fake.store.page(
-        object_type, limit, match, params.get("starting_after") or None, params.get("ending_before") or None
+        object_type,
+        limit,
+        match,
+        params.get("starting_after") or None,
+        params.get("ending_before") or None,
+        created=created,
     )
     return {"object": "list", "data": data, "has_more": has_more, "url": url or request.path}
 

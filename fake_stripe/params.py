@@ -169,6 +169,21 @@ def merge_metadata(current: dict[str, str], params: Params) -> dict[str, str]:
     return merged
 
 
+def created_bounds(params: Params, name: str = "created") -> tuple[int | None, int | None] | None:
+    """`created=...` or `created[gt|gte|lt|lte]=...` as a half-open range `[from, to)` (None: unbounded on that
+    side), or None when not filtered: what lets the store skip straight to the range (`Store.page`)."""
+    value = params.get(name)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, dict):
+        exact = as_int(params, name)
+        return None if exact is None else (exact, exact + 1)
+    given = {op: as_int(value, op) for op in ("gt", "gte", "lt", "lte")}
+    lows = [bound + (op == "gt") for op, bound in given.items() if bound is not None and op in ("gt", "gte")]
+    highs = [bound + (op == "lte") for op, bound in given.items() if bound is not None and op in ("lt", "lte")]
+    return (max(lows) if lows else None, min(highs) if highs else None)
+
+
 def created_filter(params: Params, name: str = "created") -> Any:
     """A predicate for `created=123` or `created[gt]=...&created[lte]=...`, or None when not filtered."""
     value = params.get(name)

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from .clock import Clock
 from .dunning import Dunning
+from .ratelimit import RateLimit
 from .store import Store, StripeObject
 from .webhooks import Delivery, Receiver, Webhooks
 
@@ -41,6 +42,7 @@ class ControlledFake(Fake, Protocol):
     """What a test drives from outside (the `/_fake/...` endpoints): delivery, faults, the clock, a reset."""
 
     delivery_mode: str
+    rate_limit: RateLimit | None
 
     def reset(self) -> None: ...
 

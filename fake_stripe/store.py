@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 import string
+from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -24,6 +25,10 @@ class Store:
         self._order: dict[str, list[str]] = {}
         self._position: dict[str, int] = {}
         self._owned: dict[tuple[str, str], list[str]] = {}
+        self._created: dict[str, list[int]] = {}
+        """Per type, each object's `created` in creation order: sorted unless the type is in `_unsorted`."""
+        self._unsorted: set[str] = set()
+        """Types whose `created` went back in the order (a pinned clock, a backdated object): no skipping."""
         self.private: dict[str, dict[str, Any]] = {}
         """What the fake knows about an object but Stripe never shows (a card's number, a reminder sent)."""
 
@@ -43,6 +48,10 @@ class Store:
         order = self._order.setdefault(obj["object"], [])
         self._position[object_id] = len(order)
         order.append(object_id)
+        created, times = obj.get("created"), self._created.setdefault(obj["object"], [])
+        if not isinstance(created, int) or (times and created < times[-1]):
+            self._unsorted.add(obj["object"])
+        times.append(created if isinstance(created, int) else 0)
         self._objects[object_id] = obj
         if owner is not None:
             self._owned.setdefault((owner, obj["object"]), []).append(object_id)
@@ -86,12 +95,17 @@ class Store:
         match: Callable[[StripeObject], bool] | None = None,
         starting_after: str | None = None,
         ending_before: str | None = None,
+        created: tuple[int | None, int | None] | None = None,
     ) -> tuple[list[StripeObject], bool]:
         """One page of a Stripe list, newest first, and whether there is more in the direction of paging.
 
         Walks the creation order from the cursor, so a page costs its own length (plus what the filter skips).
+        `created`: the `[from, to)` range `match` keeps, if it filters on `created`; while the type's objects
+        were created in time order, the walk stays inside the range (a bisection) instead of passing every
+        object outside it: a backfill segment of a million objects costs its own pages.
         """
         order = self._order.get(object_type, [])
+        low, high = self._window(object_type, created, len(order))
         if ending_before:
             start, step = self._cursor(object_type, ending_before, "ending_before") + 1, 1
         elif starting_after:
@@ -99,8 +113,8 @@ class Store:
         else:
             start, step = len(order) - 1, -1
         found: list[StripeObject] = []
-        index = start
-        while 0 <= index < len(order) and len(found) <= limit:
+        index = max(start, low) if step == 1 else min(start, high - 1)
+        while low <= index < high and len(found) <= limit:
             obj = self._objects.get(order[index])
             if obj is not None and not obj.get("deleted") and (match is None or match(obj)):
                 found.append(obj)
@@ -110,6 +124,16 @@ class Store:
         if step == 1:
             found.reverse()
         return found, has_more
+
+    def _window(self, object_type: str, created: tuple[int | None, int | None] | None, size: int) -> tuple[int, int]:
+        """The positions `[low, high)` in the creation order that can hold objects of the `created` range."""
+        if created is None or object_type in self._unsorted:
+            return 0, size
+        times = self._created.get(object_type, [])
+        since, until = created
+        return (bisect_left(times, since) if since is not None else 0), (
+            bisect_left(times, until) if until is not None else size
+        )
 
     def _cursor(self, object_type: str, object_id: str, param: str) -> int:
         position = self._position.get(object_id) if isinstance(object_id, str) else None
