@@ -11,6 +11,7 @@ import stripe
 
 from django_stripe.client import get_client
 from django_stripe.ratelimit import bulk_requests
+from fake_stripe import RateLimit
 from tests.stripe_stand_in import CUSTOMER, StripeStandIn
 
 THREADS, REQUESTS_EACH = 6, 6
@@ -68,10 +69,7 @@ def test_a_limiter_under_stripes_limit_draws_no_429(stripe_limited_at_10, settin
     assert stripe_limited_at_10.statuses == {200: THREADS * REQUESTS_EACH}
 
 
-@pytest.mark.xfail(reason="needs J: the fake Stripe's rate limit (fake_stripe.RateLimit)", raises=ImportError)
 def test_the_fake_stripes_429s_pause_the_bucket_and_every_request_is_answered(stripe_fake_server, settings):
-    from fake_stripe import RateLimit
-
     stripe_fake_server.rate_limit = RateLimit(per_second=10)
     settings.STRIPE_RATE_LIMIT = 30
     settings.STRIPE_MAX_NETWORK_RETRIES = 2
