@@ -346,21 +346,25 @@ def _run_segments(object_type: ObjectType, result: BackfillResult, progress: Pro
 
     in_flight: set[int] = set()
     failure: BaseException | None = None
-    while True:
-        if failure is None:
-            with segments.database_turn():
-                pending = segments.pending_segments(object_type.name, in_flight, threads - len(in_flight))
-            for segment_id in pending:
-                in_flight.add(segment_id)
-                threading.Thread(target=work, args=(segment_id,), name=f"stripe-backfill-{segment_id}").start()
-        if not in_flight:
-            break
-        segment_id, error = events.get()
-        if segment_id is not None:
-            in_flight.discard(segment_id)
-        if error is not None and failure is None:
-            failure = error
-            stop.set()
+    try:
+        while True:
+            if failure is None:
+                with segments.database_turn():
+                    pending = segments.pending_segments(object_type.name, in_flight, threads - len(in_flight))
+                for segment_id in pending:
+                    in_flight.add(segment_id)
+                    threading.Thread(target=work, args=(segment_id,), name=f"stripe-backfill-{segment_id}").start()
+            if not in_flight:
+                break
+            segment_id, error = events.get()
+            if segment_id is not None:
+                in_flight.discard(segment_id)
+            if error is not None and failure is None:
+                failure = error
+                stop.set()
+    except BaseException:
+        stop.set()  # interrupted here (Ctrl-C): the threads stop after the page they are on
+        raise
     if failure is not None:
         raise failure
 

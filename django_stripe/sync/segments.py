@@ -4,7 +4,7 @@ A pass starts as ONE segment with open bounds (everything Stripe lists). Each se
 (Stripe's order) with `created[gte]`/`created[lt]` filters and its own `starting_after`, and each page is
 written in one transaction with its segment row (cursor, count, lowest page stamp). No origin (the oldest
 `created`) has to be known: a segment splits itself by the density it sees. When a page is full (more follow)
-and the rest of the segment, [created_gte, the page's oldest `created`], spans more than `CHUNK_PAGES` pages
+and the rest of the segment, [created_gte, the page's oldest `created`], spans more than `CHUNK_PAGES` (20) pages
 at that page's density, the segment keeps only that chunk (its `created_gte` is raised, in the transaction of
 the page) and the rest becomes a new segment, which the next free thread or worker takes and splits in turn.
 A dense segment is therefore split again as soon as it shows it is dense, and a sparse one is walked whole.
@@ -21,7 +21,7 @@ newest first from its start, like the one-stream pass): their webhooks mirror th
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,8 +38,9 @@ from .paging import PAGE_SIZE, Page, fetch_page
 from .sql import commit_without_waiting_for_disk
 from .stamps import stamp_of
 
-CHUNK_PAGES = 10
-"""A segment that splits keeps about this many pages (at the density of its page) and hands off the rest."""
+CHUNK_PAGES = 20
+"""A segment that splits keeps about this many pages (at the density of its page) and hands off the rest.
+Each segment ends in a partial page, so this costs about one request in CHUNK_PAGES more than one stream."""
 
 
 _SQLITE_TURN = threading.RLock()
@@ -81,7 +82,7 @@ def has_segments(name: str) -> bool:
     return models.BackfillSegment.objects.filter(object_type=name).exists()
 
 
-def pending_segments(name: str, exclude: set[int] = frozenset(), limit: int | None = None) -> list[int]:
+def pending_segments(name: str, exclude: Collection[int] = (), limit: int | None = None) -> list[int]:
     """The ids of the type's segments not yet complete, newest range first (the order of a one-stream pass)."""
     query = models.BackfillSegment.objects.filter(object_type=name, completed_at=None).exclude(pk__in=exclude)
     ids = query.order_by("pk").values_list("pk", flat=True)

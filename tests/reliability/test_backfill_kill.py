@@ -15,7 +15,7 @@ from tests.sync.test_backfill_process import KEY, REQUEST_LINE, command_env, man
 
 server = one_stream.server  # the fake Stripe in its own process, logging every request
 
-CUSTOMERS = 3000
+CUSTOMERS = 6000  # 60 pages: three segments' worth (sync/segments.py CHUNK_PAGES)
 
 
 def create_spread_customers(port: int, count: int, per_second: int = 20) -> None:
@@ -56,7 +56,7 @@ def test_a_killed_backfill_in_parallel_segments_resumes_with_no_object_missed_or
 
     first = subprocess.Popen(sync, env=env, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
-    while sum(row[2] for row in segments(db)) < 600 or len(segments(db)) < 3:
+    while sum(row[2] for row in segments(db)) < 1000 or len(segments(db)) < 2:
         assert first.poll() is None, "the run ended before it could be killed"
         assert time.monotonic() < deadline
         time.sleep(0.002)
@@ -65,7 +65,7 @@ def test_a_killed_backfill_in_parallel_segments_resumes_with_no_object_missed_or
 
     at_kill = segments(db)
     committed = sum(count for _, _, count, _ in at_kill)
-    assert 600 <= committed < CUSTOMERS
+    assert 1000 <= committed < CUSTOMERS
     assert query(db, "SELECT COUNT(*) FROM django_stripe_customer") == [(committed,)]  # cursors and rows agree
     assert query(db, "SELECT completed_at FROM django_stripe_sync_cursor WHERE object_type = 'customers'") == [(None,)]
     offset = len(server["log"].read_text())

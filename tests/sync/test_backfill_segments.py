@@ -19,7 +19,7 @@ from .seeding import assert_mirrors, call
 # Threads have connections of their own: they see only committed rows.
 pytestmark = pytest.mark.django_db(transaction=True)
 
-CUSTOMERS = 1200
+CUSTOMERS = 4500  # 45 pages: more than two segments' worth (CHUNK_PAGES)
 
 
 class Interrupted(Exception):
@@ -80,7 +80,7 @@ def test_an_interrupted_segmented_pass_resumes_with_no_object_missed_or_doubled(
 
 
 def test_a_segmented_pass_resumes_in_one_thread_too(stripe_fake):
-    spread_customers(stripe_fake, 600)
+    spread_customers(stripe_fake, 2500)
 
     def stop_after_two_pages(result):
         if result.pages >= 2:
@@ -92,8 +92,8 @@ def test_a_segmented_pass_resumes_in_one_thread_too(stripe_fake):
 
     second = backfill_type("customers", threads=1)
 
-    assert first + second.fetched == 600
-    assert assert_mirrors(stripe_fake, models.Customer) == 600
+    assert first + second.fetched == 2500
+    assert assert_mirrors(stripe_fake, models.Customer) == 2500
 
 
 def test_tombstones_come_only_after_every_segment_is_complete(stripe_fake):
@@ -117,16 +117,16 @@ def test_tombstones_come_only_after_every_segment_is_complete(stripe_fake):
 
 
 def test_a_task_per_segment_completes_the_pass_and_starts_the_next_type(stripe_fake):
-    spread_customers(stripe_fake, 700)
+    spread_customers(stripe_fake, 2500)
     product = call(stripe_fake, "POST", "/v1/products", name="Plan")["id"]
 
     # Eager Celery here: each split-off segment's task runs as it is sent, as another worker would take it.
     started = backfill_in_segments(["products", "customers"])
 
     assert started == {"started": "products", "segments": 1}
-    assert assert_mirrors(stripe_fake, models.Customer) == 700
+    assert assert_mirrors(stripe_fake, models.Customer) == 2500
     assert models.Product.objects.filter(pk=product).exists()
     assert segments_of("customers").count() > 1
-    assert sum(segments_of("customers").values_list("synced_count", flat=True)) == 700
+    assert sum(segments_of("customers").values_list("synced_count", flat=True)) == 2500
     for name in ("products", "customers"):
         assert models.SyncCursor.objects.get(object_type=name).completed_at is not None
