@@ -43,6 +43,8 @@ DEFAULTS: dict[str, Any] = {
     "STRIPE_STATUS_MAX_PENDING_AGE": 300,
     # How many days processed and ignored events stay in the ledger (stripe_prune_events, its task).
     "STRIPE_EVENT_RETENTION_DAYS": 30,
+    # The backfill: how many `created` ranges (segments) of a type one process fetches at once.
+    "STRIPE_BACKFILL_THREADS": 4,
     # Access
     "STRIPE_ACCESS_STATUSES": ("active", "trialing"),
     # An access check that names no product checks the default product; a subscription to any product counts

@@ -21,7 +21,8 @@ from celery import shared_task
 
 from .conf import stripe_settings
 from .models import WebhookEvent
-from .sync.backfill import backfill
+from .sync.backfill import OBJECT_TYPES, backfill, backfill_type, resolve_types, start_segmented_pass, walk_one_segment
+from .sync.segments import SegmentConflict
 from .webhooks.batches import process_batch
 from .webhooks.catchup import catch_up
 from .webhooks.processing import process_event
@@ -110,6 +111,40 @@ def backfill_stripe_objects(types: list[str] | None = None, restart: bool = Fals
     """Backfill `types` (default: all, in dependency order): resumes a pass in progress, else starts a new
     one, which also tombstones what Stripe no longer lists. Scheduled nightly, it is the full reconcile."""
     return {result.name: result.as_dict() for result in backfill(types, restart=restart)}
+
+
+@shared_task(name="django_stripe.backfill_segments")
+def backfill_in_segments(types: list[str] | None = None, restart: bool = False) -> dict[str, object]:
+    """Backfill `types` (default: all) with a task per segment, so that every worker shares a pass: the first
+    list type's segments are enqueued, and the worker completing a type's last segment starts the next type
+    (dependency order kept). Per-customer types run in the task that reaches them, as one stream."""
+    return _start_types([t.name for t in resolve_types(types)], restart)
+
+
+def _start_types(names: list[str], restart: bool = False) -> dict[str, object]:
+    for index, name in enumerate(names):
+        if OBJECT_TYPES[name].per_customer:
+            backfill_type(name, restart=restart, threads=1)
+            continue
+        segment_ids = start_segmented_pass(name, restart)
+        for segment_id in segment_ids:
+            backfill_segment.delay(segment_id, names[index + 1 :])
+        return {"started": name, "segments": len(segment_ids)}
+    return {"started": None, "segments": 0}
+
+
+@shared_task(name="django_stripe.backfill_segment", acks_late=True, reject_on_worker_lost=True)
+def backfill_segment(segment_id: int, then: list[str] | None = None) -> dict[str, object]:
+    """Walk one segment of a pass; a segment split off it is a task of its own. A worker killed mid-segment
+    leaves the message to be delivered again, and it resumes after the segment's last committed page."""
+    then = list(then or [])
+    try:
+        result = walk_one_segment(segment_id, lambda split_off: backfill_segment.delay(split_off, then))
+    except SegmentConflict:
+        return {"segment": segment_id, "skipped": "another worker is walking it"}
+    if result is None:
+        return {"segment": segment_id, "completed_pass": False}
+    return {"segment": segment_id, "completed_pass": True, "pass": result.as_dict(), "next": _start_types(then)}
 
 
 @shared_task(name="django_stripe.catch_up_events")

@@ -10,7 +10,7 @@ from .billing import (
 )
 from .catalog import Price, Product
 from .checkouts import OpenCheckout, TrialReservation
-from .events import SyncCursor, WebhookEvent
+from .events import BackfillSegment, SyncCursor, WebhookEvent
 from .schedules import (
     ScheduledChange,
     SubscriptionSchedule,
@@ -49,6 +49,7 @@ __all__ = [
     "SubscriptionItem",
     "SubscriptionSchedule",
     "SubscriptionSchedulePhase",
+    "BackfillSegment",
     "SyncCursor",
     "TrialReservation",
     "WebhookEvent",

@@ -59,3 +59,23 @@ class SyncCursor(models.Model):
 
     def __str__(self) -> str:
         return self.object_type
+
+
+class BackfillSegment(models.Model):
+    """One `created` range [created_gte, created_lt) of a type's backfill pass, with its own cursor, written in
+    the same transaction as each of its pages (sync/segments.py). A bound of None is open."""
+
+    object_type = models.CharField(max_length=64, db_index=True)
+    created_gte = models.BigIntegerField(null=True, blank=True)
+    created_lt = models.BigIntegerField(null=True, blank=True)
+    starting_after = models.CharField(max_length=255, blank=True)
+    synced_count = models.PositiveIntegerField(default=0)
+    pass_started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "django_stripe_backfill_segment"
+
+    def __str__(self) -> str:
+        return f"{self.object_type} [{self.created_gte}, {self.created_lt})"

@@ -26,6 +26,8 @@ unless asked for that clock.
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import closing
@@ -34,13 +36,15 @@ from datetime import datetime
 from typing import Any
 
 import stripe
-from django.db import reset_queries, transaction
+from django.db import connections, reset_queries, transaction
 from django.db.models import Model, Q
 from django.utils import timezone
 
 from .. import models
 from ..conf import key_mode, stripe_settings
+from ..ratelimit import bulk_requests
 from ..stripe_errors import is_missing
+from . import segments
 from .bulk import PageCounts, write_page
 from .entitlements import replace_entitlements
 from .items import subscriptions_changed
@@ -158,30 +162,59 @@ def backfill(
     return [backfill_type(t.name, restart=restart, progress=progress) for t in resolve_types(types)]
 
 
-def backfill_type(name: str, *, restart: bool = False, progress: Progress | None = None) -> BackfillResult:
-    """Run (or resume) the pass of one type to its end. `restart` drops a pass in progress and starts over."""
+def backfill_type(
+    name: str, *, restart: bool = False, progress: Progress | None = None, threads: int | None = None
+) -> BackfillResult:
+    """Run (or resume) the pass of one type to its end. `restart` drops a pass in progress and starts over.
+
+    A list type is read in segments (sync/segments.py) by `threads` threads (default
+    STRIPE_BACKFILL_THREADS); with one thread, or inside a transaction of the caller (other threads'
+    connections would not see its rows), a new pass is one stream (a pass already in segments resumes in
+    segments, in this thread). Per-customer types are one stream. All of it is bulk traffic for the limiter.
+    """
     object_type = resolve_types([name])[0]
-    cursor = open_cursor(name, restart)
-    result = BackfillResult(name, resumed_after=cursor.starting_after)
-    run = _run_per_customer if object_type.per_customer else _run_list
-    run(object_type, cursor, result, progress or (lambda result: None))
-    if object_type.absence_deletes and cursor.pass_started_at is not None:
-        result.tombstoned = tombstone_unseen(object_type.model, cursor.pass_started_at)
-    complete_cursor(cursor)
-    result.completed = True
+    threads = max(1, stripe_settings.STRIPE_BACKFILL_THREADS if threads is None else threads)
+    if transaction.get_connection().in_atomic_block:
+        threads = 1
+    with bulk_requests():
+        cursor = open_cursor(name, restart, segmented=threads > 1 and not object_type.per_customer)
+        result = BackfillResult(name, resumed_after=cursor.starting_after)
+        if segments.has_segments(name):
+            _run_segments(object_type, result, progress or (lambda result: None), threads)
+            cursor.pass_started_at = segments.pass_stamp(name) or cursor.pass_started_at
+        else:
+            run = _run_per_customer if object_type.per_customer else _run_list
+            run(object_type, cursor, result, progress or (lambda result: None))
+        finish_pass(object_type, cursor, result)
     result.seconds = time.monotonic() - result.started
     return result
+
+
+def finish_pass(object_type: ObjectType, cursor: models.SyncCursor, result: BackfillResult) -> None:
+    """The pass is complete (every segment is): tombstone what it did not see, and close the cursor."""
+    if object_type.absence_deletes and cursor.pass_started_at is not None:
+        result.tombstoned = tombstone_unseen(object_type.model, cursor.pass_started_at)
+    cursor.save(update_fields=["pass_started_at"])
+    complete_cursor(cursor)
+    result.completed = True
 
 
 # -- cursors ----------------------------------------------------------------------------------------------
 
 
-def open_cursor(name: str, restart: bool) -> models.SyncCursor:
-    """The type's cursor, reset to a new pass unless a pass is in progress (and not `restart`)."""
+def open_cursor(name: str, restart: bool, segmented: bool = False) -> models.SyncCursor:
+    """The type's cursor, reset to a new pass unless a pass is in progress (and not `restart`).
+
+    A new `segmented` pass is one open segment; its cursor's `pass_started_at` is set at once (our clock) to
+    say a pass is in progress, and lowered to the lowest page stamp of its segments when it completes."""
     cursor, _ = models.SyncCursor.objects.get_or_create(object_type=name)
     if restart or cursor.completed_at is not None or cursor.pass_started_at is None:
         cursor.starting_after, cursor.synced_count = "", 0
         cursor.pass_started_at = cursor.completed_at = None
+        models.BackfillSegment.objects.filter(object_type=name).delete()
+        if segmented:
+            segments.start_segments(name)
+            cursor.pass_started_at = stamp_of(None)
         cursor.save()
     return cursor
 
@@ -261,6 +294,84 @@ def _account(result: BackfillResult, counts: PageCounts, fetched: int, progress:
     result.pages += 1
     result.seconds = time.monotonic() - result.started
     progress(result)
+
+
+# -- segments ---------------------------------------------------------------------------------------------
+
+
+def _run_segments(object_type: ObjectType, result: BackfillResult, progress: Progress, threads: int) -> None:
+    """Walk the type's pending segments, `threads` at a time, until none is left; the first error stops all.
+
+    A split-off segment is started as soon as a thread is free (each worker reports it), not when its parent
+    ends. Each worker thread enters `bulk_requests()` itself (it is per thread) and closes its connection."""
+    if threads == 1:
+        for segment_id in segments.pending_segments(object_type.name):
+            segments.walk_segment(
+                segment_id,
+                object_type.path,
+                object_type.params,
+                object_type.model,
+                split=False,
+                on_page=lambda page: _account_segment(result, page, progress),
+            )
+        return
+    events: queue.Queue[tuple[int | None, BaseException | None]] = queue.Queue()
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def on_page(page: segments.SegmentPage) -> None:
+        with lock:
+            _account_segment(result, page, progress)
+        if page.split_off is not None:
+            events.put((None, None))  # wake the loop: a new segment is waiting
+
+    def work(segment_id: int) -> None:
+        error: BaseException | None = None
+        try:
+            with bulk_requests():
+                segments.walk_segment(
+                    segment_id,
+                    object_type.path,
+                    object_type.params,
+                    object_type.model,
+                    on_page=on_page,
+                    stopping=stop.is_set,
+                )
+        except BaseException as exc:  # handed to the loop, which re-raises it in the caller's thread
+            error = exc
+        finally:
+            with segments.database_turn():
+                connections.close_all()  # this thread's connections only
+        events.put((segment_id, error))
+
+    in_flight: set[int] = set()
+    failure: BaseException | None = None
+    try:
+        while True:
+            if failure is None:
+                with segments.database_turn():
+                    pending = segments.pending_segments(object_type.name, in_flight, threads - len(in_flight))
+                for segment_id in pending:
+                    in_flight.add(segment_id)
+                    threading.Thread(target=work, args=(segment_id,), name=f"stripe-backfill-{segment_id}").start()
+            if not in_flight:
+                break
+            segment_id, error = events.get()
+            if segment_id is not None:
+                in_flight.discard(segment_id)
+            if error is not None and failure is None:
+                failure = error
+                stop.set()
+    except BaseException:
+        stop.set()  # interrupted here (Ctrl-C): the threads stop after the page they are on
+        raise
+    if failure is not None:
+        raise failure
+
+
+def _account_segment(result: BackfillResult, page: segments.SegmentPage, progress: Progress) -> None:
+    result.position += page.fetched
+    _account(result, page.counts, page.fetched, progress)
 
 
 # -- per-customer types -----------------------------------------------------------------------------------
@@ -378,3 +489,42 @@ def tombstone_unseen(model: type[Model], pass_started_at: datetime) -> int:
             if total:
                 logger.info("%s: %d rows no longer at Stripe tombstoned", model.__name__, total)
             return total
+
+
+# -- segments across workers (the Celery tasks) -----------------------------------------------------------
+
+
+def start_segmented_pass(name: str, restart: bool = False) -> list[int]:
+    """Open (or resume) a segmented pass of a list type; the ids of its pending segments, for a task each."""
+    object_type = resolve_types([name])[0]
+    if object_type.per_customer:
+        raise ValueError(f"{name} is listed per customer: it has no segments")
+    open_cursor(name, restart, segmented=True)
+    if not segments.has_segments(name):  # a one-stream pass in progress: go on as segments from scratch
+        open_cursor(name, True, segmented=True)
+    return segments.pending_segments(name)
+
+
+def walk_one_segment(segment_id: int, on_split: Callable[[int], None]) -> BackfillResult | None:
+    """Walk one segment (a worker's share of a pass), handing each split-off segment to `on_split`; the pass's
+    result when this segment was the last one and this call completed the pass, else None."""
+    segment = models.BackfillSegment.objects.get(pk=segment_id)
+    object_type = resolve_types([segment.object_type])[0]
+    result = BackfillResult(object_type.name)
+
+    def on_page(page: segments.SegmentPage) -> None:
+        _account_segment(result, page, lambda result: None)
+        if page.split_off is not None:
+            on_split(page.split_off)
+
+    with bulk_requests():
+        segments.walk_segment(segment_id, object_type.path, object_type.params, object_type.model, on_page=on_page)
+        with transaction.atomic():
+            # Locked: of the workers finishing the last segments at once, one completes the pass.
+            cursor = models.SyncCursor.objects.select_for_update().get(object_type=object_type.name)
+            if cursor.completed_at is not None or segments.pending_segments(object_type.name, limit=1):
+                return None
+            cursor.pass_started_at = segments.pass_stamp(object_type.name) or cursor.pass_started_at
+            finish_pass(object_type, cursor, result)
+    result.seconds = time.monotonic() - result.started
+    return result

@@ -109,7 +109,10 @@ def test_a_killed_backfill_resumes_where_it_stopped(server, tmp_path):
     subprocess.run(manage("migrate", "-v", "0"), env=env, check=True, timeout=120)
     create_customers(server["port"], CUSTOMERS)
 
-    first = subprocess.Popen(manage("stripe_sync", "customers", "--no-progress"), env=env, stdout=subprocess.DEVNULL)
+    # One stream (`--threads 1`): its cursor is the type's; tests/reliability/test_backfill_kill.py kills segments.
+    first = subprocess.Popen(
+        manage("stripe_sync", "customers", "--no-progress", "--threads", "1"), env=env, stdout=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 120
     while synced_count(db) < 500:
         assert first.poll() is None, "the run ended before it could be killed"
@@ -126,7 +129,11 @@ def test_a_killed_backfill_resumes_where_it_stopped(server, tmp_path):
     offset = len(server["log"].read_text())
 
     second = subprocess.run(
-        manage("stripe_sync", "customers", "--no-progress"), env=env, capture_output=True, text=True, timeout=300
+        manage("stripe_sync", "customers", "--no-progress", "--threads", "1"),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
     assert second.returncode == 0, second.stderr

@@ -110,6 +110,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--no-progress", action="store_true", help="No progress bars (e.g. in cron logs).")
         parser.add_argument(
+            "--threads",
+            type=int,
+            default=None,
+            help="Segments of a type fetched at once (default: STRIPE_BACKFILL_THREADS; 1: one stream).",
+        )
+        parser.add_argument(
             "--check",
             action="store_true",
             help="Compare the mirror with Stripe, writing nothing; exit status 1 when anything differs.",
@@ -128,6 +134,7 @@ class Command(BaseCommand):
             return
         rows: list[tuple[str, ...]] = [COLUMNS]
         failed = 0
+        self.threads = options.get("threads")
         for object_type in selected:
             row, ok = self.run_type(object_type.name, restart)
             rows.append(row)
@@ -144,7 +151,7 @@ class Command(BaseCommand):
         bar = self.bar(name, "obj")
         last = BackfillResult(name)
 
-        def progress(result: BackfillResult) -> None:
+        def progress(result: BackfillResult) -> None:  # called under a lock when segments run in threads
             nonlocal last
             last = result
             if result.total is not None and bar.total != result.total:
@@ -154,7 +161,7 @@ class Command(BaseCommand):
 
         try:
             with bar:
-                last = backfill_type(name, restart=restart, progress=progress)
+                last = backfill_type(name, restart=restart, progress=progress, threads=self.threads)
         except Exception as error:
             self.stop_on_fatal(error)
             self.stderr.write(f"{name}: {error.__class__.__name__}: {error}")
