@@ -44,15 +44,24 @@ class WebhookEvent(models.Model):
         return f"{self.type} {self.id}"
 
 
-class SyncCursor(models.Model):
-    """How far the backfill of one object type got, written in the same transaction as each page."""
+class PassCursor(models.Model):
+    """How far a backfill pass got along one list: the last id read, the objects counted, when the pass began
+    and ended; written in the same transaction as each page."""
 
-    object_type = models.CharField(max_length=64, primary_key=True)
     starting_after = models.CharField(max_length=255, blank=True)
     synced_count = models.PositiveIntegerField(default=0)
     pass_started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class SyncCursor(PassCursor):
+    """How far the backfill of one object type got, walked as one stream."""
+
+    object_type = models.CharField(max_length=64, primary_key=True)
 
     class Meta:
         db_table = "django_stripe_sync_cursor"
@@ -61,18 +70,13 @@ class SyncCursor(models.Model):
         return self.object_type
 
 
-class BackfillSegment(models.Model):
+class BackfillSegment(PassCursor):
     """One `created` range [created_gte, created_lt) of a type's backfill pass, with its own cursor, written in
     the same transaction as each of its pages (sync/segments.py). A bound of None is open."""
 
     object_type = models.CharField(max_length=64, db_index=True)
     created_gte = models.BigIntegerField(null=True, blank=True)
     created_lt = models.BigIntegerField(null=True, blank=True)
-    starting_after = models.CharField(max_length=255, blank=True)
-    synced_count = models.PositiveIntegerField(default=0)
-    pass_started_at = models.DateTimeField(null=True, blank=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         db_table = "django_stripe_backfill_segment"
