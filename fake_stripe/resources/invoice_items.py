@@ -27,22 +27,10 @@ invoice_items = Resource(
 )
 
 
-def create_invoice_item(
-    fake: Fake,
-    subscription: StripeObject,
-    price: StripeObject,
-    quantity: int,
-    amount: int,
-    description: str,
-    period: tuple[int, int],
-    subscription_item: str | None = None,
-    proration: bool = False,
-) -> StripeObject:
-    """A pending invoice item of the subscription's customer, with its `invoiceitem.created`."""
-    item = invoice_item_object(
-        fake, subscription, price, quantity, amount, description, period, subscription_item, proration
-    )
-    fake.store.add(item, owner=subscription["customer"])
+def add_invoice_item(fake: Fake, item: StripeObject) -> StripeObject:
+    """Keep `item` (of `invoice_item_object`) as a pending invoice item of its customer, with its
+    `invoiceitem.created`."""
+    fake.store.add(item, owner=item["customer"])
     invoice_items.emit(fake, "created", item)
     return item
 
@@ -58,7 +46,8 @@ def invoice_item_object(
     subscription_item: str | None = None,
     proration: bool = False,
 ) -> StripeObject:
-    """The invoice item `create_invoice_item` makes, not stored (a preview's lines are made from these)."""
+    """A pending invoice item of the subscription's customer, not stored yet (`add_invoice_item` keeps it; a
+    preview's lines are made from these)."""
     return build(
         "invoiceitem",
         amount=amount,

@@ -21,9 +21,9 @@ from ..protocol import Fake
 from ..routing import Request
 from ..store import StripeObject
 from .common import snapshot
-from .invoice_items import invoice_item_object, line_of, pending_items
+from .invoice_items import line_of, pending_items
 from .invoices import invoice_object, invoices, subscription_lines
-from .prorations import PRORATION_BEHAVIORS, Proration, proration_lines
+from .prorations import PRORATION_BEHAVIORS, Proration, proration_item, proration_lines
 from .subscription_items import change_items, interval_of, period_of
 from .subscription_schedules import next_phase, phase_items
 from .subscription_status import ENDED
@@ -104,21 +104,7 @@ def _pending_lines(fake: Fake, subscription: StripeObject, invoice_id: str) -> l
 def _proration_lines(
     fake: Fake, candidate: StripeObject, prorations: list[Proration], invoice_id: str
 ) -> list[StripeObject]:
-    items = [
-        invoice_item_object(
-            fake,
-            candidate,
-            p.item["price"],
-            p.item["quantity"],
-            p.amount,
-            p.description,
-            p.period,
-            subscription_item=p.item["id"],
-            proration=True,
-        )
-        for p in prorations
-    ]
-    return [line_of(fake, item, invoice_id) for item in items]
+    return [line_of(fake, proration_item(fake, candidate, p), invoice_id) for p in prorations]
 
 
 def _preview(

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from ..protocol import Fake
 from ..store import StripeObject
-from .invoice_items import create_invoice_item
+from .invoice_items import add_invoice_item, invoice_item_object
 
 PRORATION_BEHAVIORS = ("always_invoice", "create_prorations", "none")
 
@@ -78,17 +78,20 @@ def create_prorations(
     at: int,
 ) -> list[StripeObject]:
     """The proration invoice items (pending) for the time from `at` to the end of `period`, credits first."""
-    return [
-        create_invoice_item(
-            fake,
-            subscription,
-            line.item["price"],
-            line.item["quantity"],
-            line.amount,
-            line.description,
-            line.period,
-            subscription_item=line.item["id"],
-            proration=True,
-        )
-        for line in proration_lines(fake, credited, charged, period, at)
-    ]
+    lines = proration_lines(fake, credited, charged, period, at)
+    return [add_invoice_item(fake, proration_item(fake, subscription, line)) for line in lines]
+
+
+def proration_item(fake: Fake, subscription: StripeObject, line: Proration) -> StripeObject:
+    """The (unstored) invoice item of one proration line of `subscription`."""
+    return invoice_item_object(
+        fake,
+        subscription,
+        line.item["price"],
+        line.item["quantity"],
+        line.amount,
+        line.description,
+        line.period,
+        subscription_item=line.item["id"],
+        proration=True,
+    )

@@ -25,7 +25,7 @@ from ..resource import emit, updated
 from ..store import StripeObject
 from . import entitlements
 from .common import set_fields, snapshot
-from .invoice_items import create_invoice_item, pending_items, release
+from .invoice_items import add_invoice_item, invoice_item_object, pending_items, release
 from .invoices import (
     bill,
     charge_outcome,
@@ -179,9 +179,10 @@ def billed_change(
 def _one_time_item(fake: Fake, subscription: StripeObject, price: StripeObject, quantity: int) -> StripeObject:
     product = fake.store.get(price["product"]) or {"name": price["product"]}
     now = fake.now()
-    return create_invoice_item(
+    item = invoice_item_object(
         fake, subscription, price, quantity, price["unit_amount"] * quantity, product["name"], (now, now)
     )
+    return add_invoice_item(fake, item)
 
 
 def _start_new_period(fake: Fake, candidate: StripeObject, ending_trial: bool) -> None:
