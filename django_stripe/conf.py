@@ -52,6 +52,13 @@ DEFAULTS: dict[str, Any] = {
     "STRIPE_ACCESS_ANY_PRODUCT": False,
     "STRIPE_SUBSCRIPTION_CACHE_NAME": "default",
     "STRIPE_SUBSCRIPTION_CHECK_CACHE_TIMEOUT_SECONDS": 60,
+    # What pays (billables.py): the model holding `stripe_customer_id` (None: AUTH_USER_MODEL); callables or
+    # dotted paths, (request) -> billable | None and (user, billable) -> "manage" | "read" | None; and the
+    # lookup from the billable model to the user model through which a user's own access checks are answered.
+    "STRIPE_BILLABLE_MODEL": None,
+    "STRIPE_BILLABLE_FOR_REQUEST": None,
+    "STRIPE_BILLING_ROLE": None,
+    "STRIPE_BILLABLE_MEMBERS": None,
     # Customers
     "STRIPE_KEEP_CUSTOMER_DETAILS_UPDATED": True,
     "STRIPE_NEW_CUSTOMER_GET_KWARGS": None,

@@ -18,7 +18,7 @@ from .schedules import (
     prefetch_scheduled_changes,
     scheduled_changes,
 )
-from .user import StripeCustomerUser
+from .user import StripeBillable, StripeCustomerUser
 
 MIRRORED_MODELS = (
     Product,
@@ -42,6 +42,7 @@ __all__ = [
     "PaymentMethod",
     "Price",
     "Product",
+    "StripeBillable",
     "StripeCustomerUser",
     "StripeObject",
     "ScheduledChange",
