@@ -129,6 +129,13 @@ REST_FRAMEWORK = {
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET")
 STRIPE_CHECKOUT_TITLE = "Django Stripe Demo"
+
+# DJANGO_STRIPE_BILLABLE=team: teams pay, not users (accounts/billing.py); the suite runs once on each model.
+if os.environ.get("DJANGO_STRIPE_BILLABLE") == "team":
+    STRIPE_BILLABLE_MODEL = "accounts.Team"
+    STRIPE_BILLABLE_FOR_REQUEST = "accounts.billing.team_for_request"
+    STRIPE_BILLING_ROLE = "accounts.billing.team_role"
+    STRIPE_BILLABLE_MEMBERS = "members"
 # Stripe's hosted pages send the user back to absolute URLs: this server's address, which `demo.py --port`
 # sets through SITE_URL.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
