@@ -7,23 +7,18 @@ from accounts.models import Team
 from django_stripe.billables import billable_label
 from django_stripe.payments import checkout_reference
 from django_stripe.references import CHECKOUT_BILLABLE_KEY, CHECKOUT_USER_KEY
-from tests.webhooks.test_team_linking import complete, customer_of, session
+from tests.webhooks.test_team_linking import (
+    complete,
+    customer_of,
+    session,
+    teams,  # noqa: F401 - autouse: the team model pays
+)
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def teams(settings):
-    settings.STRIPE_BILLABLE_MODEL = "accounts.Team"
-    settings.STRIPE_BILLABLE_MEMBERS = "members"
-
-
-@pytest.fixture
-def team():
-    return Team.objects.create(name="Acme")
-
-
-def test_a_marker_for_another_team_or_a_user_links_nothing(team):
+def test_a_marker_for_another_team_or_a_user_links_nothing():
+    team = Team.objects.create(name="Acme")
     other = Team.objects.create(name="Other")
     complete(session(team.pk, metadata={CHECKOUT_BILLABLE_KEY: billable_label(other)}))
     complete(session(team.pk, metadata={CHECKOUT_USER_KEY: str(team.pk)}))  # a user's marker is no team's
@@ -46,20 +41,23 @@ def test_a_users_signed_reference_is_never_a_teams(make_user, settings):
     assert customer_of(user) == "cus_user"
 
 
-def test_a_forged_team_reference_links_nothing(team):
+def test_a_forged_team_reference_links_nothing():
+    team = Team.objects.create(name="Acme")
     forged = f"{team.pk}_{'0' * 64}"
     complete(session(forged))
     assert customer_of(team) is None
 
 
-def test_a_customer_a_user_still_holds_is_never_taken(team, make_user):
+def test_a_customer_a_user_still_holds_is_never_taken(make_user):
     """Half-way through an upgrade the users still hold their customers: a team cannot take one."""
+    team = Team.objects.create(name="Acme")
     make_user("holder", stripe_customer_id="cus_buyer")
     complete(session(checkout_reference(team)))
     assert customer_of(team) is None
 
 
-def test_a_teams_signature_moved_to_another_team_links_nothing(team):
+def test_a_teams_signature_moved_to_another_team_links_nothing():
+    team = Team.objects.create(name="Acme")
     victim = Team.objects.create(name="Victim")
     signature = checkout_reference(team).rpartition("_")[2]
     complete(session(f"{victim.pk}_{signature}"))
