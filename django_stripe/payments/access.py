@@ -1,4 +1,5 @@
-"""Does this user have access? Answered from the mirror in one indexed query, or from the cache."""
+"""Does this billable (a user, a team) have access, or this user through the billables they belong to?
+Answered from the mirror in one indexed query, or from the cache."""
 
 from __future__ import annotations
 
@@ -9,14 +10,16 @@ from typing import Any, NamedTuple, TypedDict
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.shortcuts import redirect
 from django.utils import timezone
 
+from .. import billables
 from ..conf import key_livemode, stripe_settings
 from ..exceptions import StripeNotConfigured
 from ..models import ActiveEntitlement, SubscriptionItem
 from .access_cache import cached_answer
+from .member_access import Member, member_of, member_owners
 from .precompiled import Precompiled
 
 FREE = "FREE"
@@ -70,31 +73,35 @@ def access_product(product_id: str | None) -> str | None:
     raise StripeNotConfigured(NO_PRODUCT_TO_CHECK)
 
 
-def customer_id_of(user: Any) -> str | None:
-    """The user's Stripe customer id; `None` for anonymous users and users without a customer."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        return None
-    return getattr(user, "stripe_customer_id", None) or None
+def customer_id_of(obj: Any) -> str | None:
+    """The Stripe customer id of a billable (a user, a team) or of a user; `None` for anonymous users and
+    anything without a customer."""
+    return billables.customer_id_of(obj)
 
 
-def is_subscribed_and_cancelled_time(user: Any, product_id: str | None = None) -> SubscriptionInfoWithEvaluation:
-    """The subscription that gives `user` access to `product_id` (the default product when omitted; see
-    `access_product` for neither).
+def is_subscribed_and_cancelled_time(obj: Any, product_id: str | None = None) -> SubscriptionInfoWithEvaluation:
+    """The subscription that gives `obj` access to `product_id` (the default product when omitted; see
+    `access_product` for neither). `obj` is a billable (its own customer's subscriptions) or a user (also
+    those of every billable they belong to, see member_access.py).
 
     Free access (`allowed_access_until` in the future) wins and needs no query. Otherwise one query finds
     a subscription in one of STRIPE_ACCESS_STATUSES with an item for the product; when there are several,
     the one that runs longest.
     """
     product_id = access_product(product_id)
-    free_until = _free_access_until(user)
+    free_until = _free_access_until(obj)
     if free_until:
         return _info(FREE, product_id, stripe_settings.STRIPE_FREE_ACCESS_PRICE_ID, None, free_until, True)
-    customer_id = customer_id_of(user)
-    if not customer_id:
+    member = member_of(obj)
+    customer_id = customer_id_of(obj)
+    if member is not None:
+        items = granting_items(_members_filter(member, "subscription__customer_id"), product_id)
+    elif customer_id:
+        items = access_items(customer_id, product_id)
+    else:
         return _info(None, product_id, None, None, None, False)
     item = (
-        access_items(customer_id, product_id)
-        .order_by("-subscription__current_period_end")
+        items.order_by("-subscription__current_period_end")
         .values(
             "subscription_id",
             "price_id",
@@ -111,14 +118,19 @@ def is_subscribed_and_cancelled_time(user: Any, product_id: str | None = None) -
     return _info(item["subscription_id"], product_id, item["price_id"], cancel_at, period_end, False)
 
 
-def is_subscribed(user: Any, product_id: str | None = None) -> bool:
-    """True when the user has free access or a subscription granting access to the product (the default
-    product when omitted; see `access_product` for neither): one EXISTS query (precompiled), none for free
-    access or a user without customer."""
+def is_subscribed(obj: Any, product_id: str | None = None) -> bool:
+    """True when `obj` has free access or a subscription granting access to the product (the default product
+    when omitted; see `access_product` for neither): one EXISTS query (precompiled), none for free access or
+    a billable without customer. `obj` is a billable (a team: its own customer's subscriptions) or a user:
+    where the billable model is not the user model, also through every billable the user belongs to
+    (STRIPE_BILLABLE_MEMBERS), found by a subquery of that one query."""
     product_id = access_product(product_id)
-    if _free_access_until(user):
+    if _free_access_until(obj):
         return True
-    customer_id = customer_id_of(user)
+    member = member_of(obj)
+    if member is not None:
+        return member_has_access(member, product_id)
+    customer_id = customer_id_of(obj)
     return bool(customer_id) and customer_has_access(customer_id, product_id)
 
 
@@ -130,23 +142,40 @@ def customer_has_access(customer_id: str, product_id: str | None = None) -> bool
     return _ACCESS_TO_ANY_PRODUCT.exists(rule, str(customer_id))
 
 
-def is_subscribed_with_cache(user: Any, product_id: str | None = None) -> bool:
+def member_has_access(member: Member, product_id: str | None = None) -> bool:
+    """Whether a billable the user belongs to, or the user's own customer, has access: one precompiled query."""
+    variant = (AccessRule.current(), member.members)
+    if product_id:
+        return _MEMBER_ACCESS_TO_PRODUCT.exists(variant, member.user_pk, member.own_customer_id, str(product_id))
+    return _MEMBER_ACCESS_TO_ANY_PRODUCT.exists(variant, member.user_pk, member.own_customer_id)
+
+
+def is_subscribed_with_cache(obj: Any, product_id: str | None = None) -> bool:
     """`is_subscribed`, cached per customer and product in STRIPE_SUBSCRIPTION_CACHE_NAME.
 
     The entry lives STRIPE_SUBSCRIPTION_CHECK_CACHE_TIMEOUT_SECONDS at most and is dropped as soon as the
     sync changes the customer's subscriptions, so it is never staler than the webhook lag.
+
+    A member's access through their billables (a user, where teams pay) is answered uncached, by its one
+    query: the answer depends on the billables the user belongs to, which the sync does not see change (a
+    member removed from a team), and on several customers, whose changes each drop only their own entry.
     """
     product_id = access_product(product_id)
-    customer_id = customer_id_of(user)
-    if not customer_id or _free_access_until(user):
-        return is_subscribed(user, product_id)
+    customer_id = customer_id_of(obj)
+    if not customer_id or _free_access_until(obj) or member_of(obj) is not None:
+        return is_subscribed(obj, product_id)
     return cached_answer(customer_id, product_id, lambda: customer_has_access(customer_id, product_id))
 
 
-def has_entitlement(user: Any, lookup_key: str) -> bool:
-    """True when Stripe lists the feature `lookup_key` among the customer's active entitlements: one
-    precompiled query, none for a user without customer."""
-    customer_id = customer_id_of(user)
+def has_entitlement(obj: Any, lookup_key: str) -> bool:
+    """True when Stripe lists the feature `lookup_key` among the active entitlements of `obj`'s customer (a
+    billable's), or, for a user where teams pay, of any billable the user belongs to or the user's own: one
+    precompiled query, none for a billable without customer."""
+    member = member_of(obj)
+    if member is not None:
+        variant = (key_livemode(), member.members)
+        return _MEMBER_ENTITLEMENT.exists(variant, member.user_pk, member.own_customer_id, str(lookup_key))
+    customer_id = customer_id_of(obj)
     if not customer_id:
         return False
     return _ENTITLEMENT.exists(key_livemode(), str(customer_id), str(lookup_key))
@@ -208,10 +237,15 @@ def access_items(customer_id: str, product_id: str | None = None, rule: AccessRu
     """Items of the customer's subscriptions that grant access (optionally to one product), of the key's mode:
     a test-mode subscription gives no access under a live key, nor a live one under a test key. (The mode is
     the subscription's: an item's own payload carries none.) `rule` defaults to the current settings'."""
+    return granting_items(Q(subscription__customer_id=customer_id), product_id, rule)
+
+
+def granting_items(customers: Q, product_id: str | None = None, rule: AccessRule | None = None) -> QuerySet:
+    """`access_items` of the customers `customers` selects (a Q on `subscription__customer_id`)."""
     rule = rule or AccessRule.current()
     items = SubscriptionItem.objects.filter(
+        customers,
         deleted=False,
-        subscription__customer_id=customer_id,
         subscription__status__in=list(rule.statuses),
         subscription__deleted=False,
     )
@@ -235,6 +269,30 @@ _ENTITLEMENT = Precompiled(
         customer_id=customer_id, lookup_key=lookup_key
     ),
 )
+# The same checks for a member (a user where teams pay), keyed by (rule or livemode, Members); the values are
+# the user's pk, their own customer id ("" for none) and the product or feature.
+_MEMBER_ACCESS_TO_PRODUCT = Precompiled(
+    SubscriptionItem,
+    lambda variant, user_pk, own, product_id: granting_items(
+        member_owners(variant[1], user_pk, own, "subscription__customer_id"), product_id, variant[0]
+    ),
+)
+_MEMBER_ACCESS_TO_ANY_PRODUCT = Precompiled(
+    SubscriptionItem,
+    lambda variant, user_pk, own: granting_items(
+        member_owners(variant[1], user_pk, own, "subscription__customer_id"), None, variant[0]
+    ),
+)
+_MEMBER_ENTITLEMENT = Precompiled(
+    ActiveEntitlement,
+    lambda variant, user_pk, own, lookup_key: ActiveEntitlement.objects.live().filter(
+        member_owners(variant[1], user_pk, own, "customer_id"), lookup_key=lookup_key
+    ),
+)
+
+
+def _members_filter(member: Member, customer_field: str) -> Q:
+    return member_owners(member.members, member.user_pk, member.own_customer_id, customer_field)
 
 
 def _free_access_until(user: Any) -> datetime | None:

@@ -33,10 +33,10 @@ CACHE_KEY = "django_stripe:billing_portal_configuration:{mode}:{fingerprint}"
 
 
 @add_stripe_customer_if_not_existing
-def create_billing_portal(user: Any) -> stripe.billing_portal.Session:
+def create_billing_portal(billable: Any) -> stripe.billing_portal.Session:
     """A Billing Portal session returning to STRIPE_BILLING_PORTAL_RETURN_URL, with the configuration of
     STRIPE_BILLING_PORTAL_CONFIGURATION (by default the library's own); billing_portal_created is sent."""
-    params = {"customer": user.stripe_customer_id, "return_url": stripe_settings.STRIPE_BILLING_PORTAL_RETURN_URL}
+    params = {"customer": billable.stripe_customer_id, "return_url": stripe_settings.STRIPE_BILLING_PORTAL_RETURN_URL}
     try:
         session = _create_session(params)
     except stripe.InvalidRequestError as error:
@@ -44,7 +44,7 @@ def create_billing_portal(user: Any) -> stripe.billing_portal.Session:
             raise
         caches[stripe_settings.STRIPE_SUBSCRIPTION_CACHE_NAME].delete(_cache_key(configuration_params()))
         session = _create_session(params)  # ours was deactivated in the Dashboard since: found or made again
-    signals.billing_portal_created.send(sender=user.__class__, user=user, session=session)
+    signals.billing_portal_created.send(sender=billable.__class__, user=billable, session=session)
     return session
 
 

@@ -11,7 +11,7 @@ from .. import signals
 from ..client import get_client
 from ..conf import stripe_settings
 from ..models import Price
-from ..references import CHECKOUT_USER_KEY
+from ..references import checkout_marker
 from . import params
 from .customers import add_stripe_customer_if_not_existing, create_customer, refuse_owner_override
 from .new_subscriptions import starting_subscription
@@ -22,7 +22,7 @@ from .trials import TRIAL_PARAMS
 
 
 @add_stripe_customer_if_not_existing
-def create_checkout(user: Any, method: Callable[..., stripe.checkout.Session] | None = None, **kwargs: Any):
+def create_checkout(billable: Any, method: Callable[..., stripe.checkout.Session] | None = None, **kwargs: Any):
     """A Checkout Session for the user: the success and cancel URLs and payment method types from settings,
     then `kwargs` (Stripe's parameters among `params.CHECKOUT`; anything else is a TypeError), always with
     the user's own customer and `client_reference_id` set to the user's pk. `line_items` name active prices
@@ -35,10 +35,10 @@ def create_checkout(user: Any, method: Callable[..., stripe.checkout.Session] | 
     `checkout.sessions.create`). Prefer `create_subscription_checkout` or `create_setup_checkout`.
     checkout_created is sent.
     """
-    return _open_checkout(user, method, kwargs, project_trial=False)
+    return _open_checkout(billable, method, kwargs, project_trial=False)
 
 
-def create_subscription_checkout(user: Any, price_id: str, rest: bool = False, **kwargs: Any):
+def create_subscription_checkout(billable: Any, price_id: str, rest: bool = False, **kwargs: Any):
     """A Checkout Session subscribing the user to `price_id`, with the project's trial (see
     `create_subscription`) when the customer never had one. An unknown price, or one of a product the user
     may not see, raises StripeObjectNotFound / StripeAccessDenied; an archived one StripePriceUnavailable; a
@@ -47,30 +47,30 @@ def create_subscription_checkout(user: Any, price_id: str, rest: bool = False, *
     purchasable_price(price_id)
     line_items = [{"price": price_id, "quantity": 1}]
     params = {"mode": "subscription", "line_items": line_items, **kwargs}
-    return _open_checkout(create_customer(user), None, params, project_trial=True)
+    return _open_checkout(create_customer(billable), None, params, project_trial=True)
 
 
-def _open_checkout(user: Any, method: Callable[..., Any] | None, kwargs: dict[str, Any], project_trial: bool):
+def _open_checkout(billable: Any, method: Callable[..., Any] | None, kwargs: dict[str, Any], project_trial: bool):
     """Create the session; one in subscription mode under the customer's lock, as a new subscription, with
     the caller's trial, or the project's when `project_trial`."""
     refuse_owner_override(kwargs, "customer", "client_reference_id")
     prices = _checked_prices(kwargs)
-    params = _session_params(user, kwargs)
+    params = _session_params(billable, kwargs)
     if params.get("mode") != "subscription" or not prices:
         session = _create_session(method, params)
     else:
-        with starting_subscription(user.stripe_customer_id, prices) as start:
+        with starting_subscription(billable.stripe_customer_id, prices) as start:
             data = dict(params.get("subscription_data") or {})
             given = {name: data[name] for name in TRIAL_PARAMS & set(data)}
             if given or project_trial:
                 data.update(start.with_trial(given))
             session = _create_session(method, {**params, **({"subscription_data": data} if data else {})})
             start.opened(session)
-    signals.checkout_created.send(sender=user.__class__, user=user, session=session)
+    signals.checkout_created.send(sender=billable.__class__, user=billable, session=session)
     return session
 
 
-def _session_params(user: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+def _session_params(billable: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
     promotion_codes = {"allow_promotion_codes": True} if promotion_codes_allowed() else {}
     return {
         "success_url": stripe_settings.STRIPE_CHECKOUT_SUCCESS_URL,
@@ -78,10 +78,10 @@ def _session_params(user: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
         "payment_method_types": list(stripe_settings.STRIPE_PAYMENT_METHOD_TYPES),
         **promotion_codes,
         **kwargs,
-        "customer": user.stripe_customer_id,
-        "client_reference_id": str(user.pk),
-        # What the webhook links the session's customer to the user by: a buyer can set client_reference_id.
-        "metadata": {**(kwargs.get("metadata") or {}), CHECKOUT_USER_KEY: str(user.pk)},
+        "customer": billable.stripe_customer_id,
+        "client_reference_id": str(billable.pk),
+        # What the webhook links the session's customer to the billable by: a buyer can set client_reference_id.
+        "metadata": {**(kwargs.get("metadata") or {}), **checkout_marker(billable)},
     }
 
 
@@ -98,14 +98,14 @@ def _checked_prices(kwargs: dict[str, Any]) -> list[Price]:
     return [purchasable_price(item.get("price")) for item in line_items]
 
 
-def create_setup_checkout(user: Any, rest: bool = False, **kwargs: Any):
+def create_setup_checkout(billable: Any, rest: bool = False, **kwargs: Any):
     """A Checkout Session in setup mode, where the user saves a payment method for later. `rest` is
     accepted, as by `create_subscription_checkout`."""
-    return create_checkout(user, mode="setup", **kwargs)
+    return create_checkout(billable, mode="setup", **kwargs)
 
 
 @add_stripe_customer_if_not_existing
-def create_setup_intent(user: Any, **kwargs: Any) -> stripe.SetupIntent:
+def create_setup_intent(billable: Any, **kwargs: Any) -> stripe.SetupIntent:
     """A SetupIntent for saving a payment method off-session (confirm it with Stripe.js
     `confirmCardSetup`). Types from STRIPE_PAYMENT_METHOD_TYPES; `kwargs` are Stripe's parameters among
     `params.SETUP_INTENT`.
@@ -116,8 +116,8 @@ def create_setup_intent(user: Any, **kwargs: Any) -> stripe.SetupIntent:
         "payment_method_types": list(stripe_settings.STRIPE_PAYMENT_METHOD_TYPES),
         "usage": "off_session",
         **kwargs,
-        "customer": user.stripe_customer_id,
+        "customer": billable.stripe_customer_id,
     }
     setup_intent = get_client().v1.setup_intents.create(params=request)
-    signals.setup_intent_created.send(sender=user.__class__, user=user, setup_intent=setup_intent)
+    signals.setup_intent_created.send(sender=billable.__class__, user=billable, setup_intent=setup_intent)
     return setup_intent

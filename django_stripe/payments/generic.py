@@ -35,12 +35,12 @@ MODIFY_SIGNALS = {
 }
 
 
-def list_customer_resource(user: Any, obj_cls: Any, **kwargs: Any) -> list[dict[str, Any]]:
+def list_customer_resource(billable: Any, obj_cls: Any, **kwargs: Any) -> list[dict[str, Any]]:
     """The user's objects of that type from the mirror, newest first, filtered like Stripe's list
     parameters: `limit`, `status` (for subscriptions Stripe's rule: cancelled ones only when asked for),
     `subscription`, and any other top-level field of the object (e.g. `type="card"`)."""
     model = model_for(obj_cls)
-    customer_id = customer_id_of(user)
+    customer_id = customer_id_of(billable)
     if not customer_id:
         return []
     if model is Subscription:
@@ -51,54 +51,54 @@ def list_customer_resource(user: Any, obj_cls: Any, **kwargs: Any) -> list[dict[
     return [row.stripe_data for row in rows]
 
 
-def retrieve_customer_object(user: Any, obj_cls: Any, obj_id: str) -> dict[str, Any]:
+def retrieve_customer_object(billable: Any, obj_cls: Any, obj_id: str) -> dict[str, Any]:
     """The user's object as last mirrored; StripeWrongCustomer when missing or someone else's."""
-    return find_owned_row(user, model_for(obj_cls), obj_id).stripe_data
+    return find_owned_row(billable, model_for(obj_cls), obj_id).stripe_data
 
 
-def modify_customer_object(user: Any, obj_cls: Any, obj_id: str, **kwargs: Any) -> dict[str, Any]:
+def modify_customer_object(billable: Any, obj_cls: Any, obj_id: str, **kwargs: Any) -> dict[str, Any]:
     """Update the user's object at Stripe with `kwargs` and mirror the result. `kwargs` are checked as the
     object's own write checks them (`modify_subscription`, `modify_payment_method`, `modify_customer`; an
     invoice takes `description`, `footer` and `metadata`): anything else is a TypeError."""
     model = model_for(obj_cls)
-    changes = CHANGE_CHECKS[model](user, obj_id, kwargs)
+    changes = CHANGE_CHECKS[model](billable, obj_id, kwargs)
     if model is Subscription:
-        updated = apply_subscription_change(user, obj_id, changes)
+        updated = apply_subscription_change(billable, obj_id, changes)
         payload = as_payload(updated)
     else:
         payload = mirror_stripe_object(service(model).update(obj_id, params=changes))
     if model in MODIFY_SIGNALS:
-        MODIFY_SIGNALS[model].send(sender=user.__class__, user=user, obj=payload)
+        MODIFY_SIGNALS[model].send(sender=billable.__class__, user=billable, obj=payload)
     if model is Subscription:
         refuse_unpaid_change(updated)
     return payload
 
 
-def delete_customer_object(user: Any, obj_cls: Any, obj_id: str) -> dict[str, Any]:
+def delete_customer_object(billable: Any, obj_cls: Any, obj_id: str) -> dict[str, Any]:
     """Delete the user's object the way Stripe does for its type: a subscription is cancelled, a payment
     method detached, anything else deleted."""
     model = model_for(obj_cls)
-    row = find_owned_row(user, model, obj_id)
+    row = find_owned_row(billable, model, obj_id)
     sdk = service(model)
     remove = {Subscription: "cancel", PaymentMethod: "detach"}.get(model, "delete")
     payload = mirror_stripe_object(getattr(sdk, remove)(obj_id))
     if model is Subscription:
         remember_entitlements(row.customer_id)
     if model in DELETE_SIGNALS:
-        DELETE_SIGNALS[model].send(sender=user.__class__, user=user, obj=payload)
+        DELETE_SIGNALS[model].send(sender=billable.__class__, user=billable, obj=payload)
     return payload
 
 
-def _checked_customer_change(user: Any, obj_id: str, changes: dict[str, Any]) -> dict[str, Any]:
-    find_owned_row(user, Customer, obj_id)
-    check_customer_params(user, changes)
+def _checked_customer_change(billable: Any, obj_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+    find_owned_row(billable, Customer, obj_id)
+    check_customer_params(billable, changes)
     return changes
 
 
 def _checked_by(allowed: frozenset[str], model: type[StripeObject]):
-    def check(user: Any, obj_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+    def check(billable: Any, obj_id: str, changes: dict[str, Any]) -> dict[str, Any]:
         forward_only("modify", changes, allowed)
-        find_owned_row(user, model, obj_id)
+        find_owned_row(billable, model, obj_id)
         return changes
 
     return check
@@ -150,16 +150,16 @@ def _owner_filter(model: type[StripeObject], customer_id: str) -> dict[str, str]
 # The names of 0.x, kept as aliases: `payments.retrieve/modify/delete` read as if they acted on payments.
 
 
-def retrieve(user: Any, obj_cls: Any, obj_id: str) -> dict[str, Any]:
+def retrieve(billable: Any, obj_cls: Any, obj_id: str) -> dict[str, Any]:
     """Alias of `retrieve_customer_object` (its old name, kept)."""
-    return retrieve_customer_object(user, obj_cls, obj_id)
+    return retrieve_customer_object(billable, obj_cls, obj_id)
 
 
-def modify(user: Any, obj_cls: Any, obj_id: str, **kwargs: Any) -> dict[str, Any]:
+def modify(billable: Any, obj_cls: Any, obj_id: str, **kwargs: Any) -> dict[str, Any]:
     """Alias of `modify_customer_object` (its old name, kept)."""
-    return modify_customer_object(user, obj_cls, obj_id, **kwargs)
+    return modify_customer_object(billable, obj_cls, obj_id, **kwargs)
 
 
-def delete(user: Any, obj_cls: Any, obj_id: str) -> dict[str, Any]:
+def delete(billable: Any, obj_cls: Any, obj_id: str) -> dict[str, Any]:
     """Alias of `delete_customer_object` (its old name, kept)."""
-    return delete_customer_object(user, obj_cls, obj_id)
+    return delete_customer_object(billable, obj_cls, obj_id)

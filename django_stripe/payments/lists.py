@@ -21,12 +21,12 @@ PAGE_COLUMNS = ("stripe_data", "created", "id")
 
 
 def subscription_payloads(
-    user: Any, status: str | None = None, *, paginate: Paginate | None = None
+    billable: Any, status: str | None = None, *, paginate: Paginate | None = None
 ) -> list[dict[str, Any]]:
     """The user's subscriptions by Stripe's listing rule for `status` (`Subscription.objects.with_status`:
     cancelled ones only for "canceled" or "all"); no query for a user without customer. With `paginate`, the
     page it takes (see pages.py)."""
-    customer_id = customer_id_of(user)
+    customer_id = customer_id_of(billable)
     variant = (key_livemode(), status or None)
     page = page_of(paginate, lambda: _page_rows(customer_id, _subscriptions, variant, str(customer_id)))
     if page is not None:
@@ -37,11 +37,11 @@ def subscription_payloads(
 
 
 def invoice_payloads(
-    user: Any, status: str | None = None, subscription_id: str | None = None, *, paginate: Paginate | None = None
+    billable: Any, status: str | None = None, subscription_id: str | None = None, *, paginate: Paginate | None = None
 ) -> list[dict[str, Any]]:
     """The user's invoices, of one status and of one subscription when given; no query for a user without
     customer. With `paginate`, the page it takes (see pages.py)."""
-    customer_id = customer_id_of(user)
+    customer_id = customer_id_of(billable)
     variant = (key_livemode(), status or None, bool(subscription_id))
     values = [str(customer_id), *([str(subscription_id)] if subscription_id else [])]
     page = page_of(paginate, lambda: _page_rows(customer_id, _invoices, variant, *values))

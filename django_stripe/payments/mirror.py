@@ -54,7 +54,7 @@ def remember_entitlements(customer_id: str | None) -> None:
     replace_entitlements(customer_id, entitlements, stripe_time)
 
 
-def find_owned_row(user: Any, model: type[StripeObject], obj_id: str, fetch_missing: bool = True) -> StripeObject:
+def find_owned_row(billable: Any, model: type[StripeObject], obj_id: str, fetch_missing: bool = True) -> StripeObject:
     """The mirrored object `obj_id` if it belongs to the user's customer (tombstones included: a cancelled
     subscription is still the user's to read).
 
@@ -63,7 +63,7 @@ def find_owned_row(user: Any, model: type[StripeObject], obj_id: str, fetch_miss
     missing object, another customer's and one of the other mode than the key's raise the same
     StripeWrongCustomer with the same message, so ids cannot be probed.
     """
-    customer_id = customer_id_of(user)
+    customer_id = customer_id_of(billable)
     row = None
     if customer_id and obj_id:
         row = model.objects.filter(id=obj_id).first()

@@ -20,20 +20,20 @@ from ..models import Subscription
 from .mirror import find_owned_row, mirror_stripe_object, remember_entitlements
 
 
-def pause_subscription(user: Any, subscription_id: str, behavior: str | None = None) -> stripe.Subscription:
+def pause_subscription(billable: Any, subscription_id: str, behavior: str | None = None) -> stripe.Subscription:
     """Pause the collection of the user's subscription: its invoices are handled by `behavior` ("void",
     "keep_as_draft" or "mark_uncollectible"; STRIPE_PAUSE_BEHAVIOR when omitted) until it is unpaused.
     Someone else's subscription is StripeWrongCustomer. subscription_modified is sent."""
     behavior = behavior if behavior is not None else configured_pause_behavior()
     if behavior not in PAUSE_BEHAVIORS:
         raise StripeRequestRefused(f"A pause behavior is one of {', '.join(PAUSE_BEHAVIORS)}, not {behavior!r}.")
-    return _set_pause(user, subscription_id, {"behavior": behavior})
+    return _set_pause(billable, subscription_id, {"behavior": behavior})
 
 
-def unpause_subscription(user: Any, subscription_id: str) -> stripe.Subscription:
+def unpause_subscription(billable: Any, subscription_id: str) -> stripe.Subscription:
     """Collect the user's paused subscription's payments again (and with them, give access again).
     subscription_modified is sent."""
-    return _set_pause(user, subscription_id, "")  # Stripe's way of unsetting a parameter
+    return _set_pause(billable, subscription_id, "")  # Stripe's way of unsetting a parameter
 
 
 def configured_pause_behavior() -> str:
@@ -44,10 +44,10 @@ def configured_pause_behavior() -> str:
     return behavior
 
 
-def _set_pause(user: Any, subscription_id: str, pause_collection: dict[str, str] | str) -> stripe.Subscription:
-    row = find_owned_row(user, Subscription, subscription_id)
+def _set_pause(billable: Any, subscription_id: str, pause_collection: dict[str, str] | str) -> stripe.Subscription:
+    row = find_owned_row(billable, Subscription, subscription_id)
     subscription = get_client().v1.subscriptions.update(subscription_id, params={"pause_collection": pause_collection})
     mirror_stripe_object(subscription)
     remember_entitlements(row.customer_id)
-    signals.subscription_modified.send(sender=user.__class__, user=user, subscription=subscription)
+    signals.subscription_modified.send(sender=billable.__class__, user=billable, subscription=subscription)
     return subscription

@@ -37,12 +37,12 @@ class ChangePreview:
 
 
 def preview_change(
-    user: Any, subscription_id: str, price: str | None = None, quantity: int | None = None
+    billable: Any, subscription_id: str, price: str | None = None, quantity: int | None = None
 ) -> ChangePreview:
     """What `change_plan(user, subscription_id, price, quantity)` would charge now and at the next renewal, as
     Stripe computes it, changing nothing. Checked as `change_plan` is: someone else's subscription is
     StripeWrongCustomer, a price not for sale StripePriceUnavailable."""
-    change = requested_change(user, subscription_id, price, quantity)
+    change = requested_change(billable, subscription_id, price, quantity)
     renewal = invoice_preview(change, "none")
     charged_now = None if change.waits_for_renewal else invoice_preview(change, "always_invoice")
     first = charged_now or renewal

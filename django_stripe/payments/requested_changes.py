@@ -63,7 +63,7 @@ class RequestedChange:
         return {"id": self.item_id, "price": self.new.price, "quantity": self.new.quantity}
 
 
-def requested_change(user: Any, subscription_id: str, price: str | None, quantity: int | None) -> RequestedChange:
+def requested_change(billable: Any, subscription_id: str, price: str | None, quantity: int | None) -> RequestedChange:
     """The user's change of their single-item subscription `subscription_id` to `price` and/or `quantity` (what
     is not given stays), checked before anything is sent to Stripe: the subscription is theirs (else
     StripeWrongCustomer), the price is for sale (else StripePriceUnavailable), the quantity is a positive int,
@@ -72,7 +72,7 @@ def requested_change(user: Any, subscription_id: str, price: str | None, quantit
         raise StripeRequestRefused("A plan change needs a price, a quantity, or both.")
     if quantity is not None and (isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1):
         raise StripeRequestRefused("A quantity must be a whole number of at least 1.")
-    subscription = find_owned_row(user, Subscription, subscription_id)
+    subscription = find_owned_row(billable, Subscription, subscription_id)
     items = list(subscription.items.filter(deleted=False))
     if len(items) != 1:
         raise StripeRequestRefused(

@@ -32,7 +32,7 @@ SCHEDULED_CHANGE = {"end_behavior": "release", "proration_behavior": "none"}
 
 
 def change_plan(
-    user: Any, subscription_id: str, price: str | None = None, quantity: int | None = None
+    billable: Any, subscription_id: str, price: str | None = None, quantity: int | None = None
 ) -> stripe.Subscription:
     """Move the user's single-item subscription to `price` and/or `quantity`. An upgrade (or a change of equal
     cost) applies now and is paid now, as `modify_subscription` makes a plan change (StripePaymentPending when
@@ -40,24 +40,24 @@ def change_plan(
     for the end of the paid period (with STRIPE_DOWNGRADE_AT="now", applied now, prorated): the subscription
     answered keeps its items and names its `schedule`. Someone else's subscription is StripeWrongCustomer, a
     price not for sale StripePriceUnavailable. subscription_modified is sent."""
-    change = requested_change(user, subscription_id, price, quantity)
+    change = requested_change(billable, subscription_id, price, quantity)
     if change.waits_for_renewal:
         subscription = schedule_change(change)
-        signals.subscription_modified.send(sender=user.__class__, user=user, subscription=subscription)
+        signals.subscription_modified.send(sender=billable.__class__, user=billable, subscription=subscription)
         return subscription
     release_schedule(change.subscription)
-    return modify_subscription(user, subscription_id, items=[change.item_change()])
+    return modify_subscription(billable, subscription_id, items=[change.item_change()])
 
 
-def cancel_scheduled_change(user: Any, subscription_id: str) -> stripe.Subscription:
+def cancel_scheduled_change(billable: Any, subscription_id: str) -> stripe.Subscription:
     """Cancel the change pending on the user's subscription (a downgrade waiting for the renewal): its schedule
     is released, and the subscription goes on as it is. StripeRequestRefused when nothing is pending; someone
     else's subscription is StripeWrongCustomer. subscription_modified is sent."""
-    row = find_owned_row(user, Subscription, subscription_id)
+    row = find_owned_row(billable, Subscription, subscription_id)
     if not schedule_of(row):
         raise StripeRequestRefused(f"Subscription {subscription_id} has no scheduled change.")
     subscription = release_schedule(row)
-    signals.subscription_modified.send(sender=user.__class__, user=user, subscription=subscription)
+    signals.subscription_modified.send(sender=billable.__class__, user=billable, subscription=subscription)
     return subscription
 
 

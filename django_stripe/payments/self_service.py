@@ -18,7 +18,7 @@ from .subscriptions import create_subscription, item_change, modify_subscription
 
 
 def subscribe(
-    user: Any,
+    billable: Any,
     price_id: str,
     *,
     default_payment_method: str | None = None,
@@ -33,7 +33,7 @@ def subscribe(
     discounts = discounts_for(promotion_code)
     card = {} if default_payment_method is None else {"default_payment_method": default_payment_method}
     return create_subscription(
-        user,
+        billable,
         price_id,
         set_as_default_payment_method=set_as_default_payment_method,
         payment_behavior="error_if_incomplete",
@@ -43,7 +43,7 @@ def subscribe(
 
 
 def change_subscription(
-    user: Any,
+    billable: Any,
     subscription_id: str,
     *,
     default_payment_method: str | None = None,
@@ -60,17 +60,17 @@ def change_subscription(
     if cancel_at_period_end is not None:
         changes["cancel_at_period_end"] = cancel_at_period_end
     if price_id is not None or quantity is not None:
-        changes["items"] = [item_change(user, subscription_id, price=price_id, quantity=quantity)]
+        changes["items"] = [item_change(billable, subscription_id, price=price_id, quantity=quantity)]
     return modify_subscription(
-        user, subscription_id, set_as_default_payment_method=set_as_default_payment_method, **changes
+        billable, subscription_id, set_as_default_payment_method=set_as_default_payment_method, **changes
     )
 
 
-def create_payment_method_checkout(user: Any, subscription_id: str | None = None) -> stripe.checkout.Session:
+def create_payment_method_checkout(billable: Any, subscription_id: str | None = None) -> stripe.checkout.Session:
     """A setup-mode Checkout Session where the user saves a new card, optionally for one of their own
     subscriptions (StripeWrongCustomer for anyone else's), whose id the setup intent keeps in its metadata."""
     extra: dict[str, Any] = {}
     if subscription_id:
-        find_owned_row(user, Subscription, subscription_id)
+        find_owned_row(billable, Subscription, subscription_id)
         extra["setup_intent_data"] = {"metadata": {"subscription_id": subscription_id}}
-    return create_setup_checkout(user, **extra)
+    return create_setup_checkout(billable, **extra)

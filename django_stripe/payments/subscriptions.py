@@ -25,7 +25,7 @@ from .trials import TRIAL_PARAMS, trial_options
 
 @add_stripe_customer_if_not_existing
 def create_subscription(
-    user: Any, price_id: str, set_as_default_payment_method: bool = False, **kwargs: Any
+    billable: Any, price_id: str, set_as_default_payment_method: bool = False, **kwargs: Any
 ) -> stripe.Subscription:
     """Subscribe the user to `price_id`, an active price. `kwargs` are Stripe's parameters among
     `params.NEW_SUBSCRIPTION` (`default_payment_method`, `payment_behavior`, `metadata`, ...; `discounts`
@@ -40,9 +40,9 @@ def create_subscription(
     price = purchasable_price(price_id)
     if kwargs.get("default_payment_method"):
         kwargs["default_payment_method"] = use_payment_method(
-            user, kwargs["default_payment_method"], set_as_default_payment_method
+            billable, kwargs["default_payment_method"], set_as_default_payment_method
         )
-    customer_id = user.stripe_customer_id
+    customer_id = billable.stripe_customer_id
     with starting_subscription(customer_id, [price]) as start:
         trial = start.with_trial({name: kwargs.pop(name) for name in TRIAL_PARAMS & set(kwargs)})
         request = {**kwargs, **trial, "customer": customer_id, "items": [{"price": price_id}]}
@@ -51,7 +51,7 @@ def create_subscription(
         remember_with_first_invoice(subscription)
         start.started(subscription)
     remember_entitlements(customer_id)
-    signals.subscription_created.send(sender=user.__class__, user=user, subscription=subscription)
+    signals.subscription_created.send(sender=billable.__class__, user=billable, subscription=subscription)
     return subscription
 
 
@@ -68,7 +68,7 @@ def remember_with_first_invoice(subscription: stripe.Subscription) -> None:
 
 
 def modify_subscription(
-    user: Any, sub_id: str, set_as_default_payment_method: bool = False, **kwargs: Any
+    billable: Any, sub_id: str, set_as_default_payment_method: bool = False, **kwargs: Any
 ) -> stripe.Subscription:
     """Change one of the user's subscriptions with Stripe's parameters among `params.SUBSCRIPTION_CHANGE`
     (anything else is a TypeError). A `default_payment_method` (or the older name `payment_method`) must be
@@ -77,17 +77,17 @@ def modify_subscription(
     and `metadata`. A change of prices or quantities is paid before it applies (see plan_changes.py): when
     Stripe cannot charge it, StripePaymentPending, and the subscription is unchanged. Another customer's
     subscription raises StripeWrongCustomer. subscription_modified is sent."""
-    changes = checked_subscription_change(user, sub_id, kwargs, set_as_default_payment_method)
-    subscription = apply_subscription_change(user, sub_id, changes)
-    signals.subscription_modified.send(sender=user.__class__, user=user, subscription=subscription)
+    changes = checked_subscription_change(billable, sub_id, kwargs, set_as_default_payment_method)
+    subscription = apply_subscription_change(billable, sub_id, changes)
+    signals.subscription_modified.send(sender=billable.__class__, user=billable, subscription=subscription)
     refuse_unpaid_change(subscription)
     return subscription
 
 
-def apply_subscription_change(user: Any, sub_id: str, changes: dict[str, Any]) -> stripe.Subscription:
+def apply_subscription_change(billable: Any, sub_id: str, changes: dict[str, Any]) -> stripe.Subscription:
     """Send a checked change to Stripe and mirror each answer: the plan change last, as its own call (a
     pending update), after the rest of the change (a new default card then pays for it)."""
-    subscription_row = find_owned_row(user, Subscription, sub_id)
+    subscription_row = find_owned_row(billable, Subscription, sub_id)
     other, plan = split_plan_change(subscription_row, changes, prices_named(changes.get("items") or []))
     subscriptions = get_client().v1.subscriptions
     subscription = None
@@ -108,7 +108,7 @@ def refuse_unpaid_change(subscription: stripe.Subscription) -> None:
 
 
 def checked_subscription_change(
-    user: Any, sub_id: str, changes: dict[str, Any], set_as_default_payment_method: bool = False
+    billable: Any, sub_id: str, changes: dict[str, Any], set_as_default_payment_method: bool = False
 ) -> dict[str, Any]:
     """Stripe's parameters of a change to the user's subscription `sub_id`, once checked: only the ones
     forwarded, its own items and active prices, the user's own payment method (which, with
@@ -117,12 +117,12 @@ def checked_subscription_change(
     if "payment_method" in changes:
         changes["default_payment_method"] = changes.pop("payment_method")
     forward_only("modify_subscription", changes, with_discounts(params.SUBSCRIPTION_CHANGE))
-    find_owned_row(user, Subscription, sub_id)
+    find_owned_row(billable, Subscription, sub_id)
     if "items" in changes:
         changes["items"] = checked_item_changes(sub_id, changes["items"])
     if changes.get("default_payment_method"):
         changes["default_payment_method"] = use_payment_method(
-            user, changes["default_payment_method"], set_as_default_payment_method
+            billable, changes["default_payment_method"], set_as_default_payment_method
         )
     return changes
 
@@ -152,13 +152,13 @@ def _price_ids(item: dict[str, Any]) -> list[str]:
     return [item[name] for name in ("price", "plan") if item.get(name)]
 
 
-def use_payment_method(user: Any, payment_method: str, set_as_default: bool) -> str:
+def use_payment_method(billable: Any, payment_method: str, set_as_default: bool) -> str:
     """The id of the payment method a subscription is to be charged to, once checked to be the user's own
     (a test token is attached first, see `own_payment_method`); with `set_as_default` it also becomes the
     customer's default."""
-    payment_method = own_payment_method(user, payment_method)
+    payment_method = own_payment_method(billable, payment_method)
     if set_as_default:
-        modify_customer(user, invoice_settings={"default_payment_method": payment_method})
+        modify_customer(billable, invoice_settings={"default_payment_method": payment_method})
     return payment_method
 
 
@@ -167,7 +167,7 @@ def use_payment_method(user: Any, payment_method: str, set_as_default: bool) -> 
 TEST_PAYMENT_METHOD = re.compile(r"pm_card_[A-Za-z0-9_]+")
 
 
-def own_payment_method(user: Any, payment_method: str) -> str:
+def own_payment_method(billable: Any, payment_method: str) -> str:
     """The id of the user's own payment method `payment_method`, or StripeWrongCustomer.
 
     With a test-mode key, one of Stripe's test PaymentMethods (`pm_card_visa`) is taken as Stripe takes it:
@@ -176,7 +176,7 @@ def own_payment_method(user: Any, payment_method: str) -> str:
     if key_livemode() is False and TEST_PAYMENT_METHOD.fullmatch(payment_method):
         try:
             attached = get_client().v1.payment_methods.attach(
-                payment_method, params={"customer": user.stripe_customer_id}
+                payment_method, params={"customer": billable.stripe_customer_id}
             )
         except stripe.InvalidRequestError as error:
             if error.code == "resource_missing":  # not one of Stripe's tokens: answered like any unknown id
@@ -184,55 +184,55 @@ def own_payment_method(user: Any, payment_method: str) -> str:
             raise
         mirror_stripe_object(attached)
         return attached.id
-    find_owned_row(user, PaymentMethod, payment_method)
+    find_owned_row(billable, PaymentMethod, payment_method)
     return payment_method
 
 
-def cancel_subscription(user: Any, subscription_id: str) -> stripe.Subscription:
+def cancel_subscription(billable: Any, subscription_id: str) -> stripe.Subscription:
     """Cancel one of the user's subscriptions now. subscription_cancelled is sent."""
-    row = find_owned_row(user, Subscription, subscription_id)
+    row = find_owned_row(billable, Subscription, subscription_id)
     subscription = get_client().v1.subscriptions.cancel(subscription_id)
     mirror_stripe_object(subscription)
     remember_entitlements(row.customer_id)
-    signals.subscription_cancelled.send(sender=user.__class__, user=user, subscription=subscription)
+    signals.subscription_cancelled.send(sender=billable.__class__, user=billable, subscription=subscription)
     return subscription
 
 
-def cancel_subscription_for_product(user: Any, product_id: str) -> bool:
+def cancel_subscription_for_product(billable: Any, product_id: str) -> bool:
     """Cancel the user's subscription giving access to `product_id`, if any; True when there was one."""
-    customer_id = customer_id_of(user)
+    customer_id = customer_id_of(billable)
     if not customer_id:
         return False
     sub_id = access_items(customer_id, product_id).values_list("subscription_id", flat=True).first()
     if sub_id is None:
         return False
-    cancel_subscription(user, sub_id)
+    cancel_subscription(billable, sub_id)
     return True
 
 
-def cancel_subscription_at_period_end(user: Any, sub_id: str) -> stripe.Subscription:
+def cancel_subscription_at_period_end(billable: Any, sub_id: str) -> stripe.Subscription:
     """Stop renewing: the subscription stays active until the end of the paid period (a grace period)."""
-    return modify_subscription(user, sub_id, cancel_at_period_end=True)
+    return modify_subscription(billable, sub_id, cancel_at_period_end=True)
 
 
-def resume_subscription(user: Any, sub_id: str) -> stripe.Subscription:
+def resume_subscription(billable: Any, sub_id: str) -> stripe.Subscription:
     """Undo `cancel_subscription_at_period_end` while the period has not ended."""
-    return modify_subscription(user, sub_id, cancel_at_period_end=False)
+    return modify_subscription(billable, sub_id, cancel_at_period_end=False)
 
 
-def swap_subscription_price(user: Any, sub_id: str, price_id: str, **kwargs: Any) -> stripe.Subscription:
+def swap_subscription_price(billable: Any, sub_id: str, price_id: str, **kwargs: Any) -> stripe.Subscription:
     """Move a single-item subscription to another price (`kwargs`: e.g. `proration_behavior`)."""
-    return modify_subscription(user, sub_id, items=[item_change(user, sub_id, price=price_id)], **kwargs)
+    return modify_subscription(billable, sub_id, items=[item_change(billable, sub_id, price=price_id)], **kwargs)
 
 
-def change_subscription_quantity(user: Any, sub_id: str, quantity: int, **kwargs: Any) -> stripe.Subscription:
+def change_subscription_quantity(billable: Any, sub_id: str, quantity: int, **kwargs: Any) -> stripe.Subscription:
     """Change the quantity (seats) of a single-item subscription."""
-    return modify_subscription(user, sub_id, items=[item_change(user, sub_id, quantity=quantity)], **kwargs)
+    return modify_subscription(billable, sub_id, items=[item_change(billable, sub_id, quantity=quantity)], **kwargs)
 
 
-def item_change(user: Any, sub_id: str, price: str | None = None, quantity: int | None = None) -> dict[str, Any]:
+def item_change(billable: Any, sub_id: str, price: str | None = None, quantity: int | None = None) -> dict[str, Any]:
     """The `items` entry that changes the price and/or quantity of a single-item subscription."""
-    subscription = find_owned_row(user, Subscription, sub_id)
+    subscription = find_owned_row(billable, Subscription, sub_id)
     items = list(subscription.items.filter(deleted=False).values_list("id", flat=True))
     if len(items) != 1:
         raise StripeRequestRefused(
