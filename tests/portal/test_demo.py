@@ -85,7 +85,7 @@ class RunningDemo:
     group would then be orphaned, and when one child exits the kernel continues the group's stopped
     processes (SIGHUP, SIGCONT), which a shell's job never sees."""
 
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, *options: str) -> None:
         self.port, self.fake_port = free_ports(2)
         self.url = f"http://127.0.0.1:{self.port}"
         self.fake_url = f"http://127.0.0.1:{self.fake_port}"
@@ -94,7 +94,7 @@ class RunningDemo:
         self.log = tmp_path / "demo.log"
         env = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
         env["TMPDIR"] = str(self.tmp)  # so the test sees the demo's temporary directory come and go
-        command = [sys.executable, str(DEMO), "--port", str(self.port), "--fake-port", str(self.fake_port)]
+        command = [sys.executable, str(DEMO), "--port", str(self.port), "--fake-port", str(self.fake_port), *options]
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
                 command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, process_group=0
@@ -127,9 +127,9 @@ class RunningDemo:
         self.process.wait(timeout=30)
 
 
-@pytest.fixture
-def demo(tmp_path):
-    running = RunningDemo(tmp_path)
+@contextlib.contextmanager
+def running_demo(tmp_path, *options: str):
+    running = RunningDemo(tmp_path, *options)
     try:
         running.wait_for_output("Press Ctrl-C", STARTUP_SECONDS)
         running.pids = children_of(running.process.pid)
@@ -139,13 +139,19 @@ def demo(tmp_path):
         print(running.output())  # shown when the test fails
 
 
-def log_in(opener, url: str) -> None:
+@pytest.fixture
+def demo(tmp_path):
+    with running_demo(tmp_path) as running:
+        yield running
+
+
+def log_in(opener, url: str, username: str = "demo") -> None:
     status, _, html = fetch(opener, f"{url}/api-auth/login/")
     assert status == 200
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)[1]
-    credentials = {"username": "demo", "password": "demo", "csrfmiddlewaretoken": token, "next": "/"}
+    credentials = {"username": username, "password": username, "csrfmiddlewaretoken": token, "next": "/"}
     status, headers, _ = fetch(opener, f"{url}/api-auth/login/", credentials)
-    assert status == 302 and headers["Location"] == "/", "the demo user could not log in"
+    assert status == 302 and headers["Location"] == "/", f"the demo's {username} could not log in"
 
 
 def press_the_button(opener, url: str) -> tuple[int, dict, str]:
