@@ -4,6 +4,7 @@ anyone outside the team gets, for every endpoint of its objects, the 404 of a mi
 member through while the team pays, in one query."""
 
 import pytest
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.test import APIClient, APIRequestFactory, force_authenticate
 from rest_framework.views import APIView
@@ -199,3 +200,14 @@ def test_has_entitlement_lets_a_member_through_while_the_team_has_it(acme, djang
     entitlement.delete()
     with django_assert_num_queries(1):
         assert status_for(view, acme.reader) == 403
+
+
+class OnePerPage(PageNumberPagination):
+    page_size = 1
+
+
+def test_a_page_links_to_the_next_under_the_team_prefix(paying, acme, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_PAGINATION_CLASS": OnePerPage}
+    page = client_of(acme.reader).get(f"{paying['api']}prices/").json()
+    assert len(page["results"]) == 1
+    assert page["next"] == f"http://testserver{paying['api']}prices/?page=2"
