@@ -1,5 +1,6 @@
 """`example_project/demo.py` (`make demo`) as a user runs it: a real process on other ports than the default,
-whose hosted pages send the user back to that server, and that a double Ctrl-C still stops completely."""
+whose hosted pages send the user back to that server, and that a double Ctrl-C still stops completely; and
+`demo.py --team`, where the team Acme pays and its reader only reads."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from django_stripe.portal.acting import READ_ONLY
 from django_stripe.testing.demo import DEMO_PRODUCT_ID
 from tests.ports import free_ports
 
@@ -205,3 +207,44 @@ def test_a_second_ctrl_c_while_stopping_still_stops_everything(demo):
     assert [pid for pid in demo.pids if is_running(pid)] == []
     assert list(demo.tmp.iterdir()) == [], "the demo's temporary directory (its database) was left behind"
     assert "Traceback" not in demo.output()
+
+
+def test_the_team_demo_bills_acme_and_its_reader_only_reads(tmp_path):
+    """`demo.py --team`: the demo user pays for Acme through Stripe Checkout; "reader" then sees Acme's
+    subscription under the team's URL without a button that writes, and a POST of theirs answers 403."""
+    with running_demo(tmp_path, "--team") as demo:
+        team_url = demo.url + re.search(r"/teams/\d+/billing/", demo.output())[0]
+        owner = browser()
+        log_in(owner, demo.url)
+        status, headers, _ = press_the_button(owner, f"{team_url}checkout/{a_demo_price(demo.fake_url)}/")
+        assert status == 303
+        status, headers, _ = fetch(owner, headers["Location"], {"payment_method": "pm_card_visa"})
+        assert status == 303
+
+        reader = browser()
+        log_in(reader, demo.url, "reader")
+        html = page_once(reader, f"{team_url}subscriptions/", "data-ds-subscription=")  # mirrored by webhook
+        assert "data-ds-read-only" in html and "data-ds-action=" not in html
+        assert "data-ds-billing-portal" not in html
+        status, _, html = fetch(reader, f"{team_url}billing-portal/")
+        assert status == 200 and "data-ds-go-to" not in html
+        token = re.search(
+            r'name="csrfmiddlewaretoken" value="([^"]+)"', fetch(reader, f"{demo.url}/api-auth/login/")[2]
+        )
+        status, _, html = fetch(reader, f"{team_url}billing-portal/", {"csrfmiddlewaretoken": token[1]})
+        assert status == 403 and READ_ONLY in html
+        # The owner's own pages, without the prefix, act for their current team, Acme, and may change it.
+        status, _, html = fetch(owner, f"{demo.url}/subscriptions/")
+        assert status == 200 and 'data-ds-action="cancel"' in html
+
+
+def page_once(opener, url: str, text: str, timeout: float = 60) -> str:
+    """The page at `url` once it shows `text` (what the fake's background webhooks bring), else the test fails."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status, _, html = fetch(opener, url)
+        if status == 200 and text in html:
+            return html
+        if time.monotonic() > deadline:
+            pytest.fail(f"{url} never showed {text!r} (status {status}):\n{html}")
+        time.sleep(0.5)

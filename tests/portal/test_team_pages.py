@@ -1,10 +1,8 @@
 """The portal acting for a team (the tests select the team model themselves): the owner's pages under the team's
 URL prefix link under it too, a member who may only read sees the team's billing without a button that writes
 and every POST of theirs answers the 403 page, anyone outside the team gets a 404 for every page. The view gates
-(`subscription_required`, `SubscriptionRequiredMixin`) let a member through while the team pays, in one query."""
-
-import re
-import time
+(`subscription_required`, `SubscriptionRequiredMixin`) let a member through while the team pays, in one query.
+The team demo (`demo.py --team`) is tested with the demo, in test_demo.py."""
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -20,8 +18,6 @@ from django_stripe.testing.factories import PricePayloadFactory, SubscriptionFac
 from tests.teams import make_acme, team_billing
 
 from .conftest import subscribe
-from .test_demo import a_demo_price, browser, fetch, log_in, press_the_button, running_demo
-from .test_demo import pytestmark as finds_the_demos_children
 from .test_pages import config_of
 
 pytestmark = pytest.mark.django_db
@@ -181,45 +177,3 @@ def test_the_view_gates_let_a_member_through_while_the_team_pays(acme, view, dja
     Subscription.objects.filter(pk=row.pk).update(status="canceled")  # the team stops paying
     with django_assert_num_queries(1):
         assert gate_answer(view, acme.reader) == 403
-
-
-@finds_the_demos_children
-def test_the_team_demo_bills_acme_and_its_reader_only_reads(tmp_path):
-    """`demo.py --team`: the demo user pays for Acme through Stripe Checkout; "reader" then sees Acme's
-    subscription under the team's URL without a button that writes, and a POST of theirs answers 403."""
-    with running_demo(tmp_path, "--team") as demo:
-        team_url = demo.url + re.search(r"/teams/\d+/billing/", demo.output())[0]
-        owner = browser()
-        log_in(owner, demo.url)
-        status, headers, _ = press_the_button(owner, f"{team_url}checkout/{a_demo_price(demo.fake_url)}/")
-        assert status == 303
-        status, headers, _ = fetch(owner, headers["Location"], {"payment_method": "pm_card_visa"})
-        assert status == 303
-
-        reader = browser()
-        log_in(reader, demo.url, "reader")
-        html = page_once(reader, f"{team_url}subscriptions/", "data-ds-subscription=")  # mirrored by webhook
-        assert "data-ds-read-only" in html and "data-ds-action=" not in html
-        assert "data-ds-billing-portal" not in html
-        status, _, html = fetch(reader, f"{team_url}billing-portal/")
-        assert status == 200 and "data-ds-go-to" not in html
-        token = re.search(
-            r'name="csrfmiddlewaretoken" value="([^"]+)"', fetch(reader, f"{demo.url}/api-auth/login/")[2]
-        )
-        status, _, html = fetch(reader, f"{team_url}billing-portal/", {"csrfmiddlewaretoken": token[1]})
-        assert status == 403 and READ_ONLY in html
-        # The owner's own pages, without the prefix, act for their current team, Acme, and may change it.
-        status, _, html = fetch(owner, f"{demo.url}/subscriptions/")
-        assert status == 200 and 'data-ds-action="cancel"' in html
-
-
-def page_once(opener, url: str, text: str, timeout: float = 60) -> str:
-    """The page at `url` once it shows `text` (what the fake's background webhooks bring), else the test fails."""
-    deadline = time.monotonic() + timeout
-    while True:
-        status, _, html = fetch(opener, url)
-        if status == 200 and text in html:
-            return html
-        if time.monotonic() > deadline:
-            pytest.fail(f"{url} never showed {text!r} (status {status}):\n{html}")
-        time.sleep(0.5)
