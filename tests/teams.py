@@ -58,3 +58,22 @@ def make_acme(**team_fields: Any) -> Acme:
 
 
 _NAMES = ("owner", "reader", "outsider")
+
+
+def assert_the_gate_follows_the_team(acme: Acme, status_for, assert_num_queries) -> None:
+    """`status_for(user)` answers a view gated on the product "prod_pro": a member of Acme passes while Acme
+    pays and fails once it stops, the outsider never passes; each answer in exactly one query."""
+    from django_stripe.models import Subscription
+    from django_stripe.testing.factories import PricePayloadFactory, SubscriptionFactory
+
+    acme.team.stripe_customer_id = "cus_acme"
+    acme.team.save()
+    with assert_num_queries(1):
+        assert status_for(acme.reader) == 403
+    row = SubscriptionFactory(payload__customer="cus_acme", payload__price=PricePayloadFactory(product="prod_pro"))
+    for user, status in ((acme.reader, 200), (acme.owner, 200), (acme.outsider, 403)):
+        with assert_num_queries(1):
+            assert status_for(user) == status, user
+    Subscription.objects.filter(pk=row.pk).update(status="canceled")  # the team stops paying
+    with assert_num_queries(1):
+        assert status_for(acme.reader) == 403

@@ -5,17 +5,17 @@ member through while the team pays, in one query."""
 
 import pytest
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.response import Response
-from rest_framework.test import APIClient, APIRequestFactory, force_authenticate
-from rest_framework.views import APIView
+from rest_framework.test import APIClient
 
 from django_stripe.api.permissions import HasEntitlement, IsSubscribed
 from django_stripe.api.views import READ_ONLY
 from django_stripe.client import get_client
 from django_stripe.exceptions import StripeWrongCustomer
 from django_stripe.models import Subscription
-from django_stripe.testing.factories import ActiveEntitlementFactory, PricePayloadFactory, SubscriptionFactory
-from tests.teams import make_acme, team_billing
+from django_stripe.testing.factories import ActiveEntitlementFactory
+from tests.teams import assert_the_gate_follows_the_team, make_acme, team_billing
+
+from .test_permissions import status_for, view_with
 
 pytestmark = pytest.mark.django_db
 MISSING = {"detail": StripeWrongCustomer().args[0]}
@@ -156,42 +156,15 @@ def test_a_user_without_a_team_acts_for_nothing(acme):
     assert client_of(acme.reader).get("/api/products/").status_code == 200
 
 
-def gated(permission):
-    class View(APIView):
-        permission_classes = [permission]
-
-        def get(self, request):
-            return Response({"ok": True})
-
-    return View.as_view()
-
-
-def status_for(view, user):
-    request = APIRequestFactory().get("/")
-    force_authenticate(request, user=user)
-    return view(request).status_code
-
-
 def test_is_subscribed_lets_a_member_through_while_the_team_pays(acme, django_assert_num_queries):
-    acme.team.stripe_customer_id = "cus_acme"
-    acme.team.save()
-    view = gated(IsSubscribed.for_product("prod_pro"))
-    with django_assert_num_queries(1):
-        assert status_for(view, acme.reader) == 403
-    row = SubscriptionFactory(payload__customer="cus_acme", payload__price=PricePayloadFactory(product="prod_pro"))
-    with django_assert_num_queries(1):
-        assert status_for(view, acme.reader) == 200
-    with django_assert_num_queries(1):
-        assert status_for(view, acme.outsider) == 403
-    Subscription.objects.filter(pk=row.pk).update(status="canceled")
-    with django_assert_num_queries(1):
-        assert status_for(view, acme.reader) == 403
+    view = view_with(IsSubscribed.for_product("prod_pro"))
+    assert_the_gate_follows_the_team(acme, lambda user: status_for(view, user), django_assert_num_queries)
 
 
 def test_has_entitlement_lets_a_member_through_while_the_team_has_it(acme, django_assert_num_queries):
     acme.team.stripe_customer_id = "cus_acme"
     acme.team.save()
-    view = gated(HasEntitlement.for_feature("exports"))
+    view = view_with(HasEntitlement.for_feature("exports"))
     entitlement = ActiveEntitlementFactory(payload__lookup_key="exports", customer_id="cus_acme")
     with django_assert_num_queries(1):
         assert status_for(view, acme.reader) == 200

@@ -11,11 +11,9 @@ from django.test import RequestFactory
 from django.views import View
 
 from django_stripe.client import get_client
-from django_stripe.models import Subscription
 from django_stripe.payments import SubscriptionRequiredMixin, subscription_required
 from django_stripe.portal.acting import READ_ONLY
-from django_stripe.testing.factories import PricePayloadFactory, SubscriptionFactory
-from tests.teams import make_acme, team_billing
+from tests.teams import assert_the_gate_follows_the_team, make_acme, team_billing
 
 from .conftest import subscribe
 from .test_pages import config_of
@@ -163,17 +161,4 @@ def gate_answer(view, user):
 
 @pytest.mark.parametrize("view", [report, Report.as_view()], ids=["decorator", "mixin"])
 def test_the_view_gates_let_a_member_through_while_the_team_pays(acme, view, django_assert_num_queries):
-    acme.team.stripe_customer_id = "cus_acme"
-    acme.team.save()
-    with django_assert_num_queries(1):
-        assert gate_answer(view, acme.reader) == 403
-    row = SubscriptionFactory(payload__customer="cus_acme", payload__price=PricePayloadFactory(product="prod_pro"))
-    with django_assert_num_queries(1):
-        assert gate_answer(view, acme.reader) == 200
-    with django_assert_num_queries(1):
-        assert gate_answer(view, acme.owner) == 200
-    with django_assert_num_queries(1):
-        assert gate_answer(view, acme.outsider) == 403
-    Subscription.objects.filter(pk=row.pk).update(status="canceled")  # the team stops paying
-    with django_assert_num_queries(1):
-        assert gate_answer(view, acme.reader) == 403
+    assert_the_gate_follows_the_team(acme, lambda user: gate_answer(view, user), django_assert_num_queries)
