@@ -92,7 +92,7 @@ class StripeAPIView(GenericAPIView):
             raise PermissionDenied(READ_ONLY)
 
     @property
-    def reader(self) -> Any:
+    def catalogue_billable(self) -> Any:
         """Whose subscriptions the catalogue marks: the billable, when the user has a role there, else none."""
         return self.billable if self.role is not None else None
 
@@ -142,9 +142,9 @@ class StripeAPIView(GenericAPIView):
     ) -> Response:
         """The list `payloads_of(billable, *args, **kwargs)` made with `present`: a page of it in the paginator's
         envelope when the view has a paginator (see pagination.py), else a bare array. The catalogue's views
-        list for `reader`, the others for their billable."""
+        list for `catalogue_billable`, the others for their billable."""
         pager = Pager(self) if self.paginator is not None else None
-        billable = self.billable if self.for_billable else self.reader
+        billable = self.billable if self.for_billable else self.catalogue_billable
         data = [present(payload) for payload in payloads_of(billable, *args, paginate=pager, **kwargs)]
         return self.get_paginated_response(data) if pager and pager.paged else Response(data)
 
@@ -161,7 +161,7 @@ class StripeProductsView(StripeAPIView):
 
     def get(self, request: Request, obj_id: str | None = None) -> Response:
         if obj_id:
-            return Response(self.get_serializer(payments.retrieve_product(self.reader, obj_id)).data)
+            return Response(self.get_serializer(payments.retrieve_product(self.catalogue_billable, obj_id)).data)
         return self.listed(payments.get_products, representations.product, **self.filters(filters.ProductFilter))
 
 
@@ -174,7 +174,7 @@ class StripePricesView(StripeAPIView):
 
     def get(self, request: Request, obj_id: str | None = None) -> Response:
         if obj_id:
-            return Response(self.get_serializer(payments.retrieve_price(self.reader, obj_id)).data)
+            return Response(self.get_serializer(payments.retrieve_price(self.catalogue_billable, obj_id)).data)
         return self.listed(payments.get_prices, representations.price, **self.filters(filters.PriceFilter))
 
 
