@@ -1,0 +1,68 @@
+"""What pays for a test's user, on either model the suite runs on (DJANGO_STRIPE_BILLABLE=team: the team model).
+
+On the user model a user pays for themselves; on the team model every user the tests make owns a team of their
+own, made with them, which pays (and is their current team, which the REST API and the portal act for). The
+tests pass `billable_of(user)` to django_stripe.payments and read the customer id from it, so one test asserts
+the same behaviour on both models.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from django_stripe.billables import bills_users
+
+# The fields of a billable the tests set when they make a user (`make_user(stripe_customer_id="cus_1")`): on the
+# team model they go to the user's team.
+BILLABLE_FIELDS = frozenset({"stripe_customer_id"})
+
+user_model_only = pytest.mark.user_model_only
+"""A test that makes sense on the user model alone: `@user_model_only(reason="...")` (skipped on the team model)."""
+
+
+def team_mode() -> bool:
+    """Whether the suite runs on the team model (the billable is not the user model)."""
+    return not bills_users()
+
+
+def create_user(username: str = "alice", email: str | None = None, password: str | None = None, **fields: Any):
+    """A saved user (`UserManager.create_user`'s arguments), and on the team model the team they own (their
+    current team), which gets the billable's fields (`stripe_customer_id`)."""
+    billable_fields = {name: fields.pop(name) for name in BILLABLE_FIELDS & fields.keys()} if team_mode() else {}
+    user = get_user_model().objects.create_user(username, email, password, **fields)
+    if team_mode():
+        own_team(user, **billable_fields)
+    return user
+
+
+def own_team(user, **fields: Any):
+    """The team `user` owns (made now, as their current team, when they own none yet)."""
+    from accounts.models import Membership, Team
+
+    team = Team.objects.filter(memberships__user=user, memberships__role=Membership.OWNER).order_by("pk").first()
+    if team is None:
+        team = Team.objects.create(name=f"{user.username}'s team", email=user.email, **fields)
+        Membership.objects.create(team=team, user=user, role=Membership.OWNER)
+        type(user).objects.filter(pk=user.pk).update(current_team=team)
+        user.current_team = team
+    return team
+
+
+def billable_of(user):
+    """What pays for `user`: the user itself on the user model; on the team model the team the user owns, read
+    afresh (so that a customer id a payments call saved is seen). Anything but a saved user (None, an anonymous
+    user, a billable already) stays as it is."""
+    if not team_mode() or not isinstance(user, get_user_model()) or not user.is_authenticated:
+        return user
+    return own_team(user)
+
+
+def give_customer(user, customer_id: str):
+    """Save `customer_id` as the customer of what pays for `user`; that billable."""
+    billable = billable_of(user)
+    billable.stripe_customer_id = customer_id
+    billable.save()
+    return billable
