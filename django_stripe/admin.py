@@ -28,7 +28,7 @@ from django.contrib.admin.utils import model_ngettext, quote
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Model, QuerySet
+from django.db.models import Model, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -37,6 +37,7 @@ from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
 
 from . import models
+from .billables import billable_model
 from .conf import key_livemode
 from .exceptions import StripeNotConfigured
 from .stripe_errors import unusable_stripe
@@ -255,15 +256,35 @@ class PriceAdmin(MirrorAdmin):
 
 @admin.register(models.Customer)
 class CustomerAdmin(MirrorAdmin):
-    list_display = ("id", "email", "name", "livemode", "deleted", "synced_at")
+    """Customers, each with the billable that holds it (a user, a team: STRIPE_BILLABLE_MODEL), found for the
+    whole list page by a subquery of its one query."""
+
+    list_display = ("id", "email", "name", "billable", "livemode", "deleted", "synced_at")
     list_filter = ("livemode", "deleted")
     search_fields = ("id", "email", "name")
     links = ("default_payment_method",)
-    related_fields = ("subscriptions", "invoices", "payment_methods")
+    related_fields = ("billable", "subscriptions", "invoices", "payment_methods")
     default_payment_method_link = linked("default_payment_method")
     subscriptions = related("subscriptions")
     invoices = related("invoices")
     payment_methods = related("payment_methods")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        holders = billable_model()._default_manager.filter(stripe_customer_id=OuterRef("pk")).values("pk")[:1]
+        return super().get_queryset(request).annotate(billable_pk=Subquery(holders))
+
+    @admin.display(description="billable")
+    def billable(self, obj: models.Customer) -> SafeString | str | None:
+        """The row of the billable model holding this customer: a link to its admin page when its model is
+        registered there, else its name as text; None ("-") when no billable holds it."""
+        pk = getattr(obj, "billable_pk", None)
+        if pk is None:
+            return None
+        model = billable_model()
+        label = f"{model._meta.verbose_name} {pk}"
+        if not self.admin_site.is_registered(model):
+            return label
+        return admin_link(model, str(pk), label)
 
 
 class SubscriptionItemInline(ReadOnly, admin.TabularInline):

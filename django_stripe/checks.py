@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from django.apps import apps
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.checks import Error, Tags, Warning, register
+from django.core.exceptions import FieldDoesNotExist
 from django.db import DatabaseError, router
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils.module_loading import import_string
 
+from .billables import billable_model, bills_users
 from .celery_setup import MISSING_APP, celery_app_hint, missing_celery_app
 from .conf import DOWNGRADE_MOMENTS, PAUSE_BEHAVIORS, is_stripes_api, key_mode, stripe_settings
 from .models import WebhookEvent
@@ -164,33 +166,124 @@ def check_plan_change_settings(app_configs, **kwargs):
 
 @register()
 def check_user_model(app_configs, **kwargs):
+    """The billable model (the user model by default) must hold a customer id django-stripe can read and write."""
     if not apps.is_installed("django.contrib.auth"):
         return []
-    return user_model_messages(get_user_model())
+    if not stripe_settings.STRIPE_BILLABLE_MODEL:
+        return user_model_messages(get_user_model())
+    model = _billable_model_or_none()
+    return [] if model is None else user_model_messages(model, "STRIPE_BILLABLE_MODEL")
 
 
-def user_model_messages(user_model: type) -> list[Error]:
-    """A user model must hold a customer id that django-stripe can read and, to create a customer, write."""
+def user_model_messages(user_model: type, setting: str = "AUTH_USER_MODEL") -> list[Error]:
+    """A user model, or the billable model `setting` names, must hold a customer id that django-stripe can read
+    and, to create a customer, write."""
     attribute = getattr(user_model, "stripe_customer_id", None)
+    named = f"{setting} ({user_model._meta.label})"
     if not hasattr(user_model, "stripe_customer_id"):
         return [
             Error(
-                f"AUTH_USER_MODEL ({settings.AUTH_USER_MODEL}) has no stripe_customer_id.",
-                hint="Subclass django_stripe.models.StripeCustomerUser, or add a stripe_customer_id field "
-                "or property to your user model.",
+                f"{named} has no stripe_customer_id.",
+                hint="Subclass django_stripe.models.StripeCustomerUser (a user model) or StripeBillable (any "
+                "other), or add a stripe_customer_id field or property to the model.",
                 id="django_stripe.E002",
             )
         ]
     if isinstance(attribute, property) and attribute.fset is None:
         return [
             Error(
-                f"AUTH_USER_MODEL ({settings.AUTH_USER_MODEL}).stripe_customer_id is a read-only property: "
-                "a new customer's id cannot be saved on the user.",
+                f"{named}.stripe_customer_id is a read-only property: a new customer's id cannot be saved on it.",
                 hint="Add a setter that stores the id in your field (@stripe_customer_id.setter).",
                 id="django_stripe.E004",
             )
         ]
     return []
+
+
+@register()
+def check_billable_settings(app_configs, **kwargs):
+    """STRIPE_BILLABLE_MODEL must name an installed model, STRIPE_BILLABLE_MEMBERS a lookup from it to the user
+    model, and the two callables must import; a billable other than the user model without members gives a
+    member no access through their team."""
+    if stripe_settings.STRIPE_BILLABLE_MODEL and _billable_model_or_none() is None:
+        return [
+            Error(
+                f"STRIPE_BILLABLE_MODEL ({stripe_settings.STRIPE_BILLABLE_MODEL!r}) is not an installed model.",
+                hint='Set it to "app_label.ModelName" of a model of an app in INSTALLED_APPS, or leave it unset '
+                "to bill users.",
+                id="django_stripe.E011",
+            )
+        ]
+    messages = [*_members_messages(), *_callable_messages()]
+    if not stripe_settings.STRIPE_BILLABLE_MEMBERS and not bills_users():
+        messages.append(
+            Warning(
+                f"STRIPE_BILLABLE_MODEL is {billable_model()._meta.label} and STRIPE_BILLABLE_MEMBERS is not set: "
+                "is_subscribed(user), has_entitlement(user) and the view gates give members no access through "
+                "the billables they belong to.",
+                hint="Set STRIPE_BILLABLE_MEMBERS to the lookup from the billable model to the user model (e.g. "
+                '"members" or "memberships__user").',
+                id="django_stripe.W008",
+            )
+        )
+    return messages
+
+
+def _billable_model_or_none() -> type | None:
+    try:
+        return billable_model()
+    except (LookupError, ValueError):
+        return None
+
+
+def _members_messages() -> list[Error]:
+    lookup = stripe_settings.STRIPE_BILLABLE_MEMBERS
+    if not lookup or bills_users() or members_lookup_target(billable_model(), lookup) is get_user_model():
+        return []
+    return [
+        Error(
+            f"STRIPE_BILLABLE_MEMBERS ({lookup!r}) is not a lookup from {billable_model()._meta.label} to the user "
+            f"model ({get_user_model()._meta.label}).",
+            hint='Name the relations from the billable model to its users, joined by "__" (e.g. "members", '
+            '"memberships__user").',
+            id="django_stripe.E012",
+        )
+    ]
+
+
+def members_lookup_target(model: type, lookup: str) -> type | None:
+    """The model `lookup` (relations joined by "__") leads to from `model`, or None when it is not one."""
+    for name in lookup.split("__") if isinstance(lookup, str) else [None]:
+        try:
+            field = model._meta.get_field(name)
+        except (FieldDoesNotExist, TypeError):
+            return None
+        if not field.is_relation or field.related_model is None:
+            return None
+        model = field.related_model
+    return model
+
+
+def _callable_messages() -> list[Error]:
+    messages = []
+    for name in ("STRIPE_BILLABLE_FOR_REQUEST", "STRIPE_BILLING_ROLE"):
+        value = getattr(stripe_settings, name)
+        if not value or callable(value):
+            continue
+        try:
+            found = import_string(value) if isinstance(value, str) else None
+        except ImportError:
+            found = None
+        if not callable(found):
+            messages.append(
+                Error(
+                    f"{name} ({value!r}) is not an importable callable.",
+                    hint=f'Set {name} to the dotted path of a function (e.g. "myapp.billing.team_for_request"), or '
+                    "leave it unset for the default.",
+                    id="django_stripe.E013",
+                )
+            )
+    return messages
 
 
 @register(Tags.urls)

@@ -1,5 +1,25 @@
 """The REST API. Reads answer from the mirror; writes call `django_stripe.payments`, which checks that the
-user owns every object they name. Another user's object answers 404, exactly like a missing one."""
+billable owns every object they name. Another billable's object answers 404, exactly like a missing one.
+
+Every request acts for one billable (`billable_for_request`: by default the logged-in user; a project billing
+teams names the team in the URL, a header or the user's current team) and its user has a role there
+(`billing_role`), both resolved once in `initial()` and kept on the view (`billable`, `role`); every payments
+call is given the billable, never `request.user`. On every endpoint of a customer's objects:
+
+- no billable, or a user without a role for it: 404 with the message of a missing object (an outsider learns
+  nothing of the team, not even that it exists);
+- READ (a member who may read the team's billing): the reads (GET, HEAD, OPTIONS: subscriptions, invoices,
+  payment methods) and the plan change preview, which asks Stripe what a change would cost and changes
+  nothing, bills nothing and creates nothing; every other write (checkout sessions, the billing portal, setup
+  intents, payment methods, subscribing, changing, cancelling, pausing) answers 403 with a message;
+- MANAGE: everything.
+
+The catalogue (products, prices) needs no billable: anyone logged in reads it, with what the billable is
+subscribed to when the user has a role there.
+
+The API may be mounted under a project's own prefix (`path("teams/<int:team_id>/billing/api/", ...)`): the
+views ignore URL kwargs they do not know (the project's STRIPE_BILLABLE_FOR_REQUEST reads them from
+`request.resolver_match`), and the links they answer (a page's `next`) are relative to the request."""
 
 from __future__ import annotations
 
@@ -9,14 +29,15 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import status
-from rest_framework.exceptions import NotFound, ParseError, ValidationError
+from rest_framework.exceptions import NotFound, ParseError, PermissionDenied, ValidationError
 from rest_framework.generics import GenericAPIView
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from .. import payments
+from ..billables import MANAGE, Role, billable_for_request, billing_role
 from ..exceptions import StripeWrongCustomer
 from ..models import Invoice, Price, Product, Subscription
 from . import filters, representations, serializers
@@ -27,6 +48,10 @@ from .throttling import StripeWriteThrottle
 
 ALL = "*"
 ANY, JSON = "*/*", "application/json"
+# The URL kwargs of the package's own URLs (django_stripe/urls.py), which the handlers take; a project's prefix
+# may add others (`team_id`), which they ignore.
+URL_KWARGS = frozenset({"obj_id", "price_id", "subscription_id"})
+READ_ONLY = "You may read this billing account but not change it: ask one of its billing managers."
 
 
 class StripeAPIView(GenericAPIView):
@@ -40,10 +65,36 @@ class StripeAPIView(GenericAPIView):
     filter_backends: list = []
     schema = StripeAutoSchema()
     lookup_url_kwarg = "obj_id"
+    # Whether the view serves a billable's own objects (False for the catalogue, which anyone may read).
+    for_billable = True
+    # The methods the READ role may use: the reads, and on a view that changes nothing, its POST (the preview).
+    read_methods: frozenset[str] = frozenset(SAFE_METHODS)
+    billable: Any = None
+    role: Role | None = None
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Response:
+        return super().dispatch(request, *args, **{name: kwargs[name] for name in URL_KWARGS.intersection(kwargs)})
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         _refuse_nul(kwargs, request)
+        self.billable = billable_for_request(request)
+        self.role = billing_role(request.user, self.billable)
+        if self.for_billable:
+            self.check_role(request)
+
+    def check_role(self, request: Request) -> None:
+        """404 for a request acting for no billable, or for one its user has no role in; 403 for a write by a
+        user who may only read."""
+        if self.role is None:
+            raise NotFound(StripeWrongCustomer().args[0])
+        if self.role != MANAGE and request.method not in self.read_methods:
+            raise PermissionDenied(READ_ONLY)
+
+    @property
+    def reader(self) -> Any:
+        """Whose subscriptions the catalogue marks: the billable, when the user has a role there, else none."""
+        return self.billable if self.role is not None else None
 
     def get_object(self):
         # Objects are found through the ownership check of django_stripe.payments, never DRF's lookup; DRF's
@@ -89,10 +140,12 @@ class StripeAPIView(GenericAPIView):
     def listed(
         self, payloads_of: Callable[..., list[dict[str, Any]]], present: Callable, *args: Any, **kwargs: Any
     ) -> Response:
-        """The list `payloads_of(user, *args, **kwargs)` made with `present`: a page of it in the paginator's
-        envelope when the view has a paginator (see pagination.py), else a bare array."""
+        """The list `payloads_of(billable, *args, **kwargs)` made with `present`: a page of it in the paginator's
+        envelope when the view has a paginator (see pagination.py), else a bare array. The catalogue's views
+        list for `reader`, the others for their billable."""
         pager = Pager(self) if self.paginator is not None else None
-        data = [present(payload) for payload in payloads_of(self.request.user, *args, paginate=pager, **kwargs)]
+        billable = self.billable if self.for_billable else self.reader
+        data = [present(payload) for payload in payloads_of(billable, *args, paginate=pager, **kwargs)]
         return self.get_paginated_response(data) if pager and pager.paged else Response(data)
 
 
@@ -104,10 +157,11 @@ class StripeProductsView(StripeAPIView):
 
     serializer_class = serializers.ProductSerializer
     queryset = Product.objects.none()
+    for_billable = False
 
     def get(self, request: Request, obj_id: str | None = None) -> Response:
         if obj_id:
-            return Response(self.get_serializer(payments.retrieve_product(request.user, obj_id)).data)
+            return Response(self.get_serializer(payments.retrieve_product(self.reader, obj_id)).data)
         return self.listed(payments.get_products, representations.product, **self.filters(filters.ProductFilter))
 
 
@@ -116,10 +170,11 @@ class StripePricesView(StripeAPIView):
 
     serializer_class = serializers.PriceSerializer
     queryset = Price.objects.none()
+    for_billable = False
 
     def get(self, request: Request, obj_id: str | None = None) -> Response:
         if obj_id:
-            return Response(self.get_serializer(payments.retrieve_price(request.user, obj_id)).data)
+            return Response(self.get_serializer(payments.retrieve_price(self.reader, obj_id)).data)
         return self.listed(payments.get_prices, representations.price, **self.filters(filters.PriceFilter))
 
 
@@ -130,7 +185,7 @@ class StripePriceCheckoutView(StripeAPIView):
 
     @extend_schema(request=None, responses={201: serializers.CheckoutSessionSerializer})
     def post(self, request: Request, price_id: str) -> Response:
-        session = payments.create_subscription_checkout(request.user, price_id)
+        session = payments.create_subscription_checkout(self.billable, price_id)
         return Response(self.get_serializer(session).data, status=status.HTTP_201_CREATED)
 
 
@@ -144,7 +199,7 @@ class StripeSetupCheckoutView(StripeAPIView):
         subscription_id = subscription_id or self.validated(serializers.SetupCheckoutSerializer, request.data).get(
             "subscription_id"
         )
-        session = payments.create_payment_method_checkout(request.user, subscription_id)
+        session = payments.create_payment_method_checkout(self.billable, subscription_id)
         return Response(self.get_serializer(session).data, status=status.HTTP_201_CREATED)
 
 
@@ -155,7 +210,7 @@ class StripeBillingPortalView(StripeAPIView):
 
     @extend_schema(request=None, responses={201: serializers.BillingPortalSerializer})
     def post(self, request: Request) -> Response:
-        session = payments.create_billing_portal(request.user)
+        session = payments.create_billing_portal(self.billable)
         return Response(self.get_serializer(session).data, status=status.HTTP_201_CREATED)
 
 
@@ -166,7 +221,7 @@ class StripeSetupIntentView(StripeAPIView):
 
     @extend_schema(request=None, responses={201: serializers.SetupIntentSerializer})
     def post(self, request: Request) -> Response:
-        setup_intent = payments.create_setup_intent(request.user)
+        setup_intent = payments.create_setup_intent(self.billable)
         return Response(self.get_serializer(setup_intent).data, status=status.HTTP_201_CREATED)
 
 
@@ -179,7 +234,7 @@ class StripeInvoiceView(StripeAPIView):
     @extend_schema(parameters=[OBJ_ID])
     def get(self, request: Request, obj_id: str | None = None) -> Response:
         if obj_id:
-            invoice = payments.find_owned_row(request.user, Invoice, obj_id, fetch_missing=False)
+            invoice = payments.find_owned_row(self.billable, Invoice, obj_id, fetch_missing=False)
             return Response(self.get_serializer(invoice).data)
         wanted = self.filters(filters.InvoiceFilter)
         return self.listed(
@@ -195,21 +250,21 @@ class StripePaymentMethodView(StripeAPIView):
 
     def get(self, request: Request, obj_id: str | None = None) -> Response:
         if obj_id:
-            return Response(self.get_serializer(payments.retrieve_payment_method(request.user, obj_id)).data)
+            return Response(self.get_serializer(payments.retrieve_payment_method(self.billable, obj_id)).data)
         return self.listed(payments.payment_method_payloads, representations.payment_method)
 
     @extend_schema(request=serializers.PaymentMethodUpdateSerializer)
     def put(self, request: Request, obj_id: str | None = None) -> Response:
         changes = self.validated(serializers.PaymentMethodUpdateSerializer, request.data)
-        payments.modify_payment_method(request.user, _required(obj_id), **changes)
-        return Response(self.get_serializer(payments.retrieve_payment_method(request.user, obj_id)).data)
+        payments.modify_payment_method(self.billable, _required(obj_id), **changes)
+        return Response(self.get_serializer(payments.retrieve_payment_method(self.billable, obj_id)).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, obj_id: str | None = None) -> Response:
         if _required(obj_id) == ALL:
-            payments.detach_all_payment_methods(request.user)
+            payments.detach_all_payment_methods(self.billable)
         else:
-            payments.detach_payment_method(request.user, obj_id)
+            payments.detach_payment_method(self.billable, obj_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -225,7 +280,7 @@ class StripeSubscriptionView(StripeAPIView):
     @extend_schema(parameters=[OpenApiParameter("status", str, required=False)])
     def get(self, request: Request, obj_id: str | None = None) -> Response:
         if obj_id:
-            subscription = payments.find_owned_row(request.user, Subscription, obj_id, fetch_missing=False)
+            subscription = payments.find_owned_row(self.billable, Subscription, obj_id, fetch_missing=False)
             return Response(self.get_serializer(subscription).data)
         wanted = filters.filter_params(request).get("status")
         return self.listed(payments.subscription_payloads, representations.subscription, wanted)
@@ -235,17 +290,17 @@ class StripeSubscriptionView(StripeAPIView):
     )
     def post(self, request: Request, obj_id: str | None = None) -> Response:
         fields = self.validated(serializers.SubscriptionCreateSerializer, request.data)
-        subscription = payments.subscribe(request.user, fields.pop("price_id"), **fields)
+        subscription = payments.subscribe(self.billable, fields.pop("price_id"), **fields)
         return Response(self.get_serializer(subscription).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=serializers.SubscriptionUpdateSerializer)
     def put(self, request: Request, obj_id: str | None = None) -> Response:
         changes = self.validated(serializers.SubscriptionUpdateSerializer, request.data)
-        subscription = payments.change_subscription(request.user, _required(obj_id), **changes)
+        subscription = payments.change_subscription(self.billable, _required(obj_id), **changes)
         return Response(self.get_serializer(subscription).data)
 
     def delete(self, request: Request, obj_id: str | None = None) -> Response:
-        subscription = payments.cancel_subscription(request.user, _required(obj_id))
+        subscription = payments.cancel_subscription(self.billable, _required(obj_id))
         return Response(self.get_serializer(subscription).data)
 
 
@@ -254,11 +309,13 @@ class StripePlanChangePreviewView(StripeAPIView):
     downgrade, which waits for the renewal) and at the next renewal (`at_renewal`)."""
 
     serializer_class = serializers.ChangePreviewSerializer
+    # A preview asks Stripe what the change would cost and changes nothing: a member who reads may ask it.
+    read_methods = StripeAPIView.read_methods | {"POST"}
 
     @extend_schema(request=serializers.PlanChangeSerializer, responses={200: serializers.ChangePreviewSerializer})
     def post(self, request: Request, obj_id: str) -> Response:
         fields = self.validated(serializers.PlanChangeSerializer, request.data)
-        preview = payments.preview_change(request.user, obj_id, **fields)
+        preview = payments.preview_change(self.billable, obj_id, **fields)
         return Response(self.get_serializer(preview_answer(preview)).data)
 
 
@@ -271,7 +328,7 @@ class StripePlanChangeView(StripeAPIView):
     @extend_schema(request=serializers.PlanChangeSerializer, responses={200: serializers.SubscriptionSerializer})
     def post(self, request: Request, obj_id: str) -> Response:
         fields = self.validated(serializers.PlanChangeSerializer, request.data)
-        return Response(self.get_serializer(payments.change_plan(request.user, obj_id, **fields)).data)
+        return Response(self.get_serializer(payments.change_plan(self.billable, obj_id, **fields)).data)
 
 
 class StripeScheduledChangeView(StripeAPIView):
@@ -281,7 +338,7 @@ class StripeScheduledChangeView(StripeAPIView):
 
     @extend_schema(responses={200: serializers.SubscriptionSerializer})
     def delete(self, request: Request, obj_id: str) -> Response:
-        return Response(self.get_serializer(payments.cancel_scheduled_change(request.user, obj_id)).data)
+        return Response(self.get_serializer(payments.cancel_scheduled_change(self.billable, obj_id)).data)
 
 
 class StripePauseView(StripeAPIView):
@@ -292,7 +349,7 @@ class StripePauseView(StripeAPIView):
     @extend_schema(request=None, responses={200: serializers.SubscriptionSerializer})
     def post(self, request: Request, obj_id: str) -> Response:
         self.validated(serializers.NoFieldsSerializer, request.data)
-        return Response(self.get_serializer(payments.pause_subscription(request.user, obj_id)).data)
+        return Response(self.get_serializer(payments.pause_subscription(self.billable, obj_id)).data)
 
 
 class StripeUnpauseView(StripeAPIView):
@@ -303,7 +360,7 @@ class StripeUnpauseView(StripeAPIView):
     @extend_schema(request=None, responses={200: serializers.SubscriptionSerializer})
     def post(self, request: Request, obj_id: str) -> Response:
         self.validated(serializers.NoFieldsSerializer, request.data)
-        return Response(self.get_serializer(payments.unpause_subscription(request.user, obj_id)).data)
+        return Response(self.get_serializer(payments.unpause_subscription(self.billable, obj_id)).data)
 
 
 def preview_answer(preview: payments.ChangePreview) -> dict[str, Any]:

@@ -73,15 +73,14 @@ def customer_params(billable: Any, **kwargs: Any) -> dict[str, Any]:
 
 
 def customer_details(billable: Any) -> dict[str, Any]:
-    """The `email` and `name` a billable's customer holds: its `stripe_customer_details()` when its model
-    defines one, else its `email` and `name` attributes, with `str()` as the name when it has none; a user's
-    are their email and full name (else username), as always."""
+    """Stripe's customer parameters a billable's customer is made with (`email`, `name`, ...): its
+    `stripe_customer_details()` when its model defines one, else its `email` and `name` attributes, with
+    `str()` as the name when it has none; a user's are their email and full name (else username), as always."""
     if _is_user(billable):
         return {"email": _email(billable), "name": _name(billable)}
     details = getattr(billable, "stripe_customer_details", None)
     if callable(details):
-        found = details() or {}
-        return {"email": found.get("email") or None, "name": found.get("name") or None}
+        return dict(details() or {})
     name = getattr(billable, "name", None) or str(billable)
     return {"email": getattr(billable, "email", None) or None, "name": name or None}
 
@@ -147,7 +146,8 @@ def sync_customer_details(sender, instance: Any, created: bool = False, **kwargs
     customer_id = getattr(instance, "stripe_customer_id", None)
     if not customer_id:
         return
-    wanted = customer_details(instance)
+    details = customer_details(instance)
+    wanted = {"email": details.get("email") or None, "name": details.get("name") or None}
     held = Customer.objects.filter(id=customer_id).values("email", "name").first()
     if held is not None and held != wanted:
         transaction.on_commit(lambda: _push_details(instance, wanted))

@@ -1,4 +1,6 @@
-"""Linking the customer of a completed Checkout Session to a user of the project.
+"""Linking the customer of a completed Checkout Session to a billable of the project: a row of
+STRIPE_BILLABLE_MODEL, a user by default (a team, ...). What is said of a user below holds for any billable,
+except the email fallback, which is a user's alone.
 
 `client_reference_id` alone proves nothing: Payment Links and pricing tables let whoever builds the URL set
 it. Trusting it would let an attacker send someone a Payment Link naming the attacker's own user, and take
@@ -34,71 +36,80 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.db.models import Exists, Q
+from django.db.models import Exists, Model, Q
 from django.utils.module_loading import import_string
 
+from ..billables import billable_model
 from ..conf import stripe_settings
 from ..models import Customer
-from ..references import CHECKOUT_USER_KEY, signed_user_pk
+from ..references import CHECKOUT_BILLABLE_KEY, CHECKOUT_USER_KEY, is_user_model, signed_pk
 from ..sync.mappers import Payload, ref_id
 
 logger = logging.getLogger(__name__)
 
 
 def link_checkout_customer(session: Payload) -> bool:
-    """Link the session's customer to the user `client_reference_id` names, if that user is proven to have
-    started the checkout (see the module docstring). Returns whether it linked."""
+    """Link the session's customer to the billable (a row of STRIPE_BILLABLE_MODEL: a user by default)
+    `client_reference_id` names, if it is proven to have started the checkout (see the module docstring).
+    Returns whether it linked."""
     customer_id = ref_id(session.get("customer"))
     reference = session.get("client_reference_id")
     if not (customer_id and isinstance(reference, str) and reference):
         return False
-    user_model = get_user_model()
-    if not has_customer_column(user_model):
+    model = billable_model()
+    if not has_customer_column(model):
         return False
-    signed_pk = signed_user_pk(reference)
-    pk = user_pk(user_model, reference if signed_pk is None else signed_pk)
+    signed = signed_pk(model, reference)
+    pk = billable_pk(model, reference if signed is None else signed)
     if pk is None:
-        return False  # not a user id of ours: nothing to link
-    if signed_pk is None and not (has_our_marker(session, reference) or has_verified_email(session, pk)):
+        return False  # not a pk of ours: nothing to link
+    vouched = has_our_marker(session, reference, model) or (is_user_model(model) and has_verified_email(session, pk))
+    if signed is None and not vouched:
         logger.warning(
-            "Checkout Session %s names user %s but was not created for them by this app, carries no signed "
-            "reference, and its customer's email is not their verified one: customer %s not linked",
+            "Checkout Session %s names %s %s but was not created for it by this app, carries no signed "
+            "reference, and its customer's email is not a verified user's: customer %s not linked",
             session.get("id"),
+            model._meta.label_lower,
             reference,
             customer_id,
         )
         return False
-    linked = link_customer_to_user(pk, customer_id)
+    linked = link_customer_to_billable(pk, customer_id)
     if not linked:
         logger.info(
-            "Checkout Session %s: user %s already has a customer, or customer %s is another user's: not linked",
+            "Checkout Session %s: %s %s already has a customer, or customer %s is held by another: not linked",
             session.get("id"),
+            model._meta.label_lower,
             pk,
             customer_id,
         )
     return linked
 
 
-def has_customer_column(user_model: type) -> bool:
+def has_customer_column(model: type[Model]) -> bool:
     try:
-        user_model._meta.get_field("stripe_customer_id")
+        model._meta.get_field("stripe_customer_id")
     except FieldDoesNotExist:
-        logger.warning("%s has no stripe_customer_id column: checkout not linked", user_model.__name__)
+        logger.warning("%s has no stripe_customer_id column: checkout not linked", model.__name__)
         return False
     return True
 
 
-def user_pk(user_model: type, value: str) -> Any | None:
-    """`value` as a pk of the user model, or None when it cannot be one."""
+def billable_pk(model: type[Model], value: str) -> Any | None:
+    """`value` as a pk of `model` (the billable model), or None when it cannot be one."""
     try:
-        return user_model._meta.pk.to_python(value)
+        return model._meta.pk.to_python(value)
     except ValidationError:
         return None
 
 
-def has_our_marker(session: Payload, reference: str) -> bool:
-    """Whether `create_checkout` made this session for the user it names."""
-    return (session.get("metadata") or {}).get(CHECKOUT_USER_KEY) == str(reference)
+def has_our_marker(session: Payload, reference: str, model: type[Model] | None = None) -> bool:
+    """Whether `create_checkout` made this session for the row of `model` (default: the user model) it names:
+    a user's pk under CHECKOUT_USER_KEY, any other model's `app_label.model:pk` under CHECKOUT_BILLABLE_KEY."""
+    metadata = session.get("metadata") or {}
+    if model is None or is_user_model(model):
+        return metadata.get(CHECKOUT_USER_KEY) == str(reference)
+    return metadata.get(CHECKOUT_BILLABLE_KEY) == f"{model._meta.label_lower}:{reference}"
 
 
 def has_verified_email(session: Payload, user_pk: Any) -> bool:
@@ -139,16 +150,29 @@ def _normalized(email: str | None) -> str:
     return (email or "").strip().casefold()
 
 
-def link_customer_to_user(user_pk: Any, customer_id: str) -> bool:
-    """Set the user's `stripe_customer_id` unless they already have one or another user holds this one.
+def link_customer_to_billable(pk: Any, customer_id: str) -> bool:
+    """Set the `stripe_customer_id` of the billable of pk `pk` (a row of STRIPE_BILLABLE_MODEL) unless it
+    already has one, or another billable holds this customer (or a user does, where the user model keeps a
+    customer column of its own beside the billable model's: a project half-way through moving its customers).
 
     One conditional UPDATE, so two deliveries racing cannot link twice. Returns whether it linked.
     """
+    model = billable_model()
+    held = ~Exists(model._default_manager.filter(stripe_customer_id=customer_id))
     user_model = get_user_model()
-    taken = user_model.objects.filter(stripe_customer_id=customer_id)
+    if not is_user_model(model) and _has_column(user_model):
+        held &= ~Exists(user_model._default_manager.filter(stripe_customer_id=customer_id))
     linked = (
-        user_model.objects.filter(Q(stripe_customer_id__isnull=True) | Q(stripe_customer_id=""), pk=user_pk)
-        .filter(~Exists(taken))
+        model._default_manager.filter(Q(stripe_customer_id__isnull=True) | Q(stripe_customer_id=""), pk=pk)
+        .filter(held)
         .update(stripe_customer_id=customer_id)
     )
     return linked == 1
+
+
+link_customer_to_user = link_customer_to_billable
+"""The old name of `link_customer_to_billable` (the billable is the user by default), kept."""
+
+
+def _has_column(model: type[Model]) -> bool:
+    return any(field.name == "stripe_customer_id" for field in model._meta.concrete_fields)
