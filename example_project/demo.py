@@ -4,12 +4,17 @@ Offline (the default): a fresh SQLite database in a temporary directory, the fak
 127.0.0.1:12111 seeded with a product and three prices and delivering signed webhooks to the dev server,
 a demo user, and the dev server on 127.0.0.1:8000. No network, no Stripe account.
 
+It also seeds a team, "Acme", with two members: the demo user, its owner (who pays), and "reader", a member
+who may only read its billing. With `--team` (or DJANGO_STRIPE_BILLABLE=team) the team pays, not the user:
+every page acts for Acme, the reader sees its subscription and invoices without a button that writes, and
+`/teams/<id>/billing/` is the team's billing under its own URL.
+
 With STRIPE_SECRET_KEY set in the environment it uses real Stripe (test mode) and the example project's
 usual database instead: set STRIPE_PUBLISHABLE_KEY and STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID too, and
 forward webhooks with `stripe listen --forward-to 127.0.0.1:8000/api/webhook/`, putting the secret it
 prints in STRIPE_WEBHOOK_SECRET.
 
-    python example_project/demo.py [--port 8000] [--fake-port 12111]
+    python example_project/demo.py [--port 8000] [--fake-port 12111] [--team]
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ MANAGE = HERE / "manage.py"
 HOST = "127.0.0.1"
 USERNAME = "demo"
 PASSWORD = "demo"
+READER = "reader"  # the team's member who may only read its billing; the password is the username too
+TEAM = "Acme"
 FAKE_KEYS = {
     "STRIPE_SECRET_KEY": "sk_test_demo",
     "STRIPE_PUBLISHABLE_KEY": "pk_test_demo",
@@ -46,7 +53,7 @@ def say(message: str = "") -> None:
 
 
 class Demo:
-    def __init__(self, port: int, fake_port: int) -> None:
+    def __init__(self, port: int, fake_port: int, team: bool = False) -> None:
         self.port = port
         self.fake_port = fake_port
         self.real = bool(os.environ.get("STRIPE_SECRET_KEY"))
@@ -54,6 +61,10 @@ class Demo:
         self.tmp: str | None = None
         # SITE_URL: where Stripe's hosted pages send the user back to (the example project's settings read it).
         self.env = {**os.environ, "PYTHONUNBUFFERED": "1", "SITE_URL": self.url}
+        if team:
+            self.env["DJANGO_STRIPE_BILLABLE"] = "team"  # the example project's settings: Acme pays
+        self.team_pays = self.env.get("DJANGO_STRIPE_BILLABLE") == "team"
+        self.team_id: int | None = None
 
     @property
     def url(self) -> str:
@@ -111,7 +122,7 @@ class Demo:
         say("Migrating the database ...")
         subprocess.run([sys.executable, str(MANAGE), "migrate", "--noinput", "-v", "0"], env=self.env, check=True)
         self.setup_django()
-        self.create_user()
+        self.create_users()
 
         say(f"Starting the dev server on {self.url} ...")
         self.spawn([sys.executable, str(MANAGE), "runserver", f"{HOST}:{self.port}", "--noreload"])
@@ -150,17 +161,33 @@ class Demo:
 
         django.setup()
 
-    def create_user(self) -> None:
-        from django.contrib.auth import get_user_model
+    def create_users(self) -> None:
+        """The demo user, and the team Acme that the demo user owns and "reader" reads, each member with Acme
+        as their current team (the team the unprefixed pages act for when the team pays)."""
+        from accounts.models import Membership, Team
         from django.db import connections
 
-        user, _ = get_user_model().objects.get_or_create(
-            username=USERNAME, defaults={"email": "demo@example.com", "first_name": "Demo", "last_name": "User"}
-        )
-        user.set_password(PASSWORD)
-        user.is_staff = user.is_superuser = not self.real  # the admin shows the mirror (read only)
-        user.save()
+        owner = self.user(USERNAME, PASSWORD, first_name="Demo", last_name="User")
+        owner.is_staff = owner.is_superuser = not self.real  # the admin shows the mirror (read only)
+        owner.save()
+        reader = self.user(READER, READER, first_name="Reader")
+        team, _ = Team.objects.get_or_create(name=TEAM, defaults={"email": "billing@acme.example"})
+        for user, role in ((owner, Membership.OWNER), (reader, Membership.MEMBER)):
+            Membership.objects.update_or_create(team=team, user=user, defaults={"role": role})
+            user.current_team = team
+            user.save(update_fields=["current_team"])
+        self.team_id = team.pk
         connections.close_all()
+
+    def user(self, username: str, password: str, **names: str):
+        from django.contrib.auth import get_user_model
+
+        user, _ = get_user_model().objects.get_or_create(
+            username=username, defaults={"email": f"{username}@example.com", **names}
+        )
+        user.set_password(password)
+        user.save()
+        return user
 
     def seed_fake_catalogue(self) -> None:
         """The demo product and prices at the fake; they reach the mirror through the webhooks."""
@@ -211,6 +238,9 @@ class Demo:
         say("    Test cards   4242 4242 4242 4242 succeeds, 4000 0000 0000 0002 is declined")
         say("                 (any future expiry date, any CVC, any postal code)")
         say(f"    Your plan    {self.url}/subscriptions/   (cancel, resume, change card, invoices)")
+        if self.team_pays:
+            say(f"    Team         {TEAM} pays: {self.url}/teams/{self.team_id}/billing/  ({USERNAME} owns it;")
+            say(f"                 log in as {READER} / {READER} to see it as a member who only reads)")
         if not self.real:
             say(f"    Admin        {self.url}/admin/   (same user: the mirror and the webhook events)")
         say()
@@ -268,12 +298,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--port", type=int, default=int(os.environ.get("DEMO_PORT", 8000)))
     parser.add_argument("--fake-port", type=int, default=int(os.environ.get("DEMO_FAKE_PORT", 12111)))
+    parser.add_argument("--team", action="store_true", help="the team Acme pays, not the user")
     options = parser.parse_args(argv)
     # Ctrl-C, even when started from a script that ignores SIGINT for background jobs.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGHUP, _terminate)
-    demo = Demo(options.port, options.fake_port)
+    demo = Demo(options.port, options.fake_port, team=options.team)
     try:
         return demo.run()
     except KeyboardInterrupt:

@@ -25,14 +25,14 @@ class SubscriptionPortalView(PortalMixin, TemplateView):
         product_id = stripe_settings.STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID
         prices = [
             present_price(price)
-            for price in payments.get_prices(self.request.user, product=product_id)
+            for price in payments.get_prices(self.billable, product=product_id)
             if price.get("type") == "recurring"
         ]
         wanted = self.request.GET.get("price")
         selected = next((p["id"] for p in prices if p["id"] == wanted), prices[0]["id"] if prices else None)
         # Without a default product there is no product to say the user is subscribed to (and no access check
         # to make: it would raise), so the prices are simply offered.
-        subscription = payments.is_subscribed_and_cancelled_time(self.request.user, product_id) if product_id else None
+        subscription = payments.is_subscribed_and_cancelled_time(self.billable, product_id) if product_id else None
         context.update(
             product=Product.objects.live().filter(id=product_id).first() if product_id else None,
             prices=prices,

@@ -14,6 +14,7 @@ from django.urls import NoReverseMatch, reverse
 
 from ..conf import DEFAULTS, stripe_settings
 from ..countries import CODES, COUNTRIES
+from .acting import ActsForBillableMixin
 
 STRIPE_JS = "https://js.stripe.com/v3/"
 TEST_CARDS = (
@@ -62,10 +63,34 @@ def country_header_value(request: HttpRequest) -> str | None:
     return request.META.get(header) or request.headers.get(header)
 
 
-def optional_url(name: str, *args: Any) -> str | None:
-    """The URL named `name`, or None where the project did not mount that page."""
+# The URL kwargs of the package's own pages; any other kwarg of the current URL is the project's prefix.
+PAGE_KWARGS = frozenset({"price_id", "subscription_id"})
+
+
+def prefix_kwargs(request: HttpRequest) -> dict[str, Any]:
+    """The kwargs of the project's prefix in the current URL (`team_id` of `teams/<int:team_id>/billing/`),
+    which every URL a page links to keeps."""
+    match = getattr(request, "resolver_match", None)
+    return {name: value for name, value in (match.kwargs if match else {}).items() if name not in PAGE_KWARGS}
+
+
+def prefixed_url(request: HttpRequest, name: str, **kwargs: Any) -> str:
+    """The URL named `name` under the current URL's prefix; where the project mounted that URL without the
+    prefix only, that one (NoReverseMatch where it is mounted nowhere)."""
+    prefix = prefix_kwargs(request)
     try:
-        return reverse(name, args=args)
+        return reverse(name, kwargs={**prefix, **kwargs} or None)
+    except NoReverseMatch:
+        if not prefix:
+            raise
+        return reverse(name, kwargs=kwargs or None)
+
+
+def optional_url(request: HttpRequest, name: str, **kwargs: Any) -> str | None:
+    """The URL named `name` under the current prefix (`prefixed_url`), or None where the project did not mount
+    that page."""
+    try:
+        return prefixed_url(request, name, **kwargs)
     except NoReverseMatch:
         return None
 
@@ -94,20 +119,22 @@ class FramingDeniedMixin:
         return deny_framing(super().dispatch(request, *args, **kwargs))
 
 
-class PortalMixin(FramingDeniedMixin, LoginRequiredMixin):
-    """What both pages share: the title, Stripe.js, the publishable key and the API URLs for the script; no
-    framing."""
+class PortalMixin(FramingDeniedMixin, LoginRequiredMixin, ActsForBillableMixin):
+    """What the pages share: the title, Stripe.js, the publishable key and the API URLs for the script (under
+    the current URL's prefix); the billable they act for and whether the user may change its billing
+    (`can_manage`); no framing."""
 
     request: HttpRequest
 
     def portal_context(self) -> dict[str, Any]:
         publishable_key = stripe_settings.STRIPE_PUBLISHABLE_KEY
         hide_postal_code = stripe_settings.STRIPE_CREDIT_CARD_HIDE_POSTAL_CODE
+        request = self.request
         urls = {
-            "setupIntents": reverse("setup-intents"),
-            "subscriptions": reverse("subscriptions"),
-            "history": optional_url("subscription-history"),
-            "portal": optional_url("subscription-portal"),
+            "setupIntents": prefixed_url(request, "setup-intents"),
+            "subscriptions": prefixed_url(request, "subscriptions"),
+            "history": optional_url(request, "subscription-history"),
+            "portal": optional_url(request, "subscription-portal"),
         }
         return {
             "title": stripe_settings.STRIPE_CHECKOUT_TITLE,
@@ -122,7 +149,8 @@ class PortalMixin(FramingDeniedMixin, LoginRequiredMixin):
             "billing_name": _full_name(self.request.user),
             "history_url": urls["history"],
             "portal_url": urls["portal"],
-            "billing_portal_url": optional_url("go-to-billing-portal"),
+            "billing_portal_url": optional_url(request, "go-to-billing-portal"),
+            "can_manage": self.can_manage,
             "config": {
                 "publishableKey": publishable_key,
                 "hidePostalCode": hide_postal_code,

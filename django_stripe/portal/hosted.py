@@ -18,6 +18,7 @@ from django.views.decorators.csrf import csrf_protect
 from .. import payments
 from ..conf import stripe_settings
 from ..exceptions import StripeWrongCustomer
+from .acting import ActsForBillableMixin
 from .context import FramingDeniedMixin, is_test_key, optional_url
 from .prices import present_price
 
@@ -43,14 +44,15 @@ class HttpResponseSeeOther(HttpResponseRedirect):
 
 
 @method_decorator(csrf_protect, name="dispatch")  # the CSRF check even where a project left the middleware out
-class StripeRedirectView(FramingDeniedMixin, LoginRequiredMixin, View):
-    """A page with one button that opens a Stripe-hosted page for the logged-in user.
+class StripeRedirectView(FramingDeniedMixin, LoginRequiredMixin, ActsForBillableMixin, View):
+    """A page with one button that opens a Stripe-hosted page for the billable the request acts for.
 
     GET shows the button and creates nothing. POST (with Django's CSRF token) creates the Stripe session and
     redirects (303) to its `url`. Creating a session is a write at Stripe, and the first one also creates
     the user's customer: on GET, a cross-site `<img src>` or a link prefetch would do it in the user's name.
     When Stripe fails, the user sees its message on a small error page (status 502) instead of a server error.
-    No page is shown in another site's frame, so the button cannot be pressed through a hidden one.
+    No page is shown in another site's frame, so the button cannot be pressed through a hidden one. A member
+    who may only read sees the page without its button, and a POST answers 403 (see acting.py).
     """
 
     template_name = "django_stripe/go_to.html"
@@ -71,8 +73,9 @@ class StripeRedirectView(FramingDeniedMixin, LoginRequiredMixin, View):
             "button_label": self.button_label,
             "action_url": request.path,
             "test_mode": is_test_key(stripe_settings.STRIPE_PUBLISHABLE_KEY),
-            "portal_url": optional_url("subscription-portal"),
-            "history_url": optional_url("subscription-history"),
+            "portal_url": optional_url(request, "subscription-portal"),
+            "history_url": optional_url(request, "subscription-history"),
+            "can_manage": self.can_manage,
         }
 
     def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
@@ -98,11 +101,11 @@ class GoToCheckoutView(StripeRedirectView):
 
     def page_context(self, request: HttpRequest, price_id: str = "", **kwargs: Any) -> dict[str, Any]:
         # The mirror's price (an unknown one is a 404 already here), so the user sees what they subscribe to.
-        price = present_price(payments.retrieve_price(user_of(request), price_id))
+        price = present_price(payments.retrieve_price(self.billable, price_id))
         return {**super().page_context(request, **kwargs), "price": price}
 
     def create_session(self, request: HttpRequest, price_id: str = "", **kwargs: Any) -> Any:
-        return payments.create_subscription_checkout(user_of(request), price_id)
+        return payments.create_subscription_checkout(self.billable, price_id)
 
 
 class GoToSetupCheckoutView(StripeRedirectView):
@@ -115,7 +118,7 @@ class GoToSetupCheckoutView(StripeRedirectView):
 
     def create_session(self, request: HttpRequest, subscription_id: str | None = None, **kwargs: Any) -> Any:
         try:
-            return payments.create_payment_method_checkout(user_of(request), subscription_id)
+            return payments.create_payment_method_checkout(self.billable, subscription_id)
         except StripeWrongCustomer as error:
             raise Http404(str(error)) from None
 
@@ -128,4 +131,4 @@ class GoToBillingPortalView(StripeRedirectView):
     button_label = "Continue to billing"
 
     def create_session(self, request: HttpRequest, **kwargs: Any) -> Any:
-        return payments.create_billing_portal(user_of(request))
+        return payments.create_billing_portal(self.billable)

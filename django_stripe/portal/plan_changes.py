@@ -23,7 +23,6 @@ from ..conf import stripe_settings
 from ..exceptions import StripeObjectNotFound, StripeRequestRefused, StripeWrongCustomer
 from ..models import Subscription
 from .context import PortalMixin, optional_url
-from .hosted import user_of
 from .prices import format_amount, present_price
 
 MAX_QUANTITY = 10_000  # as the REST API takes it
@@ -48,28 +47,28 @@ class PlanChangeView(PortalMixin, TemplateView):
             current=current,
             prices=self.choices(item.product_id if item else None),
             chosen={"price": price or current["price"], "quantity": quantity or current["quantity"]},
-            history_url=optional_url("subscription-history"),
+            history_url=optional_url(self.request, "subscription-history"),
         )
         if price or quantity:
             context.update(self.preview(row.id, price, quantity))
         return context
 
-    def post(self, request: HttpRequest, subscription_id: str) -> HttpResponse:
+    def post(self, request: HttpRequest, subscription_id: str, **kwargs: Any) -> HttpResponse:
         self.subscription()
         price, quantity = request.POST.get("price") or None, _quantity(request.POST.get("quantity"))
         try:
-            payments.change_plan(user_of(request), subscription_id, price=price, quantity=quantity)
+            payments.change_plan(self.billable, subscription_id, price=price, quantity=quantity)
         except (StripeRequestRefused, StripeObjectNotFound, stripe.StripeError) as error:
             context = self.get_context_data(subscription_id=subscription_id)
             context["error"] = _message(error)
             return self.render_to_response(context, status=400)
-        return redirect(optional_url("subscription-history") or request.path)
+        return redirect(optional_url(request, "subscription-history") or request.path)
 
     def subscription(self) -> Subscription:
         """The user's own subscription of the URL; anyone else's answers 404, as a missing one."""
         try:
             return payments.find_owned_row(
-                user_of(self.request), Subscription, self.kwargs["subscription_id"], fetch_missing=False
+                self.billable, Subscription, self.kwargs["subscription_id"], fetch_missing=False
             )
         except StripeWrongCustomer as error:
             raise Http404(str(error)) from None
@@ -77,14 +76,15 @@ class PlanChangeView(PortalMixin, TemplateView):
     def choices(self, product_id: str | None) -> list[dict[str, Any]]:
         """The recurring prices the user may move to: of the subscription's product and the default product."""
         products = {product_id, stripe_settings.STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID} - {None}
-        user = user_of(self.request)
-        prices = [price for product in sorted(products) for price in payments.get_prices(user, product=product)]
+        prices = [
+            price for product in sorted(products) for price in payments.get_prices(self.billable, product=product)
+        ]
         return [present_price(price) for price in prices if price.get("type") == "recurring"]
 
     def preview(self, subscription_id: str, price: str | None, quantity: int | None) -> dict[str, Any]:
         """The preview of the chosen change, as the page shows it, or the reason there is none."""
         try:
-            preview = payments.preview_change(user_of(self.request), subscription_id, price=price, quantity=quantity)
+            preview = payments.preview_change(self.billable, subscription_id, price=price, quantity=quantity)
         except (StripeRequestRefused, StripeObjectNotFound, stripe.StripeError) as error:
             return {"error": _message(error)}
         return {

@@ -37,8 +37,8 @@ class SubscriptionHistoryView(PortalMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context.update(self.portal_context())
-        customer_id = payments.customer_id_of(self.request.user) or ""
-        cards = {pm["id"]: present_card(pm) for pm in payments.list_payment_methods(self.request.user)}
+        customer_id = payments.customer_id_of(self.billable) or ""
+        cards = {pm["id"]: present_card(pm) for pm in payments.list_payment_methods(self.billable)}
         default_card = next((card for card in cards.values() if card["default"]), None)
         rows = list(
             Subscription.objects.of_key_mode()
@@ -56,7 +56,7 @@ class SubscriptionHistoryView(PortalMixin, TemplateView):
         if current is not None:
             row = next(row for row in rows if row.id == current["id"])
             current["scheduled_change"] = present_scheduled_change(row)
-            current["change_url"] = optional_url("subscription-change", current["id"])
+            current["change_url"] = optional_url(self.request, "subscription-change", subscription_id=current["id"])
         invoices = Invoice.objects.live().filter(customer_id=customer_id).order_by("-created", "-id")
         context.update(
             subscription=current,

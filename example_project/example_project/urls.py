@@ -10,10 +10,8 @@ from django_stripe.views import (
     SubscriptionPortalView,
 )
 
-urlpatterns = [
-    path("admin/", admin.site.urls),
-    path("api/", include("django_stripe.urls")),
-    re_path(r"^api-auth/", include("rest_framework.urls")),
+# The portal's pages, mounted at the root and under a team's prefix (below).
+portal = [
     path("checkout/<str:price_id>/", GoToCheckoutView.as_view(), name="go-to-checkout"),
     path("setup-checkout/", GoToSetupCheckoutView.as_view(), name="go-to-setup-checkout"),
     path("setup-checkout/<str:subscription_id>/", GoToSetupCheckoutView.as_view(), name="go-to-setup-checkout"),
@@ -21,4 +19,16 @@ urlpatterns = [
     path("subscriptions/", SubscriptionHistoryView.as_view(), name="subscription-history"),
     path("subscriptions/<str:subscription_id>/change/", PlanChangeView.as_view(), name="subscription-change"),
     path("", SubscriptionPortalView.as_view(), name="subscription-portal"),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", include("django_stripe.urls")),
+    re_path(r"^api-auth/", include("rest_framework.urls")),
+    # DJANGO_STRIPE_BILLABLE=team: the billing of the team in the URL (accounts/billing.py reads `team_id`), its
+    # API and its pages; every link they make keeps the prefix. Without it, the user's current team (or the
+    # `X-Team` header) is the one the unprefixed URLs act for.
+    path("teams/<int:team_id>/billing/api/", include("django_stripe.urls")),
+    path("teams/<int:team_id>/billing/", include(portal)),
+    *portal,
 ]
