@@ -47,16 +47,28 @@ def own_team(user, **fields: Any):
         team = Team.objects.create(name=f"{user.username}'s team", email=user.email, **fields)
         Membership.objects.create(team=team, user=user, role=Membership.OWNER)
         type(user).objects.filter(pk=user.pk).update(current_team=team)
-        user.current_team = team
+    remember_team(user, team)
     return team
 
 
+def remember_team(user, team) -> None:
+    # Kept as the user's cached current team, which `refresh_from_db` clears: `billable_of` answers without a
+    # query (the tests count queries) and with the instance the payments calls updated, until the user is read
+    # again, as a user's own customer id is.
+    user.current_team = team
+    user._owned_team_pk = team.pk
+
+
 def billable_of(user):
-    """What pays for `user`: the user itself on the user model; on the team model the team the user owns, read
-    afresh (so that a customer id a payments call saved is seen). Anything but a saved user (None, an anonymous
-    user, a billable already) stays as it is."""
+    """What pays for `user`: the user itself on the user model; on the team model the team the user owns (the
+    instance kept on the user until `user.refresh_from_db()`, which reads it again). Anything but a saved user
+    (None, an anonymous user, a billable already) stays as it is."""
     if not team_mode() or not isinstance(user, get_user_model()) or not user.is_authenticated:
         return user
+    if type(user).current_team.is_cached(user) and getattr(user.current_team, "pk", None) == getattr(
+        user, "_owned_team_pk", None
+    ):
+        return user.current_team
     return own_team(user)
 
 
