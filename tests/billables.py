@@ -78,3 +78,9 @@ def give_customer(user, customer_id: str):
     billable.stripe_customer_id = customer_id
     billable.save()
     return billable
+
+
+def request_billable_queries() -> int:
+    """The queries a REST or portal request spends on what it acts for and the user's role there: none on the
+    user model; on the team model one for the example's `team_for_request` and one for its `team_role`."""
+    return 2 if team_mode() else 0
