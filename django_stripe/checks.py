@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.checks import Error, Tags, Warning, register
 from django.core.exceptions import FieldDoesNotExist
@@ -179,7 +180,8 @@ def user_model_messages(user_model: type, setting: str = "AUTH_USER_MODEL") -> l
     """A user model, or the billable model `setting` names, must hold a customer id that django-stripe can read
     and, to create a customer, write."""
     attribute = getattr(user_model, "stripe_customer_id", None)
-    named = f"{setting} ({user_model._meta.label})"
+    value = settings.AUTH_USER_MODEL if setting == "AUTH_USER_MODEL" else getattr(stripe_settings, setting)
+    named = f"{setting} ({value})"
     if not hasattr(user_model, "stripe_customer_id"):
         return [
             Error(

@@ -335,3 +335,46 @@ def test_check_deploy_warns_of_a_live_key_limited_per_process(settings):
     settings.STRIPE_SECRET_KEY = "sk_test_x"
     settings.STRIPE_RATE_LIMIT = None
     assert check_rate_limit_shared(None) == []
+
+
+# The billable settings (issue 25): what pays, its members, and the two callables.
+TEAMS = {
+    **CONFIGURED,
+    "STRIPE_BILLABLE_MODEL": "accounts.Team",
+    "STRIPE_BILLABLE_MEMBERS": "members",
+    "STRIPE_BILLABLE_FOR_REQUEST": "accounts.billing.team_for_request",
+    "STRIPE_BILLING_ROLE": "accounts.billing.team_role",
+}
+
+
+def test_a_configured_team_billing_is_clean():
+    assert check_ids(**TEAMS) == set()
+    assert check_ids(**{**TEAMS, "STRIPE_BILLABLE_MEMBERS": "memberships__user"}) == set()
+
+
+@pytest.mark.parametrize("model", ["accounts.Nothing", "nowhere.Team", "Team", "accounts.Team.extra"])
+def test_a_billable_model_that_is_no_installed_model_is_an_error(model):
+    assert check_ids(**{**TEAMS, "STRIPE_BILLABLE_MODEL": model}) == {"django_stripe.E011"}
+
+
+def test_a_billable_model_without_a_customer_id_is_an_error():
+    assert check_ids(**{**TEAMS, "STRIPE_BILLABLE_MODEL": "accounts.Membership"}) >= {"django_stripe.E002"}
+
+
+@pytest.mark.parametrize("lookup", ["memberz", "memberships", "memberships__team", "name", "members__teams__x"])
+def test_members_that_do_not_lead_to_the_user_model_are_an_error(lookup):
+    assert check_ids(**{**TEAMS, "STRIPE_BILLABLE_MEMBERS": lookup}) == {"django_stripe.E012"}
+
+
+@pytest.mark.parametrize("name", ["STRIPE_BILLABLE_FOR_REQUEST", "STRIPE_BILLING_ROLE"])
+@pytest.mark.parametrize("value", ["accounts.billing.no_such_function", "no_such_module.team", "accounts.models"])
+def test_a_billable_callable_that_does_not_import_is_an_error(name, value):
+    assert check_ids(**{**TEAMS, name: value}) == {"django_stripe.E013"}
+
+
+def test_a_team_without_members_warns_that_members_get_no_access():
+    assert check_ids(**{**TEAMS, "STRIPE_BILLABLE_MEMBERS": None}) == {"django_stripe.W008"}
+
+
+def test_members_are_not_checked_while_users_pay():
+    assert check_ids(**{**CONFIGURED, "STRIPE_BILLABLE_MEMBERS": "members"}) == set()

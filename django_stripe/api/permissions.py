@@ -1,4 +1,7 @@
-"""DRF permissions that gate your own API views on a subscription or an entitlement.
+"""DRF permissions that gate your own API views on a subscription or an entitlement: the user's own, or,
+where teams pay (STRIPE_BILLABLE_MODEL, STRIPE_BILLABLE_MEMBERS), that of any team the user belongs to, still in
+one query. A gate answers for the user, whatever billable the request acts for: it asks "may this person use
+the feature", not "may they manage this team's billing" (the API's own views ask that, see views.py).
 
 class ReportView(APIView):
     permission_classes = [IsAuthenticated, IsSubscribed]

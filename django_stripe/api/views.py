@@ -6,8 +6,8 @@ teams names the team in the URL, a header or the user's current team) and its us
 (`billing_role`), both resolved once in `initial()` and kept on the view (`billable`, `role`); every payments
 call is given the billable, never `request.user`. On every endpoint of a customer's objects:
 
-- no billable, or a user without a role for it: 404 with the message of a missing object (an outsider learns
-  nothing of the team, not even that it exists);
+- no billable, or a user without a role for it: 404 with the message of an object that is not the customer's
+  (StripeWrongCustomer), for a team that exists as for one that does not (an outsider learns nothing of it);
 - READ (a member who may read the team's billing): the reads (GET, HEAD, OPTIONS: subscriptions, invoices,
   payment methods) and the plan change preview, which asks Stripe what a change would cost and changes
   nothing, bills nothing and creates nothing; every other write (checkout sessions, the billing portal, setup

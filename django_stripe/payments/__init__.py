@@ -3,6 +3,11 @@
 Reads answer from the mirror; writes go through the Stripe SDK after an ownership check and are mirrored
 before they return.
 
+What pays is a billable, a row of STRIPE_BILLABLE_MODEL (the user model by default): every function that takes a
+user takes a billable (a team) in its place, and a user still works unchanged; ownership goes by the
+billable's customer. The access checks also answer for a user through the billables they belong to
+(STRIPE_BILLABLE_MEMBERS; see member_access.py).
+
 Old names kept: `retrieve`, `modify` and `delete` are aliases of `retrieve_customer_object`,
 `modify_customer_object` and `delete_customer_object` (still in `__all__`); `owned` and `remember`, of
 `find_owned_row` and `mirror_stripe_object`, are importable but no longer listed in `__all__`.

@@ -193,6 +193,7 @@ def subscription_required(view=None, *, product_id: str | None = None, redirect_
 
     Without a product to check (none named, no STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID, no
     STRIPE_ACCESS_ANY_PRODUCT) every user is denied as one without access, and the error is logged once.
+    Where teams pay, a user has access through every team they belong to (`is_subscribed_with_cache(user)`).
     """
 
     def decorate(view_func):

@@ -48,7 +48,7 @@ class SubscriptionRequiredMixin(AccessRequiredMixin):
     """Lets through users subscribed to `product_id` (the default product when None), checked through the cache
     (`is_subscribed_with_cache`). Without a product to check (none named, no STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID,
     no STRIPE_ACCESS_ANY_PRODUCT) it denies every user as one without access, and logs the error once per view
-    class (manage.py check: W004)."""
+    class (manage.py check: W004). Where teams pay, a user has access through every team they belong to."""
 
     product_id: str | None = None
     permission_denied_message = "An active subscription is required."

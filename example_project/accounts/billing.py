@@ -22,7 +22,8 @@ def team_for_request(request: Any) -> Team | None:
     match = getattr(request, "resolver_match", None)
     team_id = (match.kwargs.get("team_id") if match else None) or request.headers.get("X-Team")
     team_id = team_id or user.current_team_id
-    if not str(team_id or "").isdigit():
+    team_id = str(team_id or "")
+    if not (team_id.isascii() and team_id.isdigit()):  # "²" is a digit to str.isdigit, and no number to int()
         return None
     return Team.objects.filter(pk=team_id, memberships__user=user).first()
 

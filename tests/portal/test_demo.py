@@ -1,5 +1,6 @@
 """`example_project/demo.py` (`make demo`) as a user runs it: a real process on other ports than the default,
-whose hosted pages send the user back to that server, and that a double Ctrl-C still stops completely."""
+whose hosted pages send the user back to that server, and that a double Ctrl-C still stops completely; and
+`demo.py --team`, where the team Acme pays and its reader only reads."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from django_stripe.portal.acting import READ_ONLY
 from django_stripe.testing.demo import DEMO_PRODUCT_ID
 from tests.ports import free_ports
 
@@ -85,7 +87,7 @@ class RunningDemo:
     group would then be orphaned, and when one child exits the kernel continues the group's stopped
     processes (SIGHUP, SIGCONT), which a shell's job never sees."""
 
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, *options: str) -> None:
         self.port, self.fake_port = free_ports(2)
         self.url = f"http://127.0.0.1:{self.port}"
         self.fake_url = f"http://127.0.0.1:{self.fake_port}"
@@ -94,7 +96,7 @@ class RunningDemo:
         self.log = tmp_path / "demo.log"
         env = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
         env["TMPDIR"] = str(self.tmp)  # so the test sees the demo's temporary directory come and go
-        command = [sys.executable, str(DEMO), "--port", str(self.port), "--fake-port", str(self.fake_port)]
+        command = [sys.executable, str(DEMO), "--port", str(self.port), "--fake-port", str(self.fake_port), *options]
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
                 command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, process_group=0
@@ -127,9 +129,9 @@ class RunningDemo:
         self.process.wait(timeout=30)
 
 
-@pytest.fixture
-def demo(tmp_path):
-    running = RunningDemo(tmp_path)
+@contextlib.contextmanager
+def running_demo(tmp_path, *options: str):
+    running = RunningDemo(tmp_path, *options)
     try:
         running.wait_for_output("Press Ctrl-C", STARTUP_SECONDS)
         running.pids = children_of(running.process.pid)
@@ -139,13 +141,19 @@ def demo(tmp_path):
         print(running.output())  # shown when the test fails
 
 
-def log_in(opener, url: str) -> None:
+@pytest.fixture
+def demo(tmp_path):
+    with running_demo(tmp_path) as running:
+        yield running
+
+
+def log_in(opener, url: str, username: str = "demo") -> None:
     status, _, html = fetch(opener, f"{url}/api-auth/login/")
     assert status == 200
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)[1]
-    credentials = {"username": "demo", "password": "demo", "csrfmiddlewaretoken": token, "next": "/"}
+    credentials = {"username": username, "password": username, "csrfmiddlewaretoken": token, "next": "/"}
     status, headers, _ = fetch(opener, f"{url}/api-auth/login/", credentials)
-    assert status == 302 and headers["Location"] == "/", "the demo user could not log in"
+    assert status == 302 and headers["Location"] == "/", f"the demo's {username} could not log in"
 
 
 def press_the_button(opener, url: str) -> tuple[int, dict, str]:
@@ -199,3 +207,44 @@ def test_a_second_ctrl_c_while_stopping_still_stops_everything(demo):
     assert [pid for pid in demo.pids if is_running(pid)] == []
     assert list(demo.tmp.iterdir()) == [], "the demo's temporary directory (its database) was left behind"
     assert "Traceback" not in demo.output()
+
+
+def test_the_team_demo_bills_acme_and_its_reader_only_reads(tmp_path):
+    """`demo.py --team`: the demo user pays for Acme through Stripe Checkout; "reader" then sees Acme's
+    subscription under the team's URL without a button that writes, and a POST of theirs answers 403."""
+    with running_demo(tmp_path, "--team") as demo:
+        team_url = demo.url + re.search(r"/teams/\d+/billing/", demo.output())[0]
+        owner = browser()
+        log_in(owner, demo.url)
+        status, headers, _ = press_the_button(owner, f"{team_url}checkout/{a_demo_price(demo.fake_url)}/")
+        assert status == 303
+        status, headers, _ = fetch(owner, headers["Location"], {"payment_method": "pm_card_visa"})
+        assert status == 303
+
+        reader = browser()
+        log_in(reader, demo.url, "reader")
+        html = page_once(reader, f"{team_url}subscriptions/", "data-ds-subscription=")  # mirrored by webhook
+        assert "data-ds-read-only" in html and "data-ds-action=" not in html
+        assert "data-ds-billing-portal" not in html
+        status, _, html = fetch(reader, f"{team_url}billing-portal/")
+        assert status == 200 and "data-ds-go-to" not in html
+        token = re.search(
+            r'name="csrfmiddlewaretoken" value="([^"]+)"', fetch(reader, f"{demo.url}/api-auth/login/")[2]
+        )
+        status, _, html = fetch(reader, f"{team_url}billing-portal/", {"csrfmiddlewaretoken": token[1]})
+        assert status == 403 and READ_ONLY in html
+        # The owner's own pages, without the prefix, act for their current team, Acme, and may change it.
+        status, _, html = fetch(owner, f"{demo.url}/subscriptions/")
+        assert status == 200 and 'data-ds-action="cancel"' in html
+
+
+def page_once(opener, url: str, text: str, timeout: float = 60) -> str:
+    """The page at `url` once it shows `text` (what the fake's background webhooks bring), else the test fails."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status, _, html = fetch(opener, url)
+        if status == 200 and text in html:
+            return html
+        if time.monotonic() > deadline:
+            pytest.fail(f"{url} never showed {text!r} (status {status}):\n{html}")
+        time.sleep(0.5)
