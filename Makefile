@@ -1,5 +1,5 @@
 # django-stripe: `make demo` runs the example project end to end (offline), `make test` runs the whole suite (on
-# every core), `make test-matrix` runs it on the other supported Djangos (noxfile.py).
+# every core) and then its payments, REST and security tests again on the team model, `make test-matrix` runs it on the other supported Djangos (noxfile.py).
 VENV ?= .venv
 # The venv's Python, when the venv is made: the newest one found, so that `make test` gets the newest Django
 # (Django 6 needs Python 3.12 or newer). pyenv's installed versions count too: its shims answer only for the
@@ -10,7 +10,7 @@ PYTHON ?= $(firstword $(foreach v,3.14 3.13 3.12,$(shell python$(v) -c 'print("p
 PY := $(VENV)/bin/python
 MANAGE := $(PY) example_project/manage.py
 
-.PHONY: venv test test-matrix lint format docs docs-serve demo migrate bench clean
+.PHONY: venv test test-teams test-matrix lint format docs docs-serve demo migrate bench clean
 
 # The venv is (re)installed when it is missing or pyproject.toml changed.
 $(VENV)/.installed: pyproject.toml
@@ -24,8 +24,16 @@ venv: $(VENV)/.installed
 # One pytest worker per core (PYTEST_WORKERS=0 for one process); tests that run real Celery workers keep to one.
 PYTEST_WORKERS ?= auto
 
+# The tests that run again with teams as what pays (DJANGO_STRIPE_BILLABLE=team: the example project's Team model).
+TEAM_TESTS ?= tests/payments tests/api tests/security
+
 test: venv
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	DJANGO_STRIPE_BILLABLE=team $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(TEAM_TESTS) $(PYTEST_ARGS)
+
+# The team pass alone.
+test-teams: venv
+	DJANGO_STRIPE_BILLABLE=team $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(TEAM_TESTS) $(PYTEST_ARGS)
 
 # The suite on SQLite once per supported Django that `make test` does not run (it runs the newest), each in its
 # own venv under .nox/; NOX_ARGS passes options, e.g. NOX_ARGS='-s "tests(django-6.1)" -- tests/api'.

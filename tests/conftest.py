@@ -6,10 +6,10 @@ import os
 
 import pytest
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.servers.basehttp import WSGIServer
 from django.db import connection
 
+from tests.billables import create_user, team_mode
 from tests.isolation import isolate_redis
 
 pytest_plugins = ["django_stripe.testing.pytest_plugin"]
@@ -49,6 +49,10 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(no_postgres)
         if "broker" in item.keywords and not os.environ.get("REDIS_URL"):
             item.add_marker(no_broker)
+        only_users = item.get_closest_marker("user_model_only")
+        if only_users and team_mode():
+            reason = only_users.kwargs.get("reason") or (only_users.args[0] if only_users.args else "")
+            item.add_marker(pytest.mark.skip(reason=f"user model only: {reason}"))
 
 
 @pytest.fixture(autouse=True)
@@ -92,8 +96,11 @@ def set_always_eager(app, eager: bool) -> None:
 
 @pytest.fixture
 def make_user(db):
+    """A saved user (password "pw"); on the team model also the team they own, their current team, which gets
+    the billable's fields given (`stripe_customer_id`): tests/billables.py."""
+
     def make(username="alice", **fields):
-        return get_user_model().objects.create_user(username=username, password="pw", **fields)
+        return create_user(username, password="pw", **fields)
 
     return make
 

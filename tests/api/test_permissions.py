@@ -1,5 +1,4 @@
 import pytest
-from django.contrib.auth import get_user_model
 from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory, force_authenticate
 from rest_framework.views import APIView
@@ -7,6 +6,7 @@ from rest_framework.views import APIView
 from django_stripe.api.permissions import HasEntitlement, IsSubscribed
 from django_stripe.signals import customer_subscriptions_changed
 from django_stripe.testing.factories import ActiveEntitlementFactory, PricePayloadFactory, SubscriptionFactory
+from tests.billables import create_user
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,7 @@ def status_for(view, user):
 
 
 def test_is_subscribed_for_product():
-    user = get_user_model().objects.create(username="u", stripe_customer_id="cus_1")
+    user = create_user("u", stripe_customer_id="cus_1")
     view = view_with(IsSubscribed.for_product("prod_pro"))
     assert status_for(view, user) == 403
     SubscriptionFactory(payload__customer="cus_1", payload__price=PricePayloadFactory(product="prod_pro"))
@@ -37,7 +37,7 @@ def test_is_subscribed_for_product():
 
 
 def test_has_entitlement():
-    user = get_user_model().objects.create(username="u", stripe_customer_id="cus_1")
+    user = create_user("u", stripe_customer_id="cus_1")
     view = view_with(HasEntitlement.for_feature("exports"))
     assert status_for(view, user) == 403
     ActiveEntitlementFactory(payload__lookup_key="exports", customer_id="cus_1")

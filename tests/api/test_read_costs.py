@@ -19,6 +19,7 @@ from django_stripe.testing.factories import (
     ProductFactory,
     SubscriptionFactory,
 )
+from tests.billables import request_billable_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +59,7 @@ def test_at_most_two_queries_for_one_object_and_for_many(make_client, path):
     client = make_client(customer_id="cus_1")
     add(1)
     few, listed = queries(client, path)
-    assert few <= 2 and listed >= 1
+    assert few <= 2 + request_billable_queries() and listed >= 1
     add(30)
     many, listed = queries(client, path)
     assert many == few and listed >= 31
@@ -68,7 +69,7 @@ def test_at_most_two_queries_for_one_object_and_for_many(make_client, path):
 def test_a_user_without_customer_costs_no_query_for_what_is_theirs(make_client, path):
     add(3, customer_id="cus_other")
     client = make_client()
-    assert queries(client, path)[0] == WITHOUT_CUSTOMER[path]
+    assert queries(client, path)[0] == WITHOUT_CUSTOMER[path] + request_billable_queries()
 
 
 @pytest.mark.parametrize("accept", [None, "*/*", "application/json"])

@@ -25,6 +25,7 @@ from django_stripe.testing.factories import (
     SubscriptionPayloadFactory,
 )
 from django_stripe.testing.fixtures import bundled_fixture, stripe_fixture
+from tests.billables import billable_of
 
 INFO = {"subscribed": True, "cancel_at": 1700000000, "current_period_end": 1700000001}
 # Values a payload should not hold but a mirror might: what DRF makes of them is what the API answers.
@@ -125,7 +126,7 @@ def client(db, make_user):
     for product, amount in itertools.product([ProductFactory(), ProductFactory()], [1000, 2000]):
         PriceFactory(payload__product=product.id, payload__unit_amount=amount)
     ProductFactory()  # no price
-    price = payments.get_prices(user)[1]
+    price = payments.get_prices(billable_of(user))[1]
     SubscriptionFactory(payload__customer="cus_1", payload__price=PricePayloadFactory(**{**price, "active": True}))
     SubscriptionFactory(payload__customer="cus_1", payload__status="trialing", payload__cancel_at_period_end=True)
     SubscriptionFactory(payload__customer="cus_1", payload__status="canceled", deleted=True)
@@ -156,15 +157,15 @@ def test_invoices_endpoint(client):
 
 
 def test_payment_methods_endpoint(client):
-    listed = payments.list_payment_methods(client.user)
+    listed = payments.list_payment_methods(billable_of(client.user))
     assert [method.default for method in listed] == [False, True, False]
     assert isinstance(listed[0], stripe.PaymentMethod)
     assert client.get("/api/payment-methods/").content == rendered(serializers.PaymentMethodSerializer, listed)
 
 
 def test_products_and_prices_endpoints(client):
-    products = payments.get_products(client.user)
+    products = payments.get_products(billable_of(client.user))
     assert any(product["subscription_info"]["subscribed"] for product in products)
     assert client.get("/api/products/").content == rendered(serializers.ProductSerializer, products)
-    prices = payments.get_prices(client.user)
+    prices = payments.get_prices(billable_of(client.user))
     assert client.get("/api/prices/").content == rendered(serializers.PriceSerializer, prices)

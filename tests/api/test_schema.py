@@ -14,6 +14,7 @@ from schemathesis.specs.openapi.checks import content_type_conformance, response
 from django_stripe import payments
 from django_stripe.client import get_client
 from tests.api.pages import PAGINATIONS
+from tests.billables import billable_of, create_user
 
 USERNAME, PASSWORD = "fuzzer", "fuzz-password"
 # The example project authenticates with sessions only: the fuzzer sends a logged-in session's cookie, and the
@@ -31,10 +32,10 @@ def session_headers() -> dict[str, str]:
 @pytest.fixture
 def api_schema(transactional_db, live_server, synced_fake, catalogue, django_user_model, settings):
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"django_stripe": None}}
-    user = django_user_model.objects.create_user(USERNAME, "fuzzer@example.com", PASSWORD)
-    setup_intent = payments.create_setup_intent(user)
+    user = create_user(USERNAME, "fuzzer@example.com", PASSWORD)
+    setup_intent = payments.create_setup_intent(billable_of(user))
     card = get_client().v1.setup_intents.confirm(setup_intent.id, params={"payment_method": "pm_card_visa"})
-    payments.create_subscription(user, catalogue["monthly"], default_payment_method=card.payment_method)
+    payments.create_subscription(billable_of(user), catalogue["monthly"], default_payment_method=card.payment_method)
     AUTH.clear()
     AUTH.update(session_headers())
     return schemathesis.openapi.from_url(f"{live_server.url}/api/schema/?format=json")

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.billables import user_model_only
 from tests.markdown import marked_block
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,6 +62,7 @@ def readme_token_settings() -> str:
     return marked_block("rest-api.md", "readme: token settings")
 
 
+@user_model_only(reason="the README's setup makes a user of its own, who pays for themselves")
 def test_token_authentication_as_the_readme_sets_it_up(tmp_path):
     (tmp_path / "token_settings.py").write_text(SETTINGS % readme_token_settings())
     env = {

@@ -6,6 +6,7 @@ from rest_framework.test import APIClient
 from django_stripe import payments
 from django_stripe.client import get_client
 from django_stripe.models import Subscription
+from tests.billables import billable_of
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +43,7 @@ def test_subscribe_change_and_cancel(synced_fake, catalogue, make_user):
         catalogue["product"],
     )
     assert created["default_payment_method"] == card and created["current_period_end"]
-    assert payments.is_subscribed(user, catalogue["product"])
+    assert payments.is_subscribed(billable_of(user), catalogue["product"])
 
     changed = client.put(f"/api/subscriptions/{created['id']}/", {"cancel_at_period_end": True}, format="json")
     assert changed.status_code == 200 and changed.json()["cancel_at_period_end"] is True
@@ -55,7 +56,7 @@ def test_subscribe_change_and_cancel(synced_fake, catalogue, make_user):
 
     cancelled = client.delete(f"/api/subscriptions/{created['id']}/")
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "canceled"
-    assert not payments.is_subscribed(user, catalogue["product"])
+    assert not payments.is_subscribed(billable_of(user), catalogue["product"])
     assert client.get("/api/subscriptions/").json() == []
     assert client.get(f"/api/subscriptions/{created['id']}/").json()["status"] == "canceled"
     invoices = client.get(f"/api/invoices/?subscription={created['id']}").json()
@@ -88,12 +89,14 @@ def test_a_read_never_calls_stripe_a_write_finds_what_the_webhook_has_not_brough
     synced_fake, catalogue, make_user
 ):
     user = make_user()
-    payments.create_customer(user)
+    payments.create_customer(billable_of(user))
     synced_fake.delivery_mode = "queued"  # webhooks from here on are late
-    card = get_client().v1.payment_methods.attach("pm_card_visa", params={"customer": user.stripe_customer_id})
+    card = get_client().v1.payment_methods.attach(
+        "pm_card_visa", params={"customer": billable_of(user).stripe_customer_id}
+    )
     subscription = get_client().v1.subscriptions.create(  # at Stripe only: its webhook has not arrived yet
         params={
-            "customer": user.stripe_customer_id,
+            "customer": billable_of(user).stripe_customer_id,
             "items": [{"price": catalogue["monthly"]}],
             "default_payment_method": card.id,
         }
@@ -141,10 +144,10 @@ def test_invalid_input_is_a_400_naming_the_field(synced_fake, catalogue, make_us
 
 def test_declined_card_is_a_402_with_stripes_message(synced_fake, catalogue, make_user):
     user = make_user()
-    payments.create_customer(user)
+    payments.create_customer(billable_of(user))
     declined = (
         get_client()
-        .v1.payment_methods.attach("pm_card_chargeDeclined", params={"customer": user.stripe_customer_id})
+        .v1.payment_methods.attach("pm_card_chargeDeclined", params={"customer": billable_of(user).stripe_customer_id})
         .id
     )
     response = api_client(user).post(
@@ -152,7 +155,7 @@ def test_declined_card_is_a_402_with_stripes_message(synced_fake, catalogue, mak
     )
     assert response.status_code == 402
     assert "declined" in response.json()["detail"].lower()
-    assert not Subscription.objects.filter(customer_id=user.stripe_customer_id, deleted=False).exists()
+    assert not Subscription.objects.filter(customer_id=billable_of(user).stripe_customer_id, deleted=False).exists()
 
 
 @pytest.mark.parametrize("status", [429, 500])
@@ -213,7 +216,7 @@ def test_another_users_objects_answer_404_and_stay_unchanged(synced_fake, catalo
     intruder = api_client(make_user("intruder"))
     method, path, body = FOREIGN_WRITES[write]
     body = {key: value.format(**ids) if isinstance(value, str) else value for key, value in (body or {}).items()}
-    watched = [subscription["id"], card, owner.stripe_customer_id]
+    watched = [subscription["id"], card, billable_of(owner).stripe_customer_id]
     before = [synced_fake.get(object_id) for object_id in watched]
     mirrored = list(Subscription.objects.values_list("id", "status", "cancel_at_period_end"))
 

@@ -11,6 +11,7 @@ from django_stripe.models import Subscription
 from django_stripe.payments import access
 from django_stripe.sync.upsert import upsert
 from django_stripe.testing.factories import PricePayloadFactory, SubscriptionPayloadFactory
+from tests.billables import billable_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,7 +30,7 @@ def subscribe_through_the_sync(customer_id: str) -> None:
 
 
 def cached(user) -> bool:
-    return payments.is_subscribed_with_cache(user, PRODUCT)
+    return payments.is_subscribed_with_cache(billable_of(user), PRODUCT)
 
 
 def test_a_warm_check_costs_no_query(user, django_assert_num_queries):

@@ -6,12 +6,13 @@ from rest_framework.test import APIClient
 from django_stripe import payments
 from django_stripe.client import get_client
 from django_stripe.models import Invoice, Subscription
+from tests.billables import billable_of
 
 pytestmark = pytest.mark.django_db
 
 
 def add_card(user):
-    setup_intent = payments.create_setup_intent(user)
+    setup_intent = payments.create_setup_intent(billable_of(user))
     confirmed = get_client().v1.setup_intents.confirm(setup_intent.id, params={"payment_method": "pm_card_visa"})
     return confirmed.payment_method
 
@@ -30,7 +31,9 @@ def test_first_invoice_is_listed_before_its_webhook(held_webhooks, catalogue, ma
     client.force_authenticate(user)
     card = add_card(user)
     kwargs = {"trial_period_days": 7} if trial else {}
-    subscription = payments.create_subscription(user, catalogue["monthly"], default_payment_method=card, **kwargs)
+    subscription = payments.create_subscription(
+        billable_of(user), catalogue["monthly"], default_payment_method=card, **kwargs
+    )
 
     assert [event["type"] for event in held_webhooks.queued_events()]  # no webhook was delivered
     invoice_id = subscription.latest_invoice

@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 
 import requests
-from django.contrib.auth import get_user_model
 
 from django_stripe.client import get_client
+from tests.billables import billable_of, create_user
 
 SECRET = "whsec_security"
 PASSWORD = "correct-horse-battery"
@@ -54,7 +54,7 @@ def log_in(site_url: str, username: str, password: str = PASSWORD) -> Browser:
 
 def api_user(shop, username="mallory"):
     """A user, and their browser logged in to the site."""
-    user = get_user_model().objects.create_user(username, f"{username}@example.com", PASSWORD)
+    user = create_user(username, f"{username}@example.com", PASSWORD)
     return user, log_in(shop["url"], username)
 
 
@@ -71,9 +71,11 @@ def add_card(session, card: str = "pm_card_visa") -> str:
 
 def subscriptions_at_stripe(user, status: str = "all") -> list:
     user.refresh_from_db()
-    if not user.stripe_customer_id:
+    if not billable_of(user).stripe_customer_id:
         return []
-    listed = get_client().v1.subscriptions.list(params={"customer": user.stripe_customer_id, "status": status})
+    listed = get_client().v1.subscriptions.list(
+        params={"customer": billable_of(user).stripe_customer_id, "status": status}
+    )
     return listed.data
 
 

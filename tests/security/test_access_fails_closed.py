@@ -25,6 +25,7 @@ from django_stripe import payments
 from django_stripe.api.permissions import IsSubscribed
 from django_stripe.client import get_client
 from django_stripe.exceptions import StripeNotConfigured
+from tests.billables import billable_of
 
 from .attacks import add_card, api_user, new_price, subscribe
 
@@ -96,7 +97,7 @@ def test_the_access_checks_that_name_no_product_raise_saying_what_to_set(shop, a
     for check in (payments.is_subscribed, payments.is_subscribed_with_cache, payments.is_subscribed_and_cancelled_time):
         with pytest.raises(StripeNotConfigured, match="STRIPE_DEFAULT_SUBSCRIPTION_PRODUCT_ID.*STRIPE_ACCESS_ANY"):
             check(user)
-    assert payments.is_subscribed(user, shop["product"]) is False  # a product named: answered as ever
+    assert payments.is_subscribed(billable_of(user), shop["product"]) is False  # a product named: answered as ever
 
 
 def test_the_default_product_is_what_the_gates_check(shop, add_on_subscriber, settings):
@@ -106,7 +107,7 @@ def test_the_default_product_is_what_the_gates_check(shop, add_on_subscriber, se
         "report": 403,
         "report-page": 403,
     }
-    assert payments.is_subscribed(user) is False
+    assert payments.is_subscribed(billable_of(user)) is False
 
     assert subscribe(session, price_id=shop["month"], default_payment_method=session.card).status_code == 201
     answers = gated_pages(shop, session)
@@ -121,8 +122,8 @@ def test_any_product_only_when_the_project_says_so(shop, add_on_subscriber, sett
         "report": 200,
         "report-page": 200,
     }
-    assert payments.is_subscribed(user) is True
-    assert payments.is_subscribed_and_cancelled_time(user)["sub_id"] is not None
+    assert payments.is_subscribed(billable_of(user)) is True
+    assert payments.is_subscribed_and_cancelled_time(billable_of(user))["sub_id"] is not None
 
 
 def test_the_checkout_page_does_not_take_the_add_on_for_a_subscription(shop, add_on_subscriber, settings):

@@ -20,6 +20,7 @@ from django_stripe import payments
 from django_stripe.api.errors import GENERIC_REFUSAL, as_api_exception
 from django_stripe.client import get_client
 from django_stripe.exceptions import StripePriceUnavailable, StripeRequestRefused, StripeSubscriptionExists
+from tests.billables import billable_of
 
 from .attacks import add_card, api_user, new_price, subscribe
 
@@ -57,7 +58,7 @@ def test_the_librarys_own_refusal_answers_with_its_message(shop):
     user.refresh_from_db()
 
     with pytest.raises(StripeRequestRefused, match="has 2 items"):
-        payments.item_change(user, subscription["id"], quantity=2)
+        payments.item_change(billable_of(user), subscription["id"], quantity=2)
     answer = session.put(f"{session.base}/subscriptions/{subscription['id']}/", json={"quantity": 2})
     assert answer.status_code == 400
     assert answer.json() == {

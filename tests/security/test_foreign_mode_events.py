@@ -12,7 +12,6 @@ import json
 import logging
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from django_stripe import payments
 from django_stripe.models import MIRRORED_MODELS, Customer, Product, Subscription, WebhookEvent
@@ -22,6 +21,7 @@ from django_stripe.testing.factories import (
     ProductPayloadFactory,
     SubscriptionPayloadFactory,
 )
+from tests.billables import billable_of, create_user, give_customer
 from tests.webhooks.conftest import SECRET, event, post, sign
 
 from .attacks import log_in
@@ -112,17 +112,16 @@ def test_a_live_subscription_gives_no_access_and_is_not_readable_under_a_test_ke
     price = PricePayloadFactory(livemode=True)
     subscription = SubscriptionPayloadFactory(customer="cus_live_payer", price=price)
     assert send(endpoint, in_mode(True, "customer.subscription.created", subscription)).status == 200
-    user = get_user_model().objects.create_user("payer", "payer@example.com", PASSWORD)
-    user.stripe_customer_id = "cus_live_payer"
-    user.save()
-    assert payments.is_subscribed(user, price["product"]) is True
+    user = create_user("payer", "payer@example.com", PASSWORD)
+    give_customer(user, "cus_live_payer")
+    assert payments.is_subscribed(billable_of(user), price["product"]) is True
     assert api_get(live_server, f"subscriptions/{subscription['id']}/", "payer").status_code == 200
 
     # The same database under a test key (staging pointed at a copy, a key switched back): live rows are not its.
     settings.STRIPE_SECRET_KEY = TEST_KEY
     assert Subscription.objects.get().livemode is True
-    assert payments.is_subscribed(user, price["product"]) is False
-    assert payments.is_subscribed_and_cancelled_time(user, price["product"])["sub_id"] is None
+    assert payments.is_subscribed(billable_of(user), price["product"]) is False
+    assert payments.is_subscribed_and_cancelled_time(billable_of(user), price["product"])["sub_id"] is None
     assert api_get(live_server, f"subscriptions/{subscription['id']}/", "payer").status_code == 404
     listed = api_get(live_server, "subscriptions/", "payer")
     assert listed.status_code == 200 and subscription["id"] not in listed.text

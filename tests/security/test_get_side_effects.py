@@ -16,8 +16,9 @@ import urllib.request
 
 import pytest
 from django.conf import settings as django_settings
-from django.contrib.auth import get_user_model
 from django.urls import reverse
+
+from tests.billables import billable_of, create_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -87,7 +88,7 @@ def shop(stripe_fake_server, live_server, settings):
 @pytest.fixture
 def victim(shop):
     """A logged-in user's browser."""
-    user = get_user_model().objects.create_user("victim", "victim@example.com", PASSWORD)
+    user = create_user("victim", "victim@example.com", PASSWORD)
     browser = Browser(shop["url"])
     browser.log_in(user.get_username(), PASSWORD)
     return user, browser
@@ -120,7 +121,7 @@ def test_a_cross_site_get_creates_no_customer_and_no_session(shop, victim):
     assert shop["fake"].pending_faults() == 1, "a GET called Stripe"
     assert at_stripe(shop["fake"]) == before
     user.refresh_from_db()
-    assert user.stripe_customer_id is None
+    assert billable_of(user).stripe_customer_id is None
 
 
 def test_a_cross_site_post_without_the_csrf_token_is_refused(shop, victim):
@@ -137,7 +138,7 @@ def test_a_cross_site_post_without_the_csrf_token_is_refused(shop, victim):
 
     assert at_stripe(shop["fake"]) == before
     user.refresh_from_db()
-    assert user.stripe_customer_id is None
+    assert billable_of(user).stripe_customer_id is None
 
     # The token is all that was missing: the same browser posting the page's token is let through.
     for url in go_to_urls(shop):
@@ -160,5 +161,5 @@ def test_the_pages_own_form_with_its_token_opens_the_checkout_session(shop, vict
     session = shop["fake"].get(session_id)
     user.refresh_from_db()
     assert session["object"] == "checkout.session" and session["mode"] == "subscription"
-    assert user.stripe_customer_id and session["customer"] == user.stripe_customer_id
+    assert billable_of(user).stripe_customer_id and session["customer"] == billable_of(user).stripe_customer_id
     assert at_stripe(shop["fake"])["checkout.session"] == 1

@@ -15,6 +15,7 @@ import pytest
 from django_stripe import payments
 from django_stripe.client import get_client
 from django_stripe.exceptions import StripeSubscriptionExists
+from tests.billables import billable_of
 
 from .attacks import add_card, api_user, open_checkout, pay_on_checkout_page, subscribe, subscriptions_at_stripe
 
@@ -35,7 +36,7 @@ def test_a_second_subscription_to_the_product_is_refused(shop):
     assert first.json()["id"] in second.json()["detail"]
     assert [s.id for s in live(user)] == [first.json()["id"]]
     with pytest.raises(StripeSubscriptionExists):
-        payments.create_subscription(user, shop["year"], default_payment_method=card)
+        payments.create_subscription(billable_of(user), shop["year"], default_payment_method=card)
     # Changing the one there is is the way to the other price.
     moved = session.put(f"{session.base}/subscriptions/{first.json()['id']}/", json={"price_id": shop["year"]})
     assert moved.status_code == 200, moved.text
@@ -48,7 +49,7 @@ def test_a_checkout_for_a_product_already_subscribed_is_refused(shop):
     answer = session.post(f"{session.base}/checkout/{shop['year']}/")
     assert answer.status_code == 409
     assert first.json()["id"] in answer.json()["detail"]
-    assert get_client().v1.checkout.sessions.list(params={"customer": user.stripe_customer_id}).data == []
+    assert get_client().v1.checkout.sessions.list(params={"customer": billable_of(user).stripe_customer_id}).data == []
 
 
 def test_an_open_checkout_cannot_add_a_second_subscription_later(shop):

@@ -16,6 +16,7 @@ import pytest
 
 from django_stripe.client import get_client
 from django_stripe.models import OpenCheckout, TrialReservation
+from tests.billables import billable_of
 
 from .attacks import (
     add_card,
@@ -51,7 +52,10 @@ def test_two_checkouts_completed_give_one_trial(plans):
     assert pay_on_checkout_page(basic) is False
     assert pay_on_checkout_page(premium) is True
     assert len(trialing(user)) == 1
-    assert TrialReservation.objects.get(customer_id=user.stripe_customer_id).subscription_id == trialing(user)[0].id
+    assert (
+        TrialReservation.objects.get(customer_id=billable_of(user).stripe_customer_id).subscription_id
+        == trialing(user)[0].id
+    )
     assert not OpenCheckout.objects.exists()  # both closed: one by us, one by its completion webhook
 
 

@@ -16,6 +16,7 @@ from django_stripe import payments
 from django_stripe.client import get_client
 from django_stripe.exceptions import StripeWrongCustomer
 from django_stripe.models import Price
+from tests.billables import billable_of
 
 from .attacks import DAY, add_card, api_user, new_price, subscribe, subscriptions_at_stripe
 
@@ -147,7 +148,7 @@ PAID_FOR_BY_PARAMETERS = {
 def test_subscription_writes_forward_no_parameter_that_changes_what_is_paid(shop, attack):
     user, session = api_user(shop)
     card = add_card(session)
-    sub = payments.create_subscription(user, shop["month"], default_payment_method=card)
+    sub = payments.create_subscription(billable_of(user), shop["month"], default_payment_method=card)
     before = shop["fake"].get(sub.id)
     params = {
         key: [{**item, "price": shop["year"]} if item.get("price") == "PRICE" else item for item in value]
@@ -156,9 +157,9 @@ def test_subscription_writes_forward_no_parameter_that_changes_what_is_paid(shop
         for key, value in PAID_FOR_BY_PARAMETERS[attack].items()
     }
     for write in (
-        lambda: payments.modify_subscription(user, sub.id, **params),
-        lambda: payments.modify(user, stripe.Subscription, sub.id, **params),
-        lambda: payments.create_subscription(user, shop["year"], **params),
+        lambda: payments.modify_subscription(billable_of(user), sub.id, **params),
+        lambda: payments.modify(billable_of(user), stripe.Subscription, sub.id, **params),
+        lambda: payments.create_subscription(billable_of(user), shop["year"], **params),
     ):
         with pytest.raises(TypeError, match="does not forward|always the user's own"):
             write()
@@ -168,13 +169,15 @@ def test_subscription_writes_forward_no_parameter_that_changes_what_is_paid(shop
 
 def test_an_item_of_another_subscription_cannot_be_changed(shop):
     victim, victim_session = api_user(shop, "victim")
-    victim_sub = payments.create_subscription(victim, shop["month"], default_payment_method=add_card(victim_session))
+    victim_sub = payments.create_subscription(
+        billable_of(victim), shop["month"], default_payment_method=add_card(victim_session)
+    )
     user, session = api_user(shop)
-    mine = payments.create_subscription(user, shop["month"], default_payment_method=add_card(session))
+    mine = payments.create_subscription(billable_of(user), shop["month"], default_payment_method=add_card(session))
     victim_item = victim_sub["items"]["data"][0]["id"]
     before = shop["fake"].get(victim_sub.id)
     with pytest.raises(StripeWrongCustomer):
-        payments.modify_subscription(user, mine.id, items=[{"id": victim_item, "quantity": 50}])
+        payments.modify_subscription(billable_of(user), mine.id, items=[{"id": victim_item, "quantity": 50}])
     assert shop["fake"].get(victim_sub.id) == before
 
 
@@ -182,20 +185,24 @@ def test_customer_and_checkout_writes_forward_only_their_parameters(shop):
     user, session = api_user(shop)
     add_card(session)
     user.refresh_from_db()
-    before = shop["fake"].get(user.stripe_customer_id)
+    before = shop["fake"].get(billable_of(user).stripe_customer_id)
     for write in (
-        lambda: payments.modify_customer(user, balance=-100_000),
-        lambda: payments.modify_customer(user, coupon="FREE"),
-        lambda: payments.modify(user, stripe.Customer, user.stripe_customer_id, balance=-100_000),
-        lambda: payments.create_checkout(
-            user, mode="payment", line_items=[{"price_data": {"currency": "usd", "unit_amount": 1}, "quantity": 1}]
+        lambda: payments.modify_customer(billable_of(user), balance=-100_000),
+        lambda: payments.modify_customer(billable_of(user), coupon="FREE"),
+        lambda: payments.modify(
+            billable_of(user), stripe.Customer, billable_of(user).stripe_customer_id, balance=-100_000
         ),
-        lambda: payments.create_checkout(user, mode="subscription", discounts=[{"coupon": "FREE"}]),
-        lambda: payments.create_setup_intent(user, confirm=True),
+        lambda: payments.create_checkout(
+            billable_of(user),
+            mode="payment",
+            line_items=[{"price_data": {"currency": "usd", "unit_amount": 1}, "quantity": 1}],
+        ),
+        lambda: payments.create_checkout(billable_of(user), mode="subscription", discounts=[{"coupon": "FREE"}]),
+        lambda: payments.create_setup_intent(billable_of(user), confirm=True),
     ):
         with pytest.raises(TypeError, match="does not forward"):
             write()
-    assert shop["fake"].get(user.stripe_customer_id) == before
+    assert shop["fake"].get(billable_of(user).stripe_customer_id) == before
     assert get_client().v1.checkout.sessions.list().data == []
 
 
@@ -206,5 +213,5 @@ def test_a_default_payment_method_of_another_customer_is_refused(shop):
     add_card(session)
     user.refresh_from_db()
     with pytest.raises(StripeWrongCustomer):
-        payments.modify_customer(user, invoice_settings={"default_payment_method": victims_card})
-    assert shop["fake"].get(user.stripe_customer_id)["invoice_settings"]["default_payment_method"] is None
+        payments.modify_customer(billable_of(user), invoice_settings={"default_payment_method": victims_card})
+    assert shop["fake"].get(billable_of(user).stripe_customer_id)["invoice_settings"]["default_payment_method"] is None
