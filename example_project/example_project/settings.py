@@ -45,7 +45,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-ROOT_URLCONF = "example_project.urls"
+# asgi.py names asgi_urls.py: the same URLs, with the async webhook endpoint.
+ROOT_URLCONF = os.environ.get("DJANGO_ROOT_URLCONF", "example_project.urls")
+ASGI_APPLICATION = "example_project.asgi.application"
 WSGI_APPLICATION = "example_project.wsgi.application"
 
 TEMPLATES = [
