@@ -8,8 +8,8 @@ settings read and the cache asked on that thread too, so nothing of it blocks th
 sync read's by construction (the same query, the same cache, the same rules).
 
 Why that thread, and not the loop's pool of threads (`thread_sensitive=False`, as the async webhook endpoint
-does): measured under uvicorn (docs/webhooks.md, "Async views"), the two answer within a few per cent of each
-other, the query being as short as the hop; but only the request's thread sees what the request's own sync code
+does): measured under uvicorn (docs/async.md), the two answer within the noise of each other, the query being as
+short as the hop; but only the request's thread sees what the request's own sync code
 did on its connection (a test's transaction, a `sync_to_async` write just before), and its connection is
 closed with the request, as CONN_MAX_AGE says.
 """
