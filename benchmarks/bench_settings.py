@@ -4,7 +4,8 @@ import os
 
 from example_project.settings import *  # noqa: F403
 
-ROOT_URLCONF = "benchmarks.live_api"
+# The webhook benchmark serves the example project's ASGI URLs (the async webhook view) under uvicorn.
+ROOT_URLCONF = os.environ.get("DJANGO_ROOT_URLCONF", "benchmarks.live_api")
 DEBUG = False
 
 # The webhook benchmark's endpoint publishes to a queue of its own, purged afterwards.

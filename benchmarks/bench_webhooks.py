@@ -1,11 +1,12 @@
-"""Webhook sync throughput: the endpoint under gunicorn, the batched apply by 1, 2, 4 worker processes, and
-SQL statements per applied event.
+"""Webhook sync throughput: the endpoint under gunicorn and under uvicorn, the batched apply by 1, 2, 4 worker
+processes, and SQL statements per applied event.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/django_stripe REDIS_URL=redis://127.0.0.1:6379/0 \\
         .venv/bin/python benchmarks/bench_webhooks.py [--events 3000]
 
 Creates (and drops) a throw-away database `test_<name>` on the configured server. Measures:
-  - events/s accepted by the endpoint: the example project under gunicorn (2 gthread workers of 8 threads),
+  - events/s accepted by the endpoint: the example project under gunicorn (2 gthread workers of 8 threads, the
+    sync view) and under uvicorn (2 workers, with httptools and uvloop when installed; the async view), each
     loaded over real HTTP by a separate process (benchmarks/load_webhooks.py, keep-alive, 16 senders) with
     deliveries each signed: signature check, parse, the event's INSERT committed before the 200, and the
     dispatcher sending the ids on (to Redis, on a queue of its own that is purged afterwards);
@@ -89,22 +90,38 @@ def make_events(count: int) -> list[dict]:
     return events[:count]
 
 
-def accept(events: list[dict], queue: str) -> float:
-    """Events/s the endpoint accepts under gunicorn, loaded from a separate process; every one answered 200."""
+# The two servers, each with 2 worker processes (one per core) and the endpoint view it serves: gunicorn the
+# sync one (example_project.urls), uvicorn the async one (example_project/asgi.py names asgi_urls.py).
+SERVERS = {
+    "gunicorn": (
+        ["gunicorn", "example_project.wsgi:application", "--workers", "2", "--worker-class", "gthread",
+         "--threads", "8", "--log-level", "warning", "--bind", "127.0.0.1:{port}"],
+        "benchmarks.live_api",
+    ),
+    "uvicorn": (
+        ["uvicorn", "example_project.asgi:application", "--workers", "2", "--no-access-log",
+         "--log-level", "warning", "--host", "127.0.0.1", "--port", "{port}"],
+        "example_project.asgi_urls",
+    ),
+}  # fmt: skip
+
+
+def accept(events: list[dict], queue: str, server: str = "gunicorn") -> float:
+    """Events/s the endpoint accepts under `server`, loaded from a separate process; every one answered 200."""
     port = free_port()
+    command, urlconf = SERVERS[server]
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "benchmarks.bench_settings",
+        "DJANGO_ROOT_URLCONF": urlconf,
         "PYTHONPATH": os.pathsep.join([ROOT, os.path.join(ROOT, "example_project")]),
         "DATABASE_URL": database_url(),
         "STRIPE_WEBHOOK_SECRET": SECRET,
         "DJANGO_STRIPE_BENCH_QUEUE": queue,
         "CELERY_TASK_ALWAYS_EAGER": "0",
     }
-    gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
-    command = [gunicorn, "example_project.wsgi:application", "--workers", "2", "--worker-class", "gthread"]
-    command += ["--threads", "8", "--bind", f"127.0.0.1:{port}", "--log-level", "warning"]
-    web = subprocess.Popen(command, cwd=ROOT, env=env)
+    executable = os.path.join(os.path.dirname(sys.executable), command[0])
+    web = subprocess.Popen([executable, *(part.format(port=port) for part in command[1:])], cwd=ROOT, env=env)
     try:
         wait_for(port)
         with tempfile.NamedTemporaryFile("w", suffix=".json") as deliveries:
@@ -211,12 +228,18 @@ def main() -> None:
         events = make_events(args.events)
         accepted = accept(events, queue)
         assert WebhookEvent.objects.count() == len(events)
+        events_asgi = make_events(args.events)
+        accepted_asgi = accept(events_asgi, queue, "uvicorn")
+        assert WebhookEvent.objects.count() == len(events) + len(events_asgi)
         statements_per_event = count_queries(store(make_events(600)))
         by_processes = {processes: apply_in_processes(store(make_events(args.events)), processes)
                         for processes in args.processes}  # fmt: skip
         floor = commit_floor(len(events))
         print(f"database: {connection.vendor}; broker: {broker}; {len(events)} events")
-        print(f"accepted by the endpoint (gunicorn, 2 workers):  {accepted:,.0f} events/s")
+        for server, rate in (("gunicorn", accepted), ("uvicorn", accepted_asgi)):
+            print(
+                f"accepted by the endpoint ({server}, 2 workers): {rate:,.0f} events/s ({rate / floor:.2f}x the floor)"
+            )
         print(f"SQL statements per applied event (amortised):     {statements_per_event:.2f}")
         print(f"bare SQL floor (one-row upsert + commit per event): {floor:,.0f}/s")
         for processes, rate in by_processes.items():
@@ -227,6 +250,7 @@ def main() -> None:
                 "database": connection.vendor,
                 "events": len(events),
                 "accepted_per_second": accepted,
+                "accepted_per_second_asgi": accepted_asgi,
                 "applied_per_second": by_processes[min(by_processes)],
                 "applied_per_second_by_processes": by_processes,
                 "commit_floor_per_second": floor,

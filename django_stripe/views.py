@@ -3,7 +3,8 @@
 The REST API views live in `django_stripe.api.views`, the HTML pages (hosted-page redirects, the
 self-hosted checkout and subscription portal) in `django_stripe.portal`; the access mixins for your own views
 (`SubscriptionRequiredMixin`, `EntitlementRequiredMixin`) in `django_stripe.payments`, beside
-`subscription_required`.
+`subscription_required`; the webhook endpoint for ASGI servers, `async_webhook` (`django_stripe.urls` mounts the
+sync one).
 """
 
 from .api.views import (
@@ -31,6 +32,7 @@ from .portal import (
     SubscriptionHistoryView,
     SubscriptionPortalView,
 )
+from .webhooks.async_views import async_webhook
 
 __all__ = [
     "EntitlementRequiredMixin",
@@ -55,4 +57,5 @@ __all__ = [
     "SubscriptionHistoryView",
     "SubscriptionRequiredMixin",
     "SubscriptionPortalView",
+    "async_webhook",
 ]

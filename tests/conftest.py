@@ -159,3 +159,26 @@ def queue():
     yield name
     current_app.conf.task_default_queue = previous
     redis.Redis.from_url(os.environ["REDIS_URL"]).delete(name)
+
+
+@pytest.fixture(scope="session")
+def asgi_live_server():
+    """uvicorn serving the test process's Django (tests/asgi_server.py), for the session."""
+    from tests.asgi_server import AsgiLiveServer
+
+    server = AsgiLiveServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["wsgi", "asgi"])
+def web_server(request, settings):
+    """The project served over real HTTP by a WSGI server (pytest-django's `live_server`, the sync webhook view)
+    and by an ASGI one (uvicorn, the async webhook view at the same URL): a test taking it runs on both."""
+    if request.param == "wsgi":
+        return request.getfixturevalue("live_server")
+    from tests.asgi_server import ASGI_URLCONF
+
+    request.getfixturevalue("transactional_db")  # the server's threads read what the test wrote
+    settings.ROOT_URLCONF = ASGI_URLCONF
+    return request.getfixturevalue("asgi_live_server")

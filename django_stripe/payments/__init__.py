@@ -24,6 +24,17 @@ from .access import (
     is_subscribed_with_cache,
     subscription_required,
 )
+from .async_reads import (
+    aget_prices,
+    aget_products,
+    ahas_entitlement,
+    ainvoice_payloads,
+    ais_subscribed,
+    ais_subscribed_and_cancelled_time,
+    ais_subscribed_with_cache,
+    apayment_method_payloads,
+    asubscription_payloads,
+)
 from .billing_portal import create_billing_portal
 from .checkout import (
     create_checkout,
@@ -79,6 +90,15 @@ __all__ = [
     "SubscriptionInfoWithEvaluation",
     "SubscriptionRequiredMixin",
     "add_stripe_customer_if_not_existing",
+    "aget_prices",
+    "aget_products",
+    "ahas_entitlement",
+    "ainvoice_payloads",
+    "ais_subscribed",
+    "ais_subscribed_and_cancelled_time",
+    "ais_subscribed_with_cache",
+    "apayment_method_payloads",
+    "asubscription_payloads",
     "cancel_scheduled_change",
     "cancel_subscription",
     "cancel_subscription_at_period_end",

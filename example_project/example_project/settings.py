@@ -45,7 +45,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-ROOT_URLCONF = "example_project.urls"
+# asgi.py names asgi_urls.py: the same URLs, with the async webhook endpoint.
+ROOT_URLCONF = os.environ.get("DJANGO_ROOT_URLCONF", "example_project.urls")
+ASGI_APPLICATION = "example_project.asgi.application"
 WSGI_APPLICATION = "example_project.wsgi.application"
 
 TEMPLATES = [
@@ -95,6 +97,8 @@ else:
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = os.environ.get("CELERY_TASK_ALWAYS_EAGER", "0" if REDIS_URL else "1") == "1"
 CELERY_TASK_EAGER_PROPAGATES = False
+# The queue the web processes publish to (the tests that start servers give each its own).
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # A durable remote-control queue (Celery 5.5+), and workers run `--without-gossip`: Celery 5.7.0 dies of a lost

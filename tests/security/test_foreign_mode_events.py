@@ -33,9 +33,9 @@ PASSWORD = "pw-foreign-mode"
 
 
 @pytest.fixture
-def endpoint(live_server, settings):
+def endpoint(web_server, settings):
     settings.STRIPE_WEBHOOK_SECRET = [SECRET, "whsec_the_other_modes_endpoint"]
-    return live_server.url + "/api/webhook/"
+    return web_server.url + "/api/webhook/"
 
 
 def send(endpoint: str, payload: dict):
@@ -102,11 +102,11 @@ def test_a_connected_accounts_event_cannot_overwrite_the_platforms_catalogue(end
     assert Product.objects.get().name == "Hijacked"
 
 
-def api_get(live_server, path: str, username: str):
-    return log_in(live_server.url, username, PASSWORD).get(f"{live_server.url}/api/{path}")
+def api_get(web_server, path: str, username: str):
+    return log_in(web_server.url, username, PASSWORD).get(f"{web_server.url}/api/{path}")
 
 
-def test_a_live_subscription_gives_no_access_and_is_not_readable_under_a_test_key(endpoint, live_server, settings):
+def test_a_live_subscription_gives_no_access_and_is_not_readable_under_a_test_key(endpoint, web_server, settings):
     # The live mirror holds a paying customer: delivered under the live key.
     settings.STRIPE_SECRET_KEY = LIVE_KEY
     price = PricePayloadFactory(livemode=True)
@@ -115,13 +115,13 @@ def test_a_live_subscription_gives_no_access_and_is_not_readable_under_a_test_ke
     user = create_user("payer", "payer@example.com", PASSWORD)
     give_customer(user, "cus_live_payer")
     assert payments.is_subscribed(billable_of(user), price["product"]) is True
-    assert api_get(live_server, f"subscriptions/{subscription['id']}/", "payer").status_code == 200
+    assert api_get(web_server, f"subscriptions/{subscription['id']}/", "payer").status_code == 200
 
     # The same database under a test key (staging pointed at a copy, a key switched back): live rows are not its.
     settings.STRIPE_SECRET_KEY = TEST_KEY
     assert Subscription.objects.get().livemode is True
     assert payments.is_subscribed(billable_of(user), price["product"]) is False
     assert payments.is_subscribed_and_cancelled_time(billable_of(user), price["product"])["sub_id"] is None
-    assert api_get(live_server, f"subscriptions/{subscription['id']}/", "payer").status_code == 404
-    listed = api_get(live_server, "subscriptions/", "payer")
+    assert api_get(web_server, f"subscriptions/{subscription['id']}/", "payer").status_code == 404
+    listed = api_get(web_server, "subscriptions/", "payer")
     assert listed.status_code == 200 and subscription["id"] not in listed.text

@@ -25,9 +25,9 @@ HOUR, YEAR = 3600, 365 * 86_400
 
 
 @pytest.fixture
-def endpoint(live_server, settings):
+def endpoint(web_server, settings):
     settings.STRIPE_WEBHOOK_SECRET = SECRET
-    return live_server.url + "/api/webhook/"
+    return web_server.url + "/api/webhook/"
 
 
 def deliver(endpoint: str, ahead: int) -> tuple[int, str, str]:

@@ -25,9 +25,9 @@ MISCONFIGURED = [0, -1, "300", True, 100000]
 
 
 @pytest.fixture
-def endpoint(live_server, settings):
+def endpoint(web_server, settings):
     settings.STRIPE_WEBHOOK_SECRET = SECRET
-    return live_server.url + "/api/webhook/"
+    return web_server.url + "/api/webhook/"
 
 
 def deliver(endpoint: str, age: int) -> tuple[int, str, str]:

@@ -74,5 +74,5 @@ def webhook_secret(settings):
 
 
 @pytest.fixture
-def deliver(live_server, webhook_secret) -> Deliverer:
-    return Deliverer(live_server.url)
+def deliver(web_server, webhook_secret) -> Deliverer:
+    return Deliverer(web_server.url)

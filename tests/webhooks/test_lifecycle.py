@@ -21,7 +21,7 @@ def clear_mirror():
         model.objects.all().delete()
 
 
-def test_any_delivery_order_with_duplicates_converges_to_stripes_state(stripe_fake, live_server, webhook_secret):
+def test_any_delivery_order_with_duplicates_converges_to_stripes_state(stripe_fake, web_server, webhook_secret):
     stripe_fake.delivery_mode = "queued"
     run_subscription_lifecycle(stripe_fake)
     events = stripe_fake.events
@@ -29,7 +29,7 @@ def test_any_delivery_order_with_duplicates_converges_to_stripes_state(stripe_fa
     assert {"customer.subscription.created", "customer.subscription.deleted", "invoice.payment_failed"} <= types
     assert sum(event["type"].startswith("customer.subscription.") for event in events) >= 8
 
-    deliverer = Deliverer(live_server.url)
+    deliverer = Deliverer(web_server.url)
     for seed in range(ORDERS):
         rng = random.Random(seed)
         deliveries = events + rng.sample(events, len(events) // 3)  # a third delivered twice

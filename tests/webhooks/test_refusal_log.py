@@ -22,18 +22,18 @@ def refusals(caplog) -> list[str]:
     ]
 
 
-def send(live_server, payload: dict, secret: str = SECRET, timestamp: int | None = None):
+def send(web_server, payload: dict, secret: str = SECRET, timestamp: int | None = None):
     body = json.dumps(payload).encode()
-    return post(live_server.url + "/api/webhook/", body, {"Stripe-Signature": sign(body, secret, timestamp)})
+    return post(web_server.url + "/api/webhook/", body, {"Stripe-Signature": sign(body, secret, timestamp)})
 
 
 def customer_event(**fields) -> dict:
     return {**event("customer.created", CustomerPayloadFactory()), **fields}
 
 
-def test_a_wrong_secret_is_logged_with_what_to_check_and_no_secret(live_server, webhook_secret, caplog):
+def test_a_wrong_secret_is_logged_with_what_to_check_and_no_secret(web_server, webhook_secret, caplog):
     caplog.set_level(logging.DEBUG)
-    response = send(live_server, customer_event(), secret="whsec_the_wrong_one")
+    response = send(web_server, customer_event(), secret="whsec_the_wrong_one")
 
     assert (response.status, response.body) == (400, "bad signature")
     [line] = refusals(caplog)
@@ -52,29 +52,29 @@ def test_a_wrong_secret_is_logged_with_what_to_check_and_no_secret(live_server, 
     ],
     ids=["clock", "other-mode", "connected-account", "malformed"],
 )
-def test_each_reason_is_logged_with_its_hint(live_server, webhook_secret, settings, caplog, make, reason, hint):
+def test_each_reason_is_logged_with_its_hint(web_server, webhook_secret, settings, caplog, make, reason, hint):
     settings.STRIPE_SECRET_KEY = "sk_test_refusals"
     case = make()
-    response = send(live_server, case.get("payload") or customer_event(), timestamp=case.get("timestamp"))
+    response = send(web_server, case.get("payload") or customer_event(), timestamp=case.get("timestamp"))
 
     assert response.status == 400
     [line] = refusals(caplog)
     assert reason in line and hint in line
 
 
-def test_the_origin_refusals_name_the_event(live_server, webhook_secret, settings, caplog):
+def test_the_origin_refusals_name_the_event(web_server, webhook_secret, settings, caplog):
     settings.STRIPE_SECRET_KEY = "sk_test_refusals"
     foreign = customer_event(livemode=True)
-    send(live_server, foreign)
+    send(web_server, foreign)
     [line] = refusals(caplog)
     assert f"event {foreign['id']} (customer.created)" in line
 
 
-def test_a_storm_of_refusals_logs_one_line_per_reason(live_server, webhook_secret, caplog):
+def test_a_storm_of_refusals_logs_one_line_per_reason(web_server, webhook_secret, caplog):
     for _ in range(20):
-        assert send(live_server, customer_event(), secret="whsec_the_wrong_one").status == 400
+        assert send(web_server, customer_event(), secret="whsec_the_wrong_one").status == 400
     for _ in range(5):
-        assert send(live_server, customer_event(), timestamp=int(time.time()) - 3600).status == 400
+        assert send(web_server, customer_event(), timestamp=int(time.time()) - 3600).status == 400
 
     lines = refusals(caplog)
     assert len(lines) == 2

@@ -61,18 +61,18 @@ def test_every_configured_secret_is_tried_while_rotating(deliver, settings):
     ],
     ids=["unsigned", "forged", "tampered", "stale", "malformed-header"],
 )
-def test_requests_that_are_not_from_stripe_get_400_and_store_nothing(live_server, webhook_secret, make_headers, reason):
+def test_requests_that_are_not_from_stripe_get_400_and_store_nothing(web_server, webhook_secret, make_headers, reason):
     body = json.dumps(customer_event()).encode()
-    response = post(live_server.url + "/api/webhook/", body, make_headers(body))
+    response = post(web_server.url + "/api/webhook/", body, make_headers(body))
     assert response.status == 400
     assert reason in response.body
     assert_nothing_stored()
 
 
-def test_a_tampered_body_under_a_valid_signature_is_refused(live_server, webhook_secret):
+def test_a_tampered_body_under_a_valid_signature_is_refused(web_server, webhook_secret):
     original = json.dumps(customer_event(email="a@example.com")).encode()
     tampered = original.replace(b"a@example.com", b"b@example.com")
-    response = post(live_server.url + "/api/webhook/", tampered, {"Stripe-Signature": sign(original)})
+    response = post(web_server.url + "/api/webhook/", tampered, {"Stripe-Signature": sign(original)})
     assert response.status == 400
     assert_nothing_stored()
 
@@ -85,31 +85,31 @@ def test_a_tampered_body_under_a_valid_signature_is_refused(live_server, webhook
         (b"[1, 2]", "not a Stripe event"),
     ],
 )
-def test_signed_bodies_that_are_not_events_get_400(live_server, webhook_secret, body, reason):
-    response = post(live_server.url + "/api/webhook/", body, {"Stripe-Signature": sign(body)})
+def test_signed_bodies_that_are_not_events_get_400(web_server, webhook_secret, body, reason):
+    response = post(web_server.url + "/api/webhook/", body, {"Stripe-Signature": sign(body)})
     assert (response.status, response.body) == (400, reason)
     assert_nothing_stored()
 
 
-def test_an_oversized_body_gets_400(live_server, webhook_secret, settings):
+def test_an_oversized_body_gets_400(web_server, webhook_secret, settings):
     settings.STRIPE_WEBHOOK_MAX_BODY_BYTES = 2048
     payload = customer_event()
     payload["data"]["object"]["metadata"] = {"padding": "x" * 4096}
     body = json.dumps(payload).encode()
-    response = post(live_server.url + "/api/webhook/", body, {"Stripe-Signature": sign(body)})
+    response = post(web_server.url + "/api/webhook/", body, {"Stripe-Signature": sign(body)})
     assert (response.status, response.body) == (400, "body too large")
     assert_nothing_stored()
 
 
-def test_only_post_is_allowed(live_server, webhook_secret):
-    assert post(live_server.url + "/api/webhook/", b"", method="GET").status == 405
+def test_only_post_is_allowed(web_server, webhook_secret):
+    assert post(web_server.url + "/api/webhook/", b"", method="GET").status == 405
     assert_nothing_stored()
 
 
-def test_without_a_configured_secret_stripe_is_asked_to_retry(live_server, settings):
+def test_without_a_configured_secret_stripe_is_asked_to_retry(web_server, settings):
     settings.STRIPE_WEBHOOK_SECRET = None
     body = json.dumps(customer_event()).encode()
-    response = post(live_server.url + "/api/webhook/", body, {"Stripe-Signature": sign(body)})
+    response = post(web_server.url + "/api/webhook/", body, {"Stripe-Signature": sign(body)})
     assert response.status == 500
     assert_nothing_stored()
 
@@ -119,10 +119,10 @@ def test_an_unknown_event_type_is_kept_and_marked_ignored(deliver):
     assert WebhookEvent.objects.get().status == "ignored"
 
 
-def test_secrets_and_signatures_are_never_logged(live_server, webhook_secret, caplog):
+def test_secrets_and_signatures_are_never_logged(web_server, webhook_secret, caplog):
     caplog.set_level("DEBUG")
     body = json.dumps(customer_event()).encode()
     header = sign(body, "whsec_forged")
-    post(live_server.url + "/api/webhook/", body, {"Stripe-Signature": header})
+    post(web_server.url + "/api/webhook/", body, {"Stripe-Signature": header})
     header_digest = header.split("v1=")[1]
     assert SECRET not in caplog.text and header_digest not in caplog.text and "whsec_" not in caplog.text

@@ -6,6 +6,7 @@ its tasks.
 
 from __future__ import annotations
 
+import os
 import random
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -19,7 +20,7 @@ from django_stripe.tasks import sweep_webhook_events
 
 from .conftest import SECRET, Deliverer, event
 from .lifecycle import mirror_differences, mirrored_ids, run_subscription_lifecycle
-from .workers import WebServer, Worker, free_port, wait_for
+from .workers import AsgiWebServer, WebServer, Worker, free_port, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.broker, pytest.mark.django_db(transaction=True)]
 
@@ -84,6 +85,32 @@ def test_fifty_concurrent_deliveries_of_overlapping_events(
     assert_mirror_matches(fake, events)
     log = worker.output()
     assert "deadlock" not in log.lower() and "IntegrityError" not in log and "Traceback" not in log
+
+
+def test_concurrent_deliveries_to_uvicorn_workers_are_sent_on_by_their_dispatchers_and_applied(
+    stripe_fake_server, start_worker, tmp_path, webhook_secret, queue
+):
+    """The ASGI deployment end to end: uvicorn with 2 worker processes, the async view, each process's
+    dispatcher publishing to the broker, a Celery worker applying."""
+    fake = stripe_fake_server
+    fake.delivery_mode = "queued"
+    run_subscription_lifecycle(fake)
+    events = fake.events
+    start_worker()
+    env = {"REDIS_URL": os.environ["REDIS_URL"], "CELERY_TASK_DEFAULT_QUEUE": queue, "STRIPE_WEBHOOK_SECRET": SECRET}
+    server = AsgiWebServer(tmp_path / "uvicorn.log", **env).start()
+    try:
+        deliverer = Deliverer(server.url)
+        deliveries = events + events[:10]  # duplicates too
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            statuses = list(pool.map(lambda payload: deliverer.send(payload).status, deliveries))
+        assert statuses == [200] * len(deliveries)
+        wait_for(lambda: all_applied(len(events)), 90, f"every event applied\n{server.output()[-3000:]}")
+    finally:
+        server.stop()
+    assert set(WebhookEvent.objects.values_list("attempts", "error")) == {(1, "")}
+    assert_mirror_matches(fake, events)
+    assert "Traceback" not in server.output()
 
 
 def test_events_arriving_while_the_broker_is_down_are_applied_by_the_sweeper(

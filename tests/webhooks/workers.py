@@ -117,3 +117,15 @@ class WebServer(Subprocess):
     def _listening(self) -> bool:
         with socket.socket() as sock:
             return sock.connect_ex(("127.0.0.1", self.port)) == 0
+
+
+class AsgiWebServer(WebServer):
+    """The example project served by uvicorn (example_project/asgi.py: the async webhook endpoint), with
+    `workers` processes, each with its dispatcher thread, as a production ASGI deployment runs it."""
+
+    def __init__(self, log: Path, workers: int = 2, **env: str) -> None:
+        super().__init__(log, **env)
+        self.command = [
+            sys.executable, "-m", "uvicorn", "example_project.asgi:application", "--host", "127.0.0.1",
+            "--port", str(self.port), "--workers", str(workers), "--no-access-log", "--log-level", "warning",
+        ]  # fmt: skip
