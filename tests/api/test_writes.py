@@ -43,6 +43,7 @@ def test_subscribe_change_and_cancel(synced_fake, catalogue, make_user):
         catalogue["product"],
     )
     assert created["default_payment_method"] == card and created["current_period_end"]
+    user.refresh_from_db()  # the customer the API created, read again (on the team model: the team's)
     assert payments.is_subscribed(billable_of(user), catalogue["product"])
 
     changed = client.put(f"/api/subscriptions/{created['id']}/", {"cancel_at_period_end": True}, format="json")
