@@ -29,6 +29,8 @@ MANAGE: Literal["manage"] = "manage"
 READ: Literal["read"] = "read"
 """The role that may read a billable's billing (its subscriptions, invoices, cards) but change nothing."""
 Role = Literal["manage", "read"]
+READ_ONLY = "You may read this billing account but not change it: ask one of its billing managers."
+"""What a READ member is told when they try to change the billing (403)."""
 ROLES = (MANAGE, READ)
 
 

@@ -37,7 +37,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from .. import payments
-from ..billables import MANAGE, Role, billable_for_request, billing_role
+from ..billables import MANAGE, READ_ONLY, Role, billable_for_request, billing_role
 from ..exceptions import StripeWrongCustomer
 from ..models import Invoice, Price, Product, Subscription
 from . import filters, representations, serializers
@@ -51,7 +51,6 @@ ANY, JSON = "*/*", "application/json"
 # The URL kwargs of the package's own URLs (django_stripe/urls.py), which the handlers take; a project's prefix
 # may add others (`team_id`), which they ignore.
 URL_KWARGS = frozenset({"obj_id", "price_id", "subscription_id"})
-READ_ONLY = "You may read this billing account but not change it: ask one of its billing managers."
 
 
 class StripeAPIView(GenericAPIView):

@@ -17,11 +17,10 @@ from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
-from ..billables import MANAGE, Role, billable_for_request, billing_role
+from ..billables import MANAGE, READ_ONLY, Role, billable_for_request, billing_role
 from ..conf import stripe_settings
 from ..exceptions import StripeWrongCustomer
 
-READ_ONLY = "You may read this billing account but not change it: ask one of its billing managers."
 # A page's reads: a GET shows (a plan change's preview included) and changes nothing.
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

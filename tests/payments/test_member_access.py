@@ -129,7 +129,7 @@ def test_without_members_setting_a_user_has_only_their_own_customer(make_user, s
     team_of(member)
     subscribe("cus_team")
     assert payments.is_subscribed(member) is False
-    assert payments.is_subscribed(Team.objects.get()) is True
+    assert payments.is_subscribed(Team.objects.get(stripe_customer_id="cus_team")) is True
 
 
 def test_a_lookup_through_the_membership_rows(make_user, settings):
