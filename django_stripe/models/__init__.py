@@ -18,6 +18,7 @@ from .schedules import (
     prefetch_scheduled_changes,
     scheduled_changes,
 )
+from .usage import UsageReport
 from .user import StripeBillable, StripeCustomerUser
 
 MIRRORED_MODELS = (
@@ -53,6 +54,7 @@ __all__ = [
     "BackfillSegment",
     "SyncCursor",
     "TrialReservation",
+    "UsageReport",
     "WebhookEvent",
     "prefetch_scheduled_changes",
     "scheduled_changes",
