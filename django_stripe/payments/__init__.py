@@ -66,6 +66,7 @@ from .subscriptions import (
     resume_subscription,
     swap_subscription_price,
 )
+from .usage_reports import report_usage
 
 __all__ = [
     "FREE",
@@ -128,4 +129,5 @@ __all__ = [
     "subscription_required",
     "swap_subscription_price",
     "unpause_subscription",
+    "report_usage",
 ]
