@@ -119,6 +119,7 @@ __all__ = [
     "preview_change",
     "promotion_codes_allowed",
     "resume_subscription",
+    "report_usage",
     "retrieve",
     "retrieve_customer_object",
     "retrieve_payment_method",
@@ -129,5 +130,4 @@ __all__ = [
     "subscription_required",
     "swap_subscription_price",
     "unpause_subscription",
-    "report_usage",
 ]
