@@ -47,7 +47,7 @@ def report_usage(
     one INSERT in the caller's transaction, sent to Stripe once it commits (rolled back with it, never).
 
     `identifier` is Stripe's deduplication key (a fresh one by default): report the same usage twice with one
-    identifier and it is counted once. `timestamp` is when the usage happened (now by default; Stripe takes
+    identifier and it is one row, counted once. `timestamp` is when the usage happened (now by default; Stripe takes
     the last 35 days up to 5 minutes ahead). Raises StripeCustomerMissing for a billable without a Stripe
     customer, and ValueError for an empty event name, a value that is not a whole number >= 0, or a timestamp
     Stripe would refuse.
@@ -65,7 +65,9 @@ def report_usage(
     )
     if identifier is not None:
         row.identifier = _checked_identifier(identifier)
-    row.save(force_insert=True)
+    # ON CONFLICT DO NOTHING: a report made again with its identifier (a request retried) is one row, not an
+    # IntegrityError breaking the caller's transaction.
+    UsageReport.objects.bulk_create([row], ignore_conflicts=True)
     transaction.on_commit(schedule_send)
     return row
 

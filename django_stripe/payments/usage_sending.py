@@ -28,6 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..client import get_client
+from ..conf import stripe_settings
 from ..models import UsageReport
 from ..ratelimit import bulk_requests
 from ..signals import usage_reports_sent
@@ -44,6 +45,8 @@ RETRY_BACKOFF = Backoff(base=1.0, cap=300.0)
 """When a kept row is due again, by its attempts."""
 SESSION_MARGIN_SECONDS = 60
 """A session token this close to its expiry is renewed first."""
+SESSION_REFUSED = (stripe.TemporarySessionExpiredError, stripe.AuthenticationError)
+"""What the stream answers a session token it no longer takes; and, kept with backoff, a key Stripe refuses."""
 V1_ONLY_SECONDS = 3600
 """How long the account's refusal of the stream holds before it is asked again."""
 
@@ -155,7 +158,7 @@ def _send_on_stream(client: stripe.StripeClient, batch: list[UsageReport]) -> No
         try:
             client.v2.billing.meter_event_stream.create({"events": events}, {"api_key": token})
             return
-        except stripe.AuthenticationError:  # the session expired early (or was revoked): one new one
+        except SESSION_REFUSED:  # the session expired early (or the fake restarted): one new one
             if renewed:
                 raise
 
@@ -166,11 +169,11 @@ def _payload(row: UsageReport) -> dict[str, str]:
 
 def _already_counted(error: stripe.InvalidRequestError) -> bool:
     """Whether v1 refused the event as a duplicate of its identifier: an earlier send counted it."""
-    return error.code == "resource_already_exists" or "already exists" in str(error.user_message or "")
+    return error.code == "duplicate_meter_event"
 
 
 def _keep_if_retryable(error: stripe.StripeError, rows: list[UsageReport], outcome: SendOutcome) -> bool:
-    if not (is_retryable(error) or isinstance(error, stripe.APIConnectionError | stripe.AuthenticationError)):
+    if not (is_retryable(error) or isinstance(error, stripe.APIConnectionError | SESSION_REFUSED)):
         return False
     logger.warning("Stripe did not take %d meter events (%s): kept, sent again later", len(rows), error)
     for row in rows:
@@ -199,6 +202,8 @@ def _batches(rows: list[UsageReport], size: int) -> Iterator[list[UsageReport]]:
 
 
 def _stream_usable(client: stripe.StripeClient) -> bool:
+    if not stripe_settings.STRIPE_USAGE_STREAM:
+        return False
     v2_billing = getattr(getattr(client, "v2", None), "billing", None)
     return hasattr(v2_billing, "meter_event_stream") and not _streams.refused(client)
 
