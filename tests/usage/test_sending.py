@@ -109,7 +109,11 @@ def test_on_v1_a_row_stripe_already_counted_is_sent(settings, stripe_fake, meter
     report(user, 1)
     row = UsageReport.objects.get()
     get_client().v1.billing.meter_events.create(
-        {"event_name": EVENT_NAME, "identifier": row.identifier, "payload": {"stripe_customer_id": row.customer_id, "value": "1"}}
+        {
+            "event_name": EVENT_NAME,
+            "identifier": row.identifier,
+            "payload": {"stripe_customer_id": row.customer_id, "value": "1"},
+        }
     )
     assert send_due_reports().as_dict() == {"sent": 1, "refused": 0, "kept": 0}
     assert len(counted(stripe_fake)) == 1
