@@ -32,6 +32,7 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
@@ -39,6 +40,7 @@ from django.utils.safestring import SafeString, mark_safe
 from . import models
 from .conf import key_livemode
 from .exceptions import StripeNotConfigured
+from .payments.usage_reports import schedule_send
 from .stripe_errors import unusable_stripe
 from .sync.upsert import MODELS_BY_OBJECT, Outcome, upsert_from_stripe
 from .webhooks.health import mirror_health
@@ -376,6 +378,28 @@ class TrialReservationAdmin(ReadOnlyAdmin):
 class OpenCheckoutAdmin(ReadOnlyAdmin):
     list_display = ("id", "customer_id", "product_ids", "expires_at", "created")
     search_fields = ("id", "customer_id")
+
+
+@admin.register(models.UsageReport)
+class UsageReportAdmin(ReadOnlyAdmin):
+    """The usage outbox: what `report_usage` wrote, whether Stripe took it, and its reason when it refused."""
+
+    list_display = ("event_name", "value", "customer_id", "billable", "state", "attempts", "timestamp", "created_at")
+    list_filter = ("state", "event_name")
+    search_fields = ("identifier", "customer_id", "billable")
+    date_hierarchy = "created_at"
+    actions = ["send_again"]
+
+    def has_send_again_permission(self, request: HttpRequest) -> bool:
+        return holds_change_permission(self, request)
+
+    @admin.action(description="Send the selected reports again (refused or pending ones)", permissions=["send_again"])
+    def send_again(self, request: HttpRequest, queryset: QuerySet) -> None:
+        """After fixing the cause of a refusal (a meter reactivated): the reports are sent again, due now."""
+        unsent = queryset.exclude(state=models.UsageReport.State.SENT)
+        count = unsent.update(state=models.UsageReport.State.PENDING, next_attempt_at=timezone.now())
+        transaction.on_commit(schedule_send)
+        self.message_user(request, f"{count} usage report(s) will be sent again; sent ones were left alone.")
 
 
 @admin.register(models.WebhookEvent)
