@@ -13,8 +13,8 @@ key names. Two ways in, as at Stripe:
 
 Refusal codes: `no_meter` (no meter has that event name), `archived_meter` (its meter is inactive),
 `meter_event_no_customer_defined` (the payload lacks the customer key), `meter_event_customer_not_found`,
-`meter_event_value_not_found`, `meter_event_invalid_value` (not a number), `timestamp_too_far_in_past` (older
-than 35 days), `timestamp_in_future` (more than 5 minutes ahead).
+`meter_event_value_not_found`, `meter_event_invalid_value` (not a number, or below 0),
+`timestamp_too_far_in_past` (older than 35 days), `timestamp_in_future` (more than 5 minutes ahead).
 
 An error report (what Stripe sends as `v1.billing.meter.error_report_triggered`, or `v1.billing.meter.
 no_meter_found` for events no meter has) is one `billing.meter_error_report` per processing run and meter:
@@ -118,8 +118,8 @@ def _value(meter: StripeObject, payload: dict[str, Any]) -> float:
         value = float(raw)
     except (TypeError, ValueError):
         value = float("nan")
-    if value != value or value in (float("inf"), float("-inf")):
-        raise Refused("meter_event_invalid_value", f"The value '{raw}' is not a number.", meter)
+    if not 0 <= value < float("inf"):  # NaN fails too; usage is taken back by adjustments, not negative values
+        raise Refused("meter_event_invalid_value", f"The value '{raw}' is not a number of 0 or more.", meter)
     return value
 
 
