@@ -167,18 +167,19 @@ def prune_webhook_events(older_than_days: float | None = None) -> dict[str, obje
     return result.as_dict()
 
 
-@shared_task(name=SEND_USAGE_REPORTS)
-def send_usage_reports() -> dict[str, int]:
-    """Send the usage outbox's due rows (payments/usage_sending.py); kept rows are sent again when due.
+@shared_task(bind=True, name=SEND_USAGE_REPORTS)
+def send_usage_reports(self) -> dict[str, int]:
+    """Send the usage outbox's due rows (payments/usage_sending.py); kept rows are sent again when due, by this
+    task sent again to its own queue.
 
     Not acknowledged late: a worker killed mid-send leaves its rows pending (the claim rolls back), and the
     sweep sends them; Stripe counts a resent identifier once."""
     totals = send_all_due()
-    if totals["kept"]:
+    if totals["kept"] and not self.request.is_eager:
         due = UsageReport.objects.filter(state=UsageReport.State.PENDING).order_by("next_attempt_at").first()
         if due is not None:
-            wait = (due.next_attempt_at - timezone.now()).total_seconds()
-            publish_send(countdown=max(wait, 0.0))
+            wait = max((due.next_attempt_at - timezone.now()).total_seconds(), 0.0)
+            publish_send(countdown=wait, queue=(self.request.delivery_info or {}).get("routing_key"))
     return totals
 
 

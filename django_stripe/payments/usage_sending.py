@@ -80,7 +80,10 @@ def send_due_reports(limit: int = CLAIM_SIZE) -> SendOutcome:
             return outcome
         with bulk_requests():
             for batch in _batches(rows, STREAM_BATCH):
-                _send(batch, outcome)
+                if outcome.kept:  # Stripe is busy or down: the rest waits with what it did not take
+                    outcome.kept.extend(batch)
+                else:
+                    _send(batch, outcome)
         _record(outcome, timezone.now())
         if outcome.sent:
             sent = outcome.sent
