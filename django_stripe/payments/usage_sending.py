@@ -19,12 +19,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import stripe
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from ..client import get_client
@@ -186,17 +188,26 @@ def _keep_if_retryable(error: stripe.StripeError, rows: list[UsageReport], outco
 
 
 def _record(outcome: SendOutcome, now: datetime) -> None:
-    for row in outcome.sent:
-        row.state, row.sent_at, row.refusal_reason = UsageReport.State.SENT, now, ""
-    for row in outcome.refused:
-        row.state = UsageReport.State.REFUSED
-    for row in outcome.kept:
-        row.next_attempt_at = now + timezone.timedelta(seconds=RETRY_BACKOFF.delay(row.attempts + 1))
-    rows = outcome.sent + outcome.refused + outcome.kept
+    """A few set-based UPDATEs: the sent rows at once, the kept ones by attempts, the refused ones by reason."""
+    rows = UsageReport.objects
+    attempted = F("attempts") + 1
+    if outcome.sent:
+        sent = [row.pk for row in outcome.sent]
+        rows.filter(pk__in=sent).update(
+            state=UsageReport.State.SENT, sent_at=now, refusal_reason="", attempts=attempted
+        )
+    for reason, refused in _grouped(outcome.refused, lambda row: row.refusal_reason).items():
+        rows.filter(pk__in=refused).update(state=UsageReport.State.REFUSED, refusal_reason=reason, attempts=attempted)
+    for (attempts, reason), kept in _grouped(outcome.kept, lambda row: (row.attempts, row.refusal_reason)).items():
+        due = now + timedelta(seconds=RETRY_BACKOFF.delay(attempts + 1))
+        rows.filter(pk__in=kept).update(next_attempt_at=due, refusal_reason=reason, attempts=attempted)
+
+
+def _grouped(rows: list[UsageReport], key) -> dict:
+    groups: dict = defaultdict(list)
     for row in rows:
-        row.attempts += 1
-    fields = ["state", "sent_at", "refusal_reason", "attempts", "next_attempt_at"]
-    UsageReport.objects.bulk_update(rows, fields, batch_size=CLAIM_SIZE)
+        groups[key(row)].append(row.pk)
+    return groups
 
 
 def _batches(rows: list[UsageReport], size: int) -> Iterator[list[UsageReport]]:
