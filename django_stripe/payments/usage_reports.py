@@ -63,11 +63,13 @@ def report_usage(
         timestamp=_checked_timestamp(timestamp),
         next_attempt_at=timezone.now(),
     )
-    if identifier is not None:
+    if identifier is None:
+        row.save(force_insert=True)  # a fresh identifier: one INSERT, nothing around it
+    else:
         row.identifier = _checked_identifier(identifier)
-    # ON CONFLICT DO NOTHING: a report made again with its identifier (a request retried) is one row, not an
-    # IntegrityError breaking the caller's transaction.
-    UsageReport.objects.bulk_create([row], ignore_conflicts=True)
+        # ON CONFLICT DO NOTHING: a report made again with its identifier (a request retried) is one row, not
+        # an IntegrityError breaking the caller's transaction.
+        UsageReport.objects.bulk_create([row], ignore_conflicts=True)
     transaction.on_commit(schedule_send)
     return row
 
