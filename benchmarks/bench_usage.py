@@ -155,7 +155,7 @@ def main() -> None:
             f"sent {figures['sent']:,} to the v2 stream at {figures['sent_per_second']:,}/s; "
             f"lost {figures['lost']}, doubled {figures['doubled']}"
         )
-        emit(args.json, {"usage": figures})
+        emit(args.json, figures)  # run.py files them under "usage"
     finally:
         fake.terminate()
         fake.wait(10)
