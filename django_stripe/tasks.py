@@ -18,9 +18,12 @@ import logging
 from datetime import timedelta
 
 from celery import shared_task
+from django.utils import timezone
 
 from .conf import stripe_settings
-from .models import WebhookEvent
+from .models import UsageReport, WebhookEvent
+from .payments.usage_reports import SEND_USAGE_REPORTS, publish_send
+from .payments.usage_sending import send_all_due
 from .sync.backfill import OBJECT_TYPES, backfill, backfill_type, resolve_types, start_segmented_pass, walk_one_segment
 from .sync.segments import SegmentConflict
 from .webhooks.batches import process_batch
@@ -163,3 +166,26 @@ def prune_webhook_events(older_than_days: float | None = None) -> dict[str, obje
     if result.total:
         logger.info("Stripe events: %d processed or ignored events older than %s days deleted", result.total, days)
     return result.as_dict()
+
+
+@shared_task(name=SEND_USAGE_REPORTS)
+def send_usage_reports() -> dict[str, int]:
+    """Send the usage outbox's due rows (payments/usage_sending.py); kept rows are sent again when due.
+
+    Not acknowledged late: a worker killed mid-send leaves its rows pending (the claim rolls back), and the
+    sweep sends them; Stripe counts a resent identifier once."""
+    totals = send_all_due()
+    if totals["kept"]:
+        due = UsageReport.objects.filter(state=UsageReport.State.PENDING).order_by("next_attempt_at").first()
+        if due is not None:
+            wait = (due.next_attempt_at - timezone.now()).total_seconds()
+            publish_send(countdown=max(wait, 0.0))
+    return totals
+
+
+@shared_task(name="django_stripe.sweep_usage_reports")
+def sweep_usage_reports() -> bool:
+    """Schedule a send when the outbox has due rows (a send that was never published, or a worker killed mid-send).
+    Run by celery beat, every minute or so."""
+    due = UsageReport.objects.filter(state=UsageReport.State.PENDING, next_attempt_at__lte=timezone.now())
+    return due.exists() and publish_send()

@@ -67,6 +67,7 @@ from .subscriptions import (
     resume_subscription,
     swap_subscription_price,
 )
+from .usage_reports import report_usage
 
 __all__ = [
     "FREE",
@@ -121,6 +122,7 @@ __all__ = [
     "promotion_codes_allowed",
     "refresh_usage",
     "resume_subscription",
+    "report_usage",
     "retrieve",
     "retrieve_customer_object",
     "retrieve_payment_method",
