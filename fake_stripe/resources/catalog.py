@@ -258,6 +258,11 @@ def update_price(request: Request) -> StripeObject:
     return price
 
 
+def is_metered(price: StripeObject) -> bool:
+    """Whether the price bills usage in arrears (its meter's, at each renewal) instead of a quantity ahead."""
+    return (price["recurring"] or {}).get("usage_type") == "metered"
+
+
 def _interval_is(interval: Any) -> Check | None:
     """`recurring[interval]=month` keeps the recurring prices billed by that interval."""
     return (lambda price: (price["recurring"] or {}).get("interval") == interval) if interval else None
