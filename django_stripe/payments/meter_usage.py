@@ -7,16 +7,20 @@ right after `report_usage` is exact. Refused rows never count: Stripe will not b
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import stripe
 from django.db.models import Count, Q, QuerySet, Sum
 
 from ..billables import customer_id_of
 from ..models import BillingMeter, MeterUsageSummary, Price, UsageReport
 from ..sync import usage_summaries
 from ..sync.usage_summaries import MeteredItem, metered_items
+
+logger = logging.getLogger(__name__)
 
 CURRENT = "current"
 
@@ -81,6 +85,19 @@ def refresh_usage(customer_id: str, event_names: list[str] | None = None) -> Non
     """Read Stripe's count of each metered item of `customer_id` (the meters of `event_names` only, when
     given) into the mirror: what the outbox's sending task calls after each send."""
     usage_summaries.refresh_usage(customer_id, event_names)
+
+
+def refresh_after_send(sender: Any, reports: list[UsageReport], **kwargs: Any) -> None:
+    """The `usage_reports_sent` receiver: refresh the summaries of the meters just sent to, per customer. A
+    refresh Stripe fails is only logged: until one succeeds, reads count those rows as unsent."""
+    event_names: dict[str, set[str]] = {}
+    for report in reports:
+        event_names.setdefault(report.customer_id, set()).add(report.event_name)
+    for customer_id, names in event_names.items():
+        try:
+            usage_summaries.refresh_usage(customer_id, names)
+        except stripe.StripeError as error:
+            logger.warning("usage summaries of %s not refreshed: %s", customer_id, error)
 
 
 def find_meter(meter: str) -> BillingMeter:
