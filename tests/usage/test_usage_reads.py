@@ -104,3 +104,16 @@ def test_the_api_answers_the_usage_per_meter_beside_its_price(metered):
     assert usage["price"]["recurring"]["usage_type"] == "metered"
     assert usage["price"]["recurring"]["meter"] == metered.meter
     assert usage["period_start"] < usage["period_end"]
+
+
+def test_the_portal_shows_the_usage_this_period_and_the_metered_price(metered, client):
+    from django.urls import reverse
+
+    payments.report_usage(metered.user, "api_calls", 1204)
+    client.force_login(metered.user)
+    page = client.get(reverse("subscription-history")).content.decode()
+    assert "Usage this period" in page
+    assert f'data-ds-usage="{metered.meter}"' in page
+    assert "<td data-ds-usage-value>1,204</td>" in page
+    assert "$0.02 per unit / month" in page
+    assert "<td data-ds-usage-so-far>$24.08</td>" in page
