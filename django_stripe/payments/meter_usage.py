@@ -95,7 +95,7 @@ def refresh_after_send(sender: Any, reports: list[UsageReport], **kwargs: Any) -
         event_names.setdefault(report.customer_id, set()).add(report.event_name)
     for customer_id, names in event_names.items():
         try:
-            usage_summaries.refresh_usage(customer_id, names)
+            usage_summaries.refresh_usage(customer_id, names, usage_summaries.AFTER_SEND_BACKOFF)
         except stripe.StripeError as error:
             logger.warning("usage summaries of %s not refreshed: %s", customer_id, error)
 

@@ -20,9 +20,13 @@ from django.utils import timezone
 
 from ..models import BillingMeter, MeterUsageSummary, SubscriptionItem
 from ..models.billing import ENDED_STATUSES
+from .backoff import DEFAULT_BACKOFF, Backoff
 from .paging import fetch_all
 
 MINUTE = 60
+AFTER_SEND_BACKOFF = Backoff(attempts=3, base=0.2, cap=1.0)
+"""The refresh after a send gives up soon (the worker has more to send): until a later one succeeds, reads
+count the rows it sent as unsent, which is exact all the same."""
 
 
 @dataclass(frozen=True)
@@ -63,23 +67,28 @@ def minute_window(start: datetime, end: datetime) -> tuple[datetime, datetime]:
     return datetime.fromtimestamp(low, UTC), datetime.fromtimestamp(max(high, low + MINUTE), UTC)
 
 
-def refresh_usage(customer_id: str, event_names: Iterable[str] | None = None) -> list[MeterUsageSummary]:
+def refresh_usage(
+    customer_id: str, event_names: Iterable[str] | None = None, backoff: Backoff = DEFAULT_BACKOFF
+) -> list[MeterUsageSummary]:
     """Read from Stripe what each metered item of the customer counted this period (only the meters of
-    `event_names`, when given: the events just sent), and mirror it; the rows written, one per meter."""
-    return [refresh_item(customer_id, metered) for metered in metered_items(customer_id, event_names)]
+    `event_names`, when given: the events just sent), and mirror it; the rows written, one per meter. 429s and
+    5xx are retried under `backoff`."""
+    return [refresh_item(customer_id, metered, backoff) for metered in metered_items(customer_id, event_names)]
 
 
-def refresh_item(customer_id: str, metered: MeteredItem) -> MeterUsageSummary:
+def refresh_item(customer_id: str, metered: MeteredItem, backoff: Backoff = DEFAULT_BACKOFF) -> MeterUsageSummary:
     """Mirror one meter's summary for the customer over the item's period (one request to Stripe)."""
     refreshed_at = timezone.now()
-    value = read_summary(metered.meter.id, customer_id, metered.start_time, metered.end_time)
+    value = read_summary(metered.meter.id, customer_id, metered.start_time, metered.end_time, backoff)
     return write_summary(customer_id, metered, value, refreshed_at)
 
 
-def read_summary(meter_id: str, customer_id: str, start_time: datetime, end_time: datetime) -> float:
+def read_summary(
+    meter_id: str, customer_id: str, start_time: datetime, end_time: datetime, backoff: Backoff = DEFAULT_BACKOFF
+) -> float:
     """Stripe's aggregated value of a meter for a customer over `[start_time, end_time)`."""
     params = {"customer": customer_id, "start_time": int(start_time.timestamp()), "end_time": int(end_time.timestamp())}
-    summaries, _ = fetch_all(f"/v1/billing/meters/{meter_id}/event_summaries", params)
+    summaries, _ = fetch_all(f"/v1/billing/meters/{meter_id}/event_summaries", params, backoff)
     return float(sum(summary.get("aggregated_value") or 0 for summary in summaries))
 
 
