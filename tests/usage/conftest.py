@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from django_stripe.client import get_client
+from django_stripe.testing.demo import DEMO_METER
 
 SECRET = "whsec_test_usage"
 
@@ -38,15 +39,7 @@ def make_metered(fake, username: str = "metered") -> Metered:
     client = get_client()
     meter = client.v1.billing.meters.retrieve(meter_id(fake)) if meter_id(fake) else None
     if meter is None:
-        meter = client.v1.billing.meters.create(
-            params={
-                "display_name": "API calls",
-                "event_name": "api_calls",
-                "default_aggregation": {"formula": "sum"},
-                "customer_mapping": {"event_payload_key": "stripe_customer_id", "type": "by_id"},
-                "value_settings": {"event_payload_key": "value"},
-            }
-        )
+        meter = client.v1.billing.meters.create(params=DEMO_METER)  # "API calls": api_calls, sum
     product = client.v1.products.create(params={"name": "API"})
     price = client.v1.prices.create(
         params={
