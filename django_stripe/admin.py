@@ -249,10 +249,28 @@ class ProductAdmin(MirrorAdmin):
 @admin.register(models.Price)
 class PriceAdmin(MirrorAdmin):
     list_display = ("id", "product_link", "nickname", "unit_amount", "currency", "recurring_interval", "active")
-    list_filter = ("active", "currency", "type", "recurring_interval", "deleted")
+    list_filter = ("active", "currency", "type", "recurring_interval", "usage_type", "deleted")
     search_fields = ("id", "product__id", "lookup_key", "nickname")
-    links = ("product",)
+    links = ("product", "meter")
     product_link = linked("product")
+    meter_link = linked("meter")
+
+
+@admin.register(models.BillingMeter)
+class BillingMeterAdmin(MirrorAdmin):
+    list_display = ("id", "display_name", "event_name", "formula", "status", "synced_at")
+    list_filter = ("status", "formula", "livemode")
+    search_fields = ("id", "event_name", "display_name")
+
+
+@admin.register(models.MeterUsageSummary)
+class MeterUsageSummaryAdmin(ReadOnlyAdmin):
+    """What Stripe had counted of each meter, per customer and billing period, when last read."""
+
+    list_display = ("customer_id", "meter_link", "start_time", "end_time", "aggregated_value", "refreshed_at")
+    search_fields = ("customer_id", "meter__id", "meter__event_name")
+    links = ("meter",)
+    meter_link = linked("meter")
 
 
 @admin.register(models.Customer)

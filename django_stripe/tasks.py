@@ -120,13 +120,14 @@ def backfill_stripe_objects(types: list[str] | None = None, restart: bool = Fals
 def backfill_in_segments(types: list[str] | None = None, restart: bool = False) -> dict[str, object]:
     """Backfill `types` (default: all) with a task per segment, so that every worker shares a pass: the first
     list type's segments are enqueued, and the worker completing a type's last segment starts the next type
-    (dependency order kept). Per-customer types run in the task that reaches them, as one stream."""
+    (dependency order kept). Per-customer types, and those Stripe does not filter by `created`, run in the
+    task that reaches them, as one stream."""
     return _start_types([t.name for t in resolve_types(types)], restart)
 
 
 def _start_types(names: list[str], restart: bool = False) -> dict[str, object]:
     for index, name in enumerate(names):
-        if OBJECT_TYPES[name].per_customer:
+        if OBJECT_TYPES[name].one_stream:
             backfill_type(name, restart=restart, threads=1)
             continue
         segment_ids = start_segmented_pass(name, restart)

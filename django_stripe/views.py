@@ -21,6 +21,7 @@ from .api.views import (
     StripeSetupIntentView,
     StripeSubscriptionView,
     StripeUnpauseView,
+    StripeUsageView,
 )
 from .payments import EntitlementRequiredMixin, SubscriptionRequiredMixin
 from .portal import (
@@ -52,6 +53,7 @@ __all__ = [
     "StripeSetupIntentView",
     "StripeSubscriptionView",
     "StripeUnpauseView",
+    "StripeUsageView",
     "SubscriptionHistoryView",
     "SubscriptionRequiredMixin",
     "SubscriptionPortalView",

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from .. import payments
+from ..billables import billable_for_request, billing_role
 from ..exceptions import StripeWrongCustomer
 from ..models import Invoice, Price, Product, Subscription
 from . import filters, representations, serializers
@@ -185,6 +186,24 @@ class StripeInvoiceView(StripeAPIView):
         return self.listed(
             payments.invoice_payloads, representations.invoice, wanted.get("status"), wanted.get("subscription")
         )
+
+
+class StripeUsageView(StripeAPIView):
+    """Your usage of each meter this billing period, beside the metered price that bills it. Read-only: usage is
+    reported by the server (`payments.report_usage`), never through the API."""
+
+    serializer_class = serializers.UsageSerializer
+    pagination_class = None
+
+    def get(self, request: Request) -> Response:
+        billable = billable_for_request(request)
+        if billing_role(request.user, billable) is None:
+            raise NotFound()
+        return Response([representations.usage(usage_answer(usage)) for usage in payments.usage_this_period(billable)])
+
+
+def usage_answer(usage: payments.Usage) -> dict[str, Any]:
+    return {**usage.as_dict(), "price": usage.price.stripe_data if usage.price is not None else None}
 
 
 class StripePaymentMethodView(StripeAPIView):

@@ -11,6 +11,7 @@ from .billing import (
 from .catalog import Price, Product
 from .checkouts import OpenCheckout, TrialReservation
 from .events import BackfillSegment, SyncCursor, WebhookEvent
+from .meters import BillingMeter, MeterUsageSummary
 from .schedules import (
     ScheduledChange,
     SubscriptionSchedule,
@@ -22,6 +23,7 @@ from .usage import UsageReport
 from .user import StripeBillable, StripeCustomerUser
 
 MIRRORED_MODELS = (
+    BillingMeter,
     Product,
     Price,
     Customer,
@@ -35,10 +37,12 @@ MIRRORED_MODELS = (
 
 __all__ = [
     "ActiveEntitlement",
+    "BillingMeter",
     "Customer",
     "EntitlementSummary",
     "Invoice",
     "MIRRORED_MODELS",
+    "MeterUsageSummary",
     "OpenCheckout",
     "PaymentMethod",
     "Price",

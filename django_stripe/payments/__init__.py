@@ -37,6 +37,7 @@ from .generic import (
     retrieve_customer_object,
 )
 from .lists import invoice_payloads, subscription_payloads
+from .meter_usage import Usage, refresh_usage, usage, usage_this_period
 from .mirror import find_owned_row, mirror_stripe_object
 from .mirror import owned as owned  # the old names, re-exported, out of __all__
 from .mirror import remember as remember
@@ -74,6 +75,7 @@ __all__ = [
     "EntitlementRequiredMixin",
     "SubscriptionInfoWithEvaluation",
     "SubscriptionRequiredMixin",
+    "Usage",
     "add_stripe_customer_if_not_existing",
     "cancel_scheduled_change",
     "cancel_subscription",
@@ -118,6 +120,7 @@ __all__ = [
     "payment_method_payloads",
     "preview_change",
     "promotion_codes_allowed",
+    "refresh_usage",
     "resume_subscription",
     "report_usage",
     "retrieve",
@@ -130,4 +133,6 @@ __all__ = [
     "subscription_required",
     "swap_subscription_price",
     "unpause_subscription",
+    "usage",
+    "usage_this_period",
 ]

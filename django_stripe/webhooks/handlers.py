@@ -25,6 +25,10 @@ def event_object(event: WebhookEvent) -> dict[str, Any]:
 
 
 @webhook_handler(
+    "billing.meter.created",
+    "billing.meter.updated",
+    "billing.meter.deactivated",
+    "billing.meter.reactivated",
     "product.*",
     "price.*",
     "customer.created",
