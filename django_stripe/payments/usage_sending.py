@@ -247,11 +247,6 @@ class _StreamSessions:
     def refused(self, client: stripe.StripeClient) -> bool:
         return self._refused_until.get(id(client), 0.0) > time.time()
 
-    def clear(self) -> None:
-        with self._lock:
-            self._tokens.clear()
-            self._refused_until.clear()
-
 
 _streams = _StreamSessions()
 
