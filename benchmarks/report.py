@@ -19,6 +19,7 @@ def write_report(figures: dict[str, Any], stem: Path) -> None:
         _access(figures.get("access"), stem),
         _rest(figures.get("rest"), stem),
         _prune(figures.get("prune")),
+        _usage(figures.get("usage")),
         _fake(figures.get("fake")),
     ]
     machine = figures.get("machine", {})
@@ -277,6 +278,24 @@ def _rate(value: float | None) -> str:
 
 def _ratio(ours: float, baseline: float | None, digits: int) -> str:
     return "n/a" if not baseline else f"{ours / baseline:.{digits}f}x"
+
+
+def _usage(data: dict | None) -> str:
+    if not data:
+        return ""
+    ratio = data["reported_per_second"] / data["commit_floor_per_second"]
+    goals = {
+        "reports >= 0.8x the commit floor": ratio >= 0.8,
+        "sent >= 5,000/s": data["sent_per_second"] >= 5000,
+        "0 lost, 0 doubled": data["lost"] == data["doubled"] == 0,
+    }
+    met = ", ".join(f"{goal}: {'met' if ok else 'not met'}" for goal, ok in goals.items())
+    return (
+        f"\n## Usage reporting ({data['reports']:,} reports)\n\n"
+        f"`report_usage` **{data['reported_per_second']:,}/s** beside the commit floor's "
+        f"{data['commit_floor_per_second']:,}/s ({ratio:.2f}x); sent to the fake's v2 stream at "
+        f"**{data['sent_per_second']:,}/s**; lost {data['lost']}, doubled {data['doubled']}. Goals: {met}.\n"
+    )
 
 
 def _prune(data: dict | None) -> str:

@@ -40,6 +40,7 @@ BENCHMARKS = {
     "rest": ["benchmarks/bench_rest.py", "--seconds", "4", "--clients", "4"],
     "djstripe": ["benchmarks/bench_djstripe.py", "--events", "600"],
     "prune": ["benchmarks/bench_prune.py", "--rows", "1000000"],
+    "usage": ["benchmarks/bench_usage.py", "--reports", "20000"],
 }
 
 

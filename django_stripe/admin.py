@@ -32,6 +32,7 @@ from django.db.models import Model, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
@@ -40,6 +41,7 @@ from . import models
 from .billables import billable_model
 from .conf import key_livemode
 from .exceptions import StripeNotConfigured
+from .payments.usage_reports import schedule_send
 from .stripe_errors import unusable_stripe
 from .sync.upsert import MODELS_BY_OBJECT, Outcome, upsert_from_stripe
 from .webhooks.health import mirror_health
@@ -248,10 +250,28 @@ class ProductAdmin(MirrorAdmin):
 @admin.register(models.Price)
 class PriceAdmin(MirrorAdmin):
     list_display = ("id", "product_link", "nickname", "unit_amount", "currency", "recurring_interval", "active")
-    list_filter = ("active", "currency", "type", "recurring_interval", "deleted")
+    list_filter = ("active", "currency", "type", "recurring_interval", "usage_type", "deleted")
     search_fields = ("id", "product__id", "lookup_key", "nickname")
-    links = ("product",)
+    links = ("product", "meter")
     product_link = linked("product")
+    meter_link = linked("meter")
+
+
+@admin.register(models.BillingMeter)
+class BillingMeterAdmin(MirrorAdmin):
+    list_display = ("id", "display_name", "event_name", "formula", "status", "synced_at")
+    list_filter = ("status", "formula", "livemode")
+    search_fields = ("id", "event_name", "display_name")
+
+
+@admin.register(models.MeterUsageSummary)
+class MeterUsageSummaryAdmin(ReadOnlyAdmin):
+    """What Stripe had counted of each meter, per customer and billing period, when last read."""
+
+    list_display = ("customer_id", "meter_link", "start_time", "end_time", "aggregated_value", "refreshed_at")
+    search_fields = ("customer_id", "meter__id", "meter__event_name")
+    links = ("meter",)
+    meter_link = linked("meter")
 
 
 @admin.register(models.Customer)
@@ -397,6 +417,28 @@ class TrialReservationAdmin(ReadOnlyAdmin):
 class OpenCheckoutAdmin(ReadOnlyAdmin):
     list_display = ("id", "customer_id", "product_ids", "expires_at", "created")
     search_fields = ("id", "customer_id")
+
+
+@admin.register(models.UsageReport)
+class UsageReportAdmin(ReadOnlyAdmin):
+    """The usage outbox: what `report_usage` wrote, whether Stripe took it, and its reason when it refused."""
+
+    list_display = ("event_name", "value", "customer_id", "billable", "state", "attempts", "timestamp", "created_at")
+    list_filter = ("state", "event_name")
+    search_fields = ("identifier", "customer_id", "billable")
+    date_hierarchy = "created_at"
+    actions = ["send_again"]
+
+    def has_send_again_permission(self, request: HttpRequest) -> bool:
+        return holds_change_permission(self, request)
+
+    @admin.action(description="Send the selected reports again (refused or pending ones)", permissions=["send_again"])
+    def send_again(self, request: HttpRequest, queryset: QuerySet) -> None:
+        """After fixing the cause of a refusal (a meter reactivated): the reports are sent again, due now."""
+        unsent = queryset.exclude(state=models.UsageReport.State.SENT)
+        count = unsent.update(state=models.UsageReport.State.PENDING, next_attempt_at=timezone.now())
+        transaction.on_commit(schedule_send)
+        self.message_user(request, f"{count} usage report(s) will be sent again; sent ones were left alone.")
 
 
 @admin.register(models.WebhookEvent)

@@ -18,11 +18,13 @@ class DjangoStripeConfig(AppConfig):
         from .api.errors import add_rest_twins
         from .payments.access_cache import forget_cached_access
         from .payments.customers import sync_customer_details
-        from .signals import customer_subscriptions_changed
+        from .payments.meter_usage import refresh_after_send
+        from .signals import customer_subscriptions_changed, usage_reports_sent
 
         # The catalog's not-found and access-denied errors are REST framework's too (api/errors.py).
         add_rest_twins()
         customer_subscriptions_changed.connect(forget_cached_access, dispatch_uid="django_stripe_access_cache")
+        usage_reports_sent.connect(refresh_after_send, dispatch_uid="django_stripe_usage_refresh")
         for model in customer_holders():
             post_save.connect(
                 sync_customer_details, sender=model, dispatch_uid=f"django_stripe_customer_{model._meta.label}"

@@ -49,7 +49,8 @@ def _build_client(
     max_network_retries: int,
     http_client: stripe.HTTPClient | None,
 ) -> stripe.StripeClient:
-    base_addresses = {"api": api_base, "files": api_base} if api_base else None
+    # The fake serves every base address, the v2 meter event stream's too (Stripe's is meter-events.stripe.com).
+    base_addresses = {"api": api_base, "files": api_base, "meter_events": api_base} if api_base else None
     # The SDK's own default when none is given (requests, else urllib), built as the SDK builds it (with its
     # fallback for async requests, from the SDK's module: the package does not export it) so that it can be wrapped.
     inner = http_client or stripe.new_default_http_client(async_fallback_client=new_http_client_async_fallback())

@@ -45,6 +45,8 @@ DEFAULTS: dict[str, Any] = {
     "STRIPE_EVENT_RETENTION_DAYS": 30,
     # The backfill: how many `created` ranges (segments) of a type one process fetches at once.
     "STRIPE_BACKFILL_THREADS": 4,
+    # Usage reports: sent on the v2 meter event stream (validated by Stripe later), else on v1 meter events.
+    "STRIPE_USAGE_STREAM": True,
     # Access
     "STRIPE_ACCESS_STATUSES": ("active", "trialing"),
     # An access check that names no product checks the default product; a subscription to any product counts

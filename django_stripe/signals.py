@@ -18,3 +18,6 @@ payment_method_modified = Signal()
 subscription_created = Signal()
 subscription_modified = Signal()
 subscription_cancelled = Signal()
+
+# Sent once a send of the usage outbox committed: kwargs `reports` (the UsageReport rows Stripe took).
+usage_reports_sent = Signal()

@@ -18,9 +18,12 @@ import logging
 from datetime import timedelta
 
 from celery import shared_task
+from django.utils import timezone
 
 from .conf import stripe_settings
-from .models import WebhookEvent
+from .models import UsageReport, WebhookEvent
+from .payments.usage_reports import SEND_USAGE_REPORTS, publish_send
+from .payments.usage_sending import send_all_due
 from .sync.backfill import OBJECT_TYPES, backfill, backfill_type, resolve_types, start_segmented_pass, walk_one_segment
 from .sync.segments import SegmentConflict
 from .webhooks.batches import process_batch
@@ -117,13 +120,14 @@ def backfill_stripe_objects(types: list[str] | None = None, restart: bool = Fals
 def backfill_in_segments(types: list[str] | None = None, restart: bool = False) -> dict[str, object]:
     """Backfill `types` (default: all) with a task per segment, so that every worker shares a pass: the first
     list type's segments are enqueued, and the worker completing a type's last segment starts the next type
-    (dependency order kept). Per-customer types run in the task that reaches them, as one stream."""
+    (dependency order kept). Per-customer types, and those Stripe does not filter by `created`, run in the
+    task that reaches them, as one stream."""
     return _start_types([t.name for t in resolve_types(types)], restart)
 
 
 def _start_types(names: list[str], restart: bool = False) -> dict[str, object]:
     for index, name in enumerate(names):
-        if OBJECT_TYPES[name].per_customer:
+        if OBJECT_TYPES[name].one_stream:
             backfill_type(name, restart=restart, threads=1)
             continue
         segment_ids = start_segmented_pass(name, restart)
@@ -162,3 +166,27 @@ def prune_webhook_events(older_than_days: float | None = None) -> dict[str, obje
     if result.total:
         logger.info("Stripe events: %d processed or ignored events older than %s days deleted", result.total, days)
     return result.as_dict()
+
+
+@shared_task(bind=True, name=SEND_USAGE_REPORTS)
+def send_usage_reports(self) -> dict[str, int]:
+    """Send the usage outbox's due rows (payments/usage_sending.py); kept rows are sent again when due, by this
+    task sent again to its own queue.
+
+    Not acknowledged late: a worker killed mid-send leaves its rows pending (the claim rolls back), and the
+    sweep sends them; Stripe counts a resent identifier once."""
+    totals = send_all_due()
+    if totals["kept"] and not self.request.is_eager:
+        due = UsageReport.objects.filter(state=UsageReport.State.PENDING).order_by("next_attempt_at").first()
+        if due is not None:
+            wait = max((due.next_attempt_at - timezone.now()).total_seconds(), 0.0)
+            publish_send(countdown=wait, queue=(self.request.delivery_info or {}).get("routing_key"))
+    return totals
+
+
+@shared_task(name="django_stripe.sweep_usage_reports")
+def sweep_usage_reports() -> bool:
+    """Schedule a send when the outbox has due rows (a send that was never published, or a worker killed mid-send).
+    Run by celery beat, every minute or so."""
+    due = UsageReport.objects.filter(state=UsageReport.State.PENDING, next_attempt_at__lte=timezone.now())
+    return due.exists() and publish_send()

@@ -22,6 +22,7 @@ urlpatterns = [
     path("billing/", views.StripeBillingPortalView.as_view(), name="billing"),
     path("setup-intents/", views.StripeSetupIntentView.as_view(), name="setup-intents"),
     *resource("invoices", views.StripeInvoiceView.as_view(), "invoices"),
+    path("usage/", views.StripeUsageView.as_view(), name="usage"),
     *resource("payment-methods", views.StripePaymentMethodView.as_view(), "payment-methods"),
     *resource("subscriptions", views.StripeSubscriptionView.as_view(), "subscriptions"),
     path(

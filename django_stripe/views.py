@@ -22,6 +22,7 @@ from .api.views import (
     StripeSetupIntentView,
     StripeSubscriptionView,
     StripeUnpauseView,
+    StripeUsageView,
 )
 from .payments import EntitlementRequiredMixin, SubscriptionRequiredMixin
 from .portal import (
@@ -54,6 +55,7 @@ __all__ = [
     "StripeSetupIntentView",
     "StripeSubscriptionView",
     "StripeUnpauseView",
+    "StripeUsageView",
     "SubscriptionHistoryView",
     "SubscriptionRequiredMixin",
     "SubscriptionPortalView",

@@ -196,15 +196,17 @@ class Demo:
         from django_stripe.client import get_client
         from django_stripe.models import Price
         from django_stripe.payments import mirror_stripe_object
-        from django_stripe.testing.demo import seed_demo_catalogue
+        from django_stripe.testing.demo import seed_demo_catalogue, seed_demo_meter
 
         seeded = seed_demo_catalogue(get_client())
+        metered = seed_demo_meter(get_client())
+        seeded["prices"].append(metered["price"])
         ids = [price.id for price in seeded["prices"]]
         if _until(lambda: Price.objects.filter(id__in=ids).count() == len(ids), 15):
             say("Catalogue seeded at the fake Stripe and mirrored through its webhooks.")
         else:
             say("Warning: the webhooks did not arrive in time; mirroring the catalogue directly.")
-            for stripe_object in (seeded["product"], *seeded["prices"]):
+            for stripe_object in (seeded["product"], metered["meter"], metered["product"], *seeded["prices"]):
                 mirror_stripe_object(stripe_object)
         connections.close_all()
 

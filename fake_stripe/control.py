@@ -31,6 +31,8 @@ def handle(fake: ControlledFake, method: str, path: str, params: Params) -> Resp
         return _json({"object": "list", "data": fake.queued_events()})
     if method == "GET" and path == "/_fake/rate_limit":
         return _json({"rate_limit": fake.rate_limit.as_dict() if fake.rate_limit else None})
+    if method == "GET" and path == "/_fake/meter_error_reports":
+        return _json({"object": "list", "data": fake.usage.error_reports})
     if method != "POST":
         raise unrecognized_url(method, path)
     if found := COMPLETE.match(path):
@@ -53,6 +55,9 @@ def handle(fake: ControlledFake, method: str, path: str, params: Params) -> Resp
     if path == "/_fake/rate_limit":
         fake.rate_limit = _rate_limit(params)
         return _json({"rate_limit": fake.rate_limit.as_dict() if fake.rate_limit else None})
+    if path == "/_fake/meter_events/process":
+        fake.process_meter_events()
+        return _json({"pending": len(fake.usage.pending), "error_reports": len(fake.usage.error_reports)})
     if path == "/_fake/reset":
         fake.reset()
         return _json({"reset": True})
@@ -87,7 +92,8 @@ def _report(deliver: Any) -> list[dict[str, Any]]:
 
 
 def _inject_faults(fake: ControlledFake, params: Params) -> int:
-    """`count` (default 1) next API requests answer `status` (429 or 5xx; `none`: only delayed) after `delay` s."""
+    """`count` (default 1) next API requests answer `status` (429 or 5xx; `none`: only delayed) after `delay` s;
+    with `path` (a prefix: `/v2/billing/meter_event_stream`), only the requests to paths under it."""
     count = as_int(params, "count", 1)
     if not 1 <= count <= 1000:
         raise parameter_invalid("count", "count must be between 1 and 1000.", "parameter_invalid_integer")
@@ -98,7 +104,10 @@ def _inject_faults(fake: ControlledFake, params: Params) -> int:
     delay = _seconds(params, "delay")
     if status is None and not delay:
         raise invalid_request("A fault needs a status, a delay, or both.", "delay")
-    fake.fail_next(count, status=status, delay=delay)
+    path = str(params.get("path") or "")
+    if path and not path.startswith(("/v1/", "/v2/")):
+        raise parameter_invalid("path", "path must be an API path prefix such as /v1/billing/meter_events.")
+    fake.fail_next(count, status=status, delay=delay, path=path)
     return fake.pending_faults()
 
 

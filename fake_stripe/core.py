@@ -28,10 +28,12 @@ from .ratelimit import RATE_LIMITED_HEADERS, RATE_LIMITED_MESSAGE, RateLimit
 from .resources import routes
 from .resources.checkout import complete_session
 from .resources.entitlements import attach_feature
+from .resources.meter_events import STREAM_PATH, process_pending
 from .resources.portal_configurations import add_default_configuration
 from .resources.renewals import run_clock
 from .routing import Request
 from .store import Store, StripeObject, random_id
+from .usage import Usage
 from .webhooks import Delivery, Receiver, Webhooks, sign
 
 API_VERSION: str = stripe.api_version
@@ -68,7 +70,9 @@ class FakeStripe:
             self._events: list[StripeObject] = []
             self._queue: list[StripeObject] = []
             self._outbox: list[StripeObject] = []
-            self._faults: list[tuple[int | None, float | None]] = []
+            self._faults: list[tuple[int | None, float | None, str]] = []
+            self.usage = Usage()
+            """The meter events counted, the v2 stream's not counted yet, its sessions, the error reports."""
             self.latency = 0.0
             """Seconds every API request waits before it is answered, as Stripe's round trip would (benchmarks)."""
             self.rate_limit: RateLimit | None = None
@@ -169,7 +173,7 @@ class FakeStripe:
         if isinstance(body, bytes):
             body = body.decode()
 
-        if not url.path.startswith("/v1/"):
+        if not url.path.startswith(("/v1/", "/v2/")):
             status, page_headers, text = pages.handle(self, method, url.path, parse_form(url.query, body or ""))
             return status, {**page_headers, "Request-Id": request_id}, text
 
@@ -181,7 +185,7 @@ class FakeStripe:
         if rate_limit is not None and not rate_limit.take():
             error = StripeError(429, RATE_LIMITED_MESSAGE, code="rate_limit")
             return 429, {**response_headers, **RATE_LIMITED_HEADERS}, json.dumps(error.body(request_id))
-        fault = self._take_fault()
+        fault = self._take_fault(url.path)
         if fault is not None:
             status, delay = fault
             if delay:
@@ -192,8 +196,8 @@ class FakeStripe:
         idempotency_key = lowered.get("idempotency-key") if method == "POST" else None
         api_key = ""
         try:
-            params = parse_form(url.query, body or "") if body else parse_form(url.query)
-            api_key = self._authenticate(lowered.get("authorization") or _publishable_key(params))
+            params = _params(url.path, url.query, body)
+            api_key = self._authenticate(lowered.get("authorization") or _publishable_key(params), url.path)
             if api_key.startswith("pk_"):
                 stripejs.check_publishable(self, method, url.path, params)
             if idempotency_key:
@@ -201,7 +205,7 @@ class FakeStripe:
                 if replay is not None:
                     response_headers.update({"Idempotency-Key": idempotency_key, "Idempotent-Replayed": "true"})
                     return replay[0], response_headers, replay[1]
-            status, text = 200, self._dispatch(method, url.path, params, request_id, idempotency_key)
+            status, text = 200, self._dispatch(method, url.path, params, request_id, idempotency_key, api_key)
         except StripeError as error:
             status, text = error.status, json.dumps(error.body(request_id))
         # Like Stripe's, the Date header is taken when the answer is ready: the state in the body is at least
@@ -214,7 +218,9 @@ class FakeStripe:
                     self._idempotent[(api_key, idempotency_key)] = (method + path + (body or ""), status, text)
         return status, response_headers, text
 
-    def _dispatch(self, method: str, path: str, params: dict[str, Any], request_id: str, key: str | None) -> str:
+    def _dispatch(
+        self, method: str, path: str, params: dict[str, Any], request_id: str, key: str | None, credential: str
+    ) -> str:
         found = routes.match(method, path)
         if found is None:
             raise unrecognized_url(method, path)
@@ -222,12 +228,14 @@ class FakeStripe:
         with self.locked():
             self._request = {"id": request_id, "idempotency_key": key}
             try:
-                result = handler(Request(self, method, path, params, args))
+                result = handler(Request(self, method, path, params, args, credential, request_id))
                 return json.dumps(expand(self.store, result, [str(p) for p in as_list(params, "expand")]))
             finally:
                 self._request = None
 
-    def _authenticate(self, authorization: str | None) -> str:
+    def _authenticate(self, authorization: str | None, path: str = "") -> str:
+        if path == STREAM_PATH and authorization:  # a meter event session's token: the route checks it
+            return authorization.partition(" ")[2].strip()
         if not authorization:
             raise authentication_error(
                 "You did not provide an API key. You need to provide your API key in the Authorization header, "
@@ -258,22 +266,27 @@ class FakeStripe:
 
     # -- fault injection ---------------------------------------------------------------------------------
 
-    def fail_next(self, n: int = 1, status: int | None = 500, delay: float | None = None) -> None:
+    def fail_next(self, n: int = 1, status: int | None = 500, delay: float | None = None, path: str = "") -> None:
         """The next `n` API requests answer `status` (429 or 5xx) in Stripe's error JSON, after `delay` seconds.
 
-        With `status=None` they are only delayed, then answered normally.
+        With `status=None` they are only delayed, then answered normally. With `path` (a prefix such as
+        "/v2/billing/meter_event_stream") only requests to paths under it take these faults, in order.
         """
         with self._lock:
-            self._faults.extend([(status, delay)] * n)
+            self._faults.extend([(status, delay, path)] * n)
 
     def pending_faults(self) -> int:
         """How many injected faults are still waiting for a request."""
         with self._lock:
             return len(self._faults)
 
-    def _take_fault(self) -> tuple[int | None, float | None] | None:
+    def _take_fault(self, path: str) -> tuple[int | None, float | None] | None:
         with self._lock:
-            return self._faults.pop(0) if self._faults else None
+            for index, (status, delay, prefix) in enumerate(self._faults):
+                if path.startswith(prefix):
+                    del self._faults[index]
+                    return status, delay
+            return None
 
     # -- events and webhooks -----------------------------------------------------------------------------
 
@@ -348,7 +361,14 @@ class FakeStripe:
     def advance_clock(self, seconds: int) -> None:
         """Move time forward: trials end, subscriptions renew and cancel at period end, each with its events."""
         with self.locked():
+            process_pending(self)  # Stripe has counted the stream's events long before a renewal bills them
             run_clock(self, self.now() + int(seconds))
+
+    def process_meter_events(self) -> None:
+        """Validate and count the v2 stream's accepted events now (Stripe does it asynchronously; the fake on
+        its next summary read or clock advance), with error reports for those it cannot count."""
+        with self.locked():
+            process_pending(self)
 
     def complete_checkout_session(self, session_id: str, payment_method: str = "pm_card_visa") -> StripeObject:
         """Complete a Checkout Session as a customer paying on the hosted page would, with its events."""
@@ -363,6 +383,19 @@ class FakeStripe:
 
 def _api_headers(request_id: str) -> dict[str, str]:
     return {**JSON_HEADERS, **CORS_HEADERS, "Request-Id": request_id, "Stripe-Version": API_VERSION}
+
+
+def _params(path: str, query: str, body: str | None) -> dict[str, Any]:
+    """The request's parameters: a v2 request's JSON body, or a v1 request's form (and the query string)."""
+    if not path.startswith("/v2/") or not body:
+        return parse_form(query, body or "") if body else parse_form(query)
+    try:
+        params = json.loads(body)
+    except ValueError:
+        raise StripeError(400, "The request body is not valid JSON.") from None
+    if not isinstance(params, dict):
+        raise StripeError(400, "The request body must be a JSON object.")
+    return params
 
 
 def _publishable_key(params: dict[str, Any]) -> str | None:

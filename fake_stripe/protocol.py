@@ -11,6 +11,7 @@ from .clock import Clock
 from .dunning import Dunning
 from .ratelimit import RateLimit
 from .store import Store, StripeObject
+from .usage import Usage
 from .webhooks import Delivery, Receiver, Webhooks
 
 
@@ -26,6 +27,8 @@ class Fake(Protocol):
     dunning: Dunning | None
     """How the clock retries failed subscription payments, and what follows the last retry (None: no retries)."""
     entitlement_summaries: dict[str, list[str]]
+    usage: Usage
+    """The meter events counted and pending, the v2 sessions, the meter error reports (`fake_stripe.usage`)."""
 
     def now(self) -> int: ...
 
@@ -52,7 +55,9 @@ class ControlledFake(Fake, Protocol):
 
     def deliver_queued(self) -> list[Delivery]: ...
 
-    def fail_next(self, n: int = 1, status: int | None = 500, delay: float | None = None) -> None: ...
+    def fail_next(self, n: int = 1, status: int | None = 500, delay: float | None = None, path: str = "") -> None: ...
+
+    def process_meter_events(self) -> None: ...
 
     def pending_faults(self) -> int: ...
 

@@ -22,6 +22,9 @@ class Request:
     path: str
     params: Params
     args: dict[str, str] = field(default_factory=dict)
+    credential: str = ""
+    """The bearer the request came with: an API key, or a v2 meter event session's token."""
+    request_id: str = ""
 
 
 Handler = Callable[[Request], dict[str, Any]]

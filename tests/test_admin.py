@@ -29,6 +29,7 @@ def admin_client(client):
         models.EntitlementSummary,
         models.TrialReservation,
         models.OpenCheckout,
+        models.MeterUsageSummary,
     ],
 )
 def test_changelist_renders_and_is_read_only(admin_client, model):

@@ -139,6 +139,7 @@ def _boolean(value: Any, nullable: bool) -> bool | None:
 CONVERSIONS: dict[Kind, Callable[[Any], Any] | None] = {
     Kind.TEXT: _str,
     Kind.INTEGER: _int,
+    Kind.NUMBER: lambda value: None if value is None else float(value),
     Kind.JSON: None,
     Kind.TEXT_LIST: _strings,
     Kind.TEXT_DICT: _string_dict,
@@ -149,3 +150,4 @@ price = presenter(shapes.PRICE)
 invoice = presenter(shapes.INVOICE)
 payment_method = presenter(shapes.PAYMENT_METHOD)
 subscription = presenter(shapes.SUBSCRIPTION)
+usage = presenter(shapes.USAGE)

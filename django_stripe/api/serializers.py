@@ -26,6 +26,7 @@ from .shapes import (
     SETUP_INTENT,
     SUBSCRIPTION,
     SUBSCRIPTION_INFO,
+    USAGE,
     Field,
     Kind,
     Shape,
@@ -46,6 +47,7 @@ class PayloadSerializer(serializers.Serializer):
 DRF_FIELDS: dict[Kind, Callable[..., serializers.Field]] = {
     Kind.TEXT: serializers.CharField,
     Kind.INTEGER: serializers.IntegerField,
+    Kind.NUMBER: serializers.FloatField,
     Kind.BOOLEAN: serializers.BooleanField,
     Kind.JSON: serializers.JSONField,
     Kind.TEXT_LIST: lambda **options: serializers.ListField(child=serializers.CharField(), **options),
@@ -93,6 +95,7 @@ def _computed(field: Field) -> Callable[[Any, dict[str, Any]], Any]:
 
 SubscriptionInfoSerializer = serializer_for(SUBSCRIPTION_INFO)
 PriceSerializer = serializer_for(PRICE)
+UsageSerializer = serializer_for(USAGE)
 ProductSerializer = serializer_for(PRODUCT)
 InvoiceSerializer = serializer_for(INVOICE)
 PaymentMethodSerializer = serializer_for(PAYMENT_METHOD)

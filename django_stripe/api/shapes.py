@@ -22,6 +22,7 @@ class Kind(Enum):
 
     TEXT = "text"
     INTEGER = "integer"
+    NUMBER = "number"  # a float: a meter's aggregated value
     BOOLEAN = "boolean"
     JSON = "json"  # any JSON, answered as found
     TEXT_LIST = "text list"
@@ -100,6 +101,31 @@ PRICE = Shape(
         required("metadata", Kind.TEXT_DICT),
         required("subscription_info", SUBSCRIPTION_INFO),
     ),
+)
+
+# A metered price beside its usage: the price's own fields, without what the catalogue adds for the reader.
+METERED_PRICE = Shape(
+    "MeteredPrice", tuple(field for field in PRICE.fields if field.name not in ("subscription_info",))
+)
+
+USAGE = Shape(
+    "Usage",
+    (
+        required("meter", Kind.TEXT),
+        required("event_name", Kind.TEXT),
+        required("display_name", Kind.TEXT),
+        required("formula", Kind.TEXT),
+        required("value", Kind.NUMBER),
+        required("counted", Kind.NUMBER),
+        required("unsent", Kind.NUMBER),
+        required("period_start", Kind.INTEGER, nullable=True),
+        required("period_end", Kind.INTEGER, nullable=True),
+        required("price", METERED_PRICE, nullable=True),
+    ),
+    reads_payload=False,
+    doc="Your usage of one meter this billing period (what its invoice will bill, under the meter's formula): "
+    "`counted` by Stripe when last read, `unsent` reported here and not counted by Stripe yet, beside the "
+    "metered price that bills it.",
 )
 
 PRODUCT = Shape(

@@ -241,6 +241,24 @@ class StripeInvoiceView(StripeAPIView):
         )
 
 
+class StripeUsageView(StripeAPIView):
+    """Your usage of each meter this billing period, beside the metered price that bills it. Read-only: usage is
+    reported by the server (`payments.report_usage`), never through the API."""
+
+    serializer_class = serializers.UsageSerializer
+    pagination_class = None
+
+    def get(self, request: Request) -> Response:
+        billable = billable_for_request(request)
+        if billing_role(request.user, billable) is None:
+            raise NotFound()
+        return Response([representations.usage(usage_answer(usage)) for usage in payments.usage_this_period(billable)])
+
+
+def usage_answer(usage: payments.Usage) -> dict[str, Any]:
+    return {**usage.as_dict(), "price": usage.price.stripe_data if usage.price is not None else None}
+
+
 class StripePaymentMethodView(StripeAPIView):
     """Your payment methods (`default` marks the customer's default). PUT changes one; DELETE detaches one,
     or all with the id `*`."""

@@ -11,6 +11,7 @@ from .billing import (
 from .catalog import Price, Product
 from .checkouts import OpenCheckout, TrialReservation
 from .events import BackfillSegment, SyncCursor, WebhookEvent
+from .meters import BillingMeter, MeterUsageSummary
 from .schedules import (
     ScheduledChange,
     SubscriptionSchedule,
@@ -18,9 +19,11 @@ from .schedules import (
     prefetch_scheduled_changes,
     scheduled_changes,
 )
+from .usage import UsageReport
 from .user import StripeBillable, StripeCustomerUser
 
 MIRRORED_MODELS = (
+    BillingMeter,
     Product,
     Price,
     Customer,
@@ -34,10 +37,12 @@ MIRRORED_MODELS = (
 
 __all__ = [
     "ActiveEntitlement",
+    "BillingMeter",
     "Customer",
     "EntitlementSummary",
     "Invoice",
     "MIRRORED_MODELS",
+    "MeterUsageSummary",
     "OpenCheckout",
     "PaymentMethod",
     "Price",
@@ -53,6 +58,7 @@ __all__ = [
     "BackfillSegment",
     "SyncCursor",
     "TrialReservation",
+    "UsageReport",
     "WebhookEvent",
     "prefetch_scheduled_changes",
     "scheduled_changes",

@@ -30,6 +30,10 @@ class Price(StripeObject):
     recurring_interval_count = models.PositiveIntegerField(null=True, blank=True)
     lookup_key = models.CharField(max_length=255, null=True, blank=True, db_index=True)
     nickname = models.CharField(max_length=5000, null=True, blank=True)
+    # A metered price bills what its meter counted over the period (`recurring.usage_type="metered"`,
+    # `recurring.meter`); a licensed one, its quantity.
+    usage_type = models.CharField(max_length=16, blank=True)
+    meter = stripe_relation("django_stripe.BillingMeter", "prices")
 
     class Meta(StripeObject.Meta):
         db_table = "django_stripe_price"

@@ -53,6 +53,7 @@ from .generic import (
     retrieve_customer_object,
 )
 from .lists import invoice_payloads, subscription_payloads
+from .meter_usage import Usage, refresh_usage, usage, usage_this_period
 from .mirror import find_owned_row, mirror_stripe_object
 from .mirror import owned as owned  # the old names, re-exported, out of __all__
 from .mirror import remember as remember
@@ -82,6 +83,7 @@ from .subscriptions import (
     resume_subscription,
     swap_subscription_price,
 )
+from .usage_reports import report_usage
 
 __all__ = [
     "FREE",
@@ -89,6 +91,7 @@ __all__ = [
     "EntitlementRequiredMixin",
     "SubscriptionInfoWithEvaluation",
     "SubscriptionRequiredMixin",
+    "Usage",
     "add_stripe_customer_if_not_existing",
     "aget_prices",
     "aget_products",
@@ -142,7 +145,9 @@ __all__ = [
     "payment_method_payloads",
     "preview_change",
     "promotion_codes_allowed",
+    "refresh_usage",
     "resume_subscription",
+    "report_usage",
     "retrieve",
     "retrieve_customer_object",
     "retrieve_payment_method",
@@ -153,4 +158,6 @@ __all__ = [
     "subscription_required",
     "swap_subscription_price",
     "unpause_subscription",
+    "usage",
+    "usage_this_period",
 ]

@@ -34,6 +34,8 @@ def present_price(price: dict[str, Any]) -> dict[str, Any]:
     metadata = price.get("metadata") or {}
     interval = format_interval(price.get("recurring"))
     amount = format_amount(price.get("unit_amount"), price.get("currency"))
+    if is_metered(price):
+        amount = f"{amount} per unit"  # billed in arrears for what its meter counted
     return {
         "id": price["id"],
         "header": metadata.get("price_header") or price.get("nickname") or "",
@@ -44,4 +46,10 @@ def present_price(price: dict[str, Any]) -> dict[str, Any]:
         "more_additional_info": metadata.get("more_additional_info", ""),
         "currency": (price.get("currency") or "").upper(),
         "subscribed": bool((price.get("subscription_info") or {}).get("subscribed")),
+        "metered": is_metered(price),
     }
+
+
+def is_metered(price: dict[str, Any]) -> bool:
+    """Whether the price bills usage (`recurring.usage_type` "metered") rather than a quantity."""
+    return (price.get("recurring") or {}).get("usage_type") == "metered"

@@ -63,8 +63,25 @@ class SubscriptionHistoryView(PortalMixin, TemplateView):
             past_subscriptions=[s for s in subscriptions if s is not current],
             payment_method=(current and current["payment_method"]) or default_card,
             invoices=[present_invoice(row) for row in invoices[: self.invoice_limit]],
+            usage=[present_usage(usage) for usage in payments.usage_this_period(self.request.user)],
         )
         return context
+
+
+def present_usage(usage: payments.Usage) -> dict[str, Any]:
+    """One meter's usage this period as the page shows it: "API calls: 1,204 · $0.02 per unit / month · so far
+    $24.08" (the amount so far only where the meter adds up, sum or count, and the price has a unit amount)."""
+    price = usage.price.stripe_data if usage.price is not None else None
+    unit_amount = (price or {}).get("unit_amount")
+    adds_up = usage.meter.formula in ("sum", "count") and unit_amount is not None
+    return {
+        "meter": usage.meter.id,
+        "name": usage.meter.display_name or usage.meter.event_name,
+        "value": f"{usage.value:,.0f}" if usage.value == int(usage.value) else f"{usage.value:,}",
+        "price": present_price(price) if price is not None else None,
+        "so_far": format_amount(round(usage.value * unit_amount), price.get("currency")) if adds_up else "",
+        "period_end": usage.period_end,
+    }
 
 
 def present_scheduled_change(row: Subscription) -> dict[str, Any] | None:

@@ -64,7 +64,8 @@ NOT_ON_A_TEST_CLOCK = Q(stripe_data__test_clock__isnull=True) | Q(stripe_data__t
 @dataclass(frozen=True)
 class ObjectType:
     """One backfilled type. `per_customer` lists are read for each mirrored customer (`path` has
-    `{customer}`); `absence_deletes` says that an object missing from a complete pass is gone."""
+    `{customer}`); `absence_deletes` says that an object missing from a complete pass is gone;
+    `by_created` says that Stripe filters the list by `created`, as segments need."""
 
     name: str
     model: type[Model]
@@ -72,12 +73,21 @@ class ObjectType:
     params: dict[str, Any] = field(default_factory=dict)
     absence_deletes: bool = False
     per_customer: bool = False
+    by_created: bool = True
+
+    @property
+    def one_stream(self) -> bool:
+        """Whether a pass is walked as one stream, never in segments."""
+        return self.per_customer or not self.by_created
 
 
 # Dependency order: what a later type refers to is mirrored first.
 OBJECT_TYPES: dict[str, ObjectType] = {
     t.name: t
     for t in (
+        # Absence deletes nothing: Stripe never deletes a meter, it deactivates it (and lists it still).
+        # Nor does Stripe filter meters by `created`: a few per account, one stream.
+        ObjectType("billing_meters", models.BillingMeter, "/v1/billing/meters", by_created=False),
         ObjectType("products", models.Product, "/v1/products", absence_deletes=True),
         ObjectType("prices", models.Price, "/v1/prices", absence_deletes=True),
         ObjectType("customers", models.Customer, "/v1/customers", absence_deletes=True),
@@ -177,7 +187,7 @@ def backfill_type(
     if transaction.get_connection().in_atomic_block:
         threads = 1
     with bulk_requests():
-        cursor = open_cursor(name, restart, segmented=threads > 1 and not object_type.per_customer)
+        cursor = open_cursor(name, restart, segmented=threads > 1 and not object_type.one_stream)
         result = BackfillResult(name, resumed_after=cursor.starting_after)
         if segments.has_segments(name):
             _run_segments(object_type, result, progress or (lambda result: None), threads)
@@ -497,8 +507,8 @@ def tombstone_unseen(model: type[Model], pass_started_at: datetime) -> int:
 def start_segmented_pass(name: str, restart: bool = False) -> list[int]:
     """Open (or resume) a segmented pass of a list type; the ids of its pending segments, for a task each."""
     object_type = resolve_types([name])[0]
-    if object_type.per_customer:
-        raise ValueError(f"{name} is listed per customer: it has no segments")
+    if object_type.one_stream:
+        raise ValueError(f"{name} is listed as one stream: it has no segments")
     open_cursor(name, restart, segmented=True)
     if not segments.has_segments(name):  # a one-stream pass in progress: go on as segments from scratch
         open_cursor(name, True, segmented=True)

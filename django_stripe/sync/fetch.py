@@ -21,8 +21,10 @@ from .mappers import Payload, as_payload
 from .paging import fetch_all
 from .stamps import response_time, stamp_of, timed
 
-# Stripe's `object` name -> the StripeClient service that reads and writes it (`client.v1.<service>`).
+# Stripe's `object` name -> the StripeClient service that reads and writes it (`client.v1.<service>`, dotted
+# for a namespaced one: `billing.meters` is `client.v1.billing.meters`).
 SERVICES = {
+    "billing.meter": "billing.meters",
     "product": "products",
     "price": "prices",
     "customer": "customers",
@@ -35,7 +37,10 @@ SERVICES = {
 
 def sdk_service(object_name: str) -> Any:
     """The SDK service of an object type, e.g. `client.v1.subscriptions` for "subscription"."""
-    return getattr(get_client().v1, SERVICES[object_name])
+    service = get_client().v1
+    for name in SERVICES[object_name].split("."):
+        service = getattr(service, name)
+    return service
 
 
 @dataclass(frozen=True)

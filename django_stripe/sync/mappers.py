@@ -62,6 +62,20 @@ def map_price(payload: Payload) -> dict[str, Any]:
         "recurring_interval_count": recurring.get("interval_count"),
         "lookup_key": payload.get("lookup_key"),
         "nickname": payload.get("nickname"),
+        "usage_type": recurring.get("usage_type") or "",
+        "meter_id": recurring.get("meter") or None,
+    }
+
+
+def map_billing_meter(payload: Payload) -> dict[str, Any]:
+    return {
+        **common_columns(payload),
+        "event_name": payload.get("event_name") or "",
+        "display_name": payload.get("display_name") or "",
+        "status": payload.get("status") or "",
+        "formula": (payload.get("default_aggregation") or {}).get("formula") or "",
+        "customer_mapping_key": (payload.get("customer_mapping") or {}).get("event_payload_key") or "",
+        "value_key": (payload.get("value_settings") or {}).get("event_payload_key") or "",
     }
 
 

@@ -183,6 +183,7 @@ def _is_final_subscription(columns: dict[str, Any]) -> bool:
 
 
 MIRRORS: dict[type[Model], MirrorSpec] = {
+    models.BillingMeter: MirrorSpec("billing.meter", mappers.map_billing_meter),
     models.Product: MirrorSpec("product", mappers.map_product),
     models.Price: MirrorSpec("price", mappers.map_price),
     models.Customer: MirrorSpec("customer", mappers.map_customer),

@@ -14,6 +14,7 @@ from ..models import OpenCheckout, PaymentMethod, Subscription, WebhookEvent
 from ..sync.entitlements import replace_entitlements, replace_entitlements_from_stripe
 from ..sync.mappers import ref_id
 from ..sync.upsert import MODELS_BY_OBJECT, upsert, upsert_from_stripe
+from . import meter_errors as _meter_errors  # noqa: F401  (registers the meter error reports' handler)
 from .linking import link_checkout_customer
 from .registry import webhook_handler
 
@@ -24,6 +25,10 @@ def event_object(event: WebhookEvent) -> dict[str, Any]:
 
 
 @webhook_handler(
+    "billing.meter.created",
+    "billing.meter.updated",
+    "billing.meter.deactivated",
+    "billing.meter.reactivated",
     "product.*",
     "price.*",
     "customer.created",

@@ -119,6 +119,8 @@ CELERY_BEAT_SCHEDULE = {
     "stripe-catch-up": {"task": "django_stripe.catch_up_events", "schedule": 5 * 60.0},
     "stripe-nightly-reconcile": {"task": "django_stripe.backfill", "schedule": crontab(hour=3, minute=30)},
     "stripe-prune-events": {"task": "django_stripe.prune_events", "schedule": crontab(hour=4, minute=15)},
+    # The usage outbox's rows left pending (a send never published, a worker killed): sent again.
+    "stripe-usage-sweep": {"task": "django_stripe.sweep_usage_reports", "schedule": 60.0},
 }
 
 REST_FRAMEWORK = {

@@ -1,3 +1,4 @@
+from accounts.views import report_api_calls
 from django.contrib import admin
 from django.urls import include, path, re_path
 
@@ -16,7 +17,12 @@ portal = [
     path("setup-checkout/", GoToSetupCheckoutView.as_view(), name="go-to-setup-checkout"),
     path("setup-checkout/<str:subscription_id>/", GoToSetupCheckoutView.as_view(), name="go-to-setup-checkout"),
     path("billing-portal/", GoToBillingPortalView.as_view(), name="go-to-billing-portal"),
-    path("subscriptions/", SubscriptionHistoryView.as_view(), name="subscription-history"),
+    path(
+        "subscriptions/",
+        SubscriptionHistoryView.as_view(template_name="accounts/subscriptions.html"),  # with the usage button
+        name="subscription-history",
+    ),
+    path("demo/api-calls/", report_api_calls, name="demo-report-api-calls"),
     path("subscriptions/<str:subscription_id>/change/", PlanChangeView.as_view(), name="subscription-change"),
     path("", SubscriptionPortalView.as_view(), name="subscription-portal"),
 ]

@@ -151,12 +151,13 @@ def create_price(fake: Fake, params: Params) -> StripeObject:
     if "recurring" in params:
         given = as_dict(params, "recurring")
         interval = one_of(given, "interval", INTERVALS) or require(given, "interval")
+        usage_type = one_of(given, "usage_type", ("licensed", "metered"), "licensed")
         recurring = {
             "interval": interval,
             "interval_count": _interval_count(given, interval),
-            "meter": None,
+            "meter": _meter_of(fake, given, usage_type),
             "trial_period_days": as_int(given, "trial_period_days"),
-            "usage_type": one_of(given, "usage_type", ("licensed", "metered"), "licensed"),
+            "usage_type": usage_type,
         }
     lookup_key = as_str(params, "lookup_key") or None
     if lookup_key:
@@ -185,6 +186,19 @@ def create_price(fake: Fake, params: Params) -> StripeObject:
     store.add(price)
     prices.emit(fake, "created", price)
     return price
+
+
+def _meter_of(fake: Fake, recurring: Params, usage_type: str | None) -> str | None:
+    """`recurring[meter]`: the meter whose usage a metered price bills (Stripe requires one; a licensed price
+    takes none)."""
+    meter = recurring.get("meter")
+    if usage_type != "metered":
+        if meter:
+            raise invalid_request("A meter can only be set on a price with usage_type=metered.", "recurring[meter]")
+        return None
+    if not meter:
+        raise invalid_request("A metered price needs a meter.", "recurring[meter]", "parameter_missing")
+    return fake.store.require(meter, "billing.meter", "recurring[meter]", "billing meter")["id"]
 
 
 def _interval_count(recurring: Params, interval: str) -> int:
@@ -242,6 +256,11 @@ def update_price(request: Request) -> StripeObject:
                 _claim_lookup_key(fake, lookup_key, as_bool(params, "transfer_lookup_key", False))
             price["lookup_key"] = lookup_key or None
     return price
+
+
+def is_metered(price: StripeObject) -> bool:
+    """Whether the price bills usage in arrears (its meter's, at each renewal) instead of a quantity ahead."""
+    return (price["recurring"] or {}).get("usage_type") == "metered"
 
 
 def _interval_is(interval: Any) -> Check | None:

@@ -90,7 +90,7 @@ def _renewal_invoice(
         period_end_after(subscription["billing_cycle_anchor"], period[1], *interval_of(candidate)),
     )
     lines = _pending_lines(fake, subscription, invoice_id) + _proration_lines(fake, candidate, prorations, invoice_id)
-    lines += subscription_lines(fake, candidate, invoice_id, next_period)
+    lines += subscription_lines(fake, candidate, invoice_id, next_period, usage_period=period)
     invoice = _preview(fake, candidate, invoice_id, "subscription_cycle", period, lines)
     invoice["created"] = period[1]
     return invoice

@@ -16,8 +16,10 @@ from ..resource import Resource, changing, created_between, equal
 from ..routing import Request
 from ..shapes import build
 from ..store import StripeObject
+from .catalog import is_metered
 from .common import base_url
 from .invoice_items import line_of
+from .meter_usage import usage_of
 from .payment_methods import card_behaviour
 
 STATUSES = ("draft", "open", "paid", "uncollectible", "void")
@@ -52,13 +54,15 @@ def create_invoice(
     free: bool = False,
     invoice_items: list[StripeObject] | tuple[()] = (),
     bill_items: bool = True,
+    usage_period: tuple[int, int] | None = None,
 ) -> StripeObject:
     """A draft invoice taking in `invoice_items` (first), then billing the subscription's items for
-    `lines_period` (free during a trial; not at all without `bill_items`)."""
+    `lines_period` (free during a trial; not at all without `bill_items`), its metered items for their usage
+    in `usage_period` (a renewal's: the period that ended)."""
     invoice_id = fake.store.new_id("in_", 24)
     lines = [line_of(fake, item, invoice_id) for item in invoice_items]
     if bill_items:
-        lines += subscription_lines(fake, subscription, invoice_id, lines_period, free)
+        lines += subscription_lines(fake, subscription, invoice_id, lines_period, free, usage_period)
     invoice = invoice_object(fake, subscription, invoice_id, billing_reason, period, lines)
     fake.store.add(invoice)
     subscription["latest_invoice"] = invoice_id
@@ -66,17 +70,29 @@ def create_invoice(
 
 
 def subscription_lines(
-    fake: Fake, subscription: StripeObject, invoice_id: str, lines_period: tuple[int, int], free: bool = False
+    fake: Fake,
+    subscription: StripeObject,
+    invoice_id: str,
+    lines_period: tuple[int, int],
+    free: bool = False,
+    usage_period: tuple[int, int] | None = None,
 ) -> list[StripeObject]:
-    """The invoice lines billing each of the subscription's items in full for `lines_period`."""
+    """The invoice lines billing each of the subscription's licensed items in full for `lines_period`, and each
+    metered item in arrears: its meter's usage in `usage_period` (none without one) at the price."""
     store = fake.store
     lines = []
     for item in subscription["items"]["data"]:
         price = item["price"]
         unit_amount = 0 if free else price["unit_amount"]
-        amount = unit_amount * item["quantity"]
+        quantity: float = item["quantity"]
+        period = lines_period
+        if is_metered(price):
+            period = usage_period or (lines_period[0], lines_period[0])
+            quantity = metered_quantity(fake, price, subscription["customer"], period)
+        amount = round(unit_amount * quantity)
         product = store.get(price["product"]) or {"name": price["product"]}
-        description = f"{item['quantity']} × {product['name']}" + (" (trial)" if free else "")
+        shown = int(quantity) if quantity == int(quantity) else quantity
+        description = f"{shown} × {product['name']}" + (" (trial)" if free else "")
         lines.append(
             build(
                 "line_item",
@@ -101,21 +117,27 @@ def subscription_lines(
                     },
                     "type": "subscription_item_details",
                 },
-                period={"end": lines_period[1], "start": lines_period[0]},
+                period={"end": period[1], "start": period[0]},
                 pretax_credit_amounts=[],
                 pricing={
                     "price_details": {"price": price["id"], "product": price["product"]},
                     "type": "price_details",
                     "unit_amount_decimal": str(unit_amount),
                 },
-                quantity=item["quantity"],
-                quantity_decimal=str(item["quantity"]),
+                quantity=int(quantity),
+                quantity_decimal=str(shown),
                 subscription=subscription["id"],
                 subtotal=amount,
                 taxes=[],
             )
         )
     return lines
+
+
+def metered_quantity(fake: Fake, price: StripeObject, customer: str, period: tuple[int, int]) -> float:
+    """The usage a metered price bills `customer` for `period`: what its meter counted then."""
+    meter = fake.store.get(price["recurring"]["meter"] or "")
+    return usage_of(fake, meter, customer, *period) if meter else 0.0
 
 
 def invoice_object(

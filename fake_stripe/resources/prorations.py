@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from ..protocol import Fake
 from ..store import StripeObject
+from .catalog import is_metered
 from .invoice_items import add_invoice_item, invoice_item_object
 
 PRORATION_BEHAVIORS = ("always_invoice", "create_prorations", "none")
@@ -56,8 +57,9 @@ def proration_lines(
     """The prorations for the time from `at` to the end of `period`, credits first: what an update makes as
     invoice items and what a preview (`invoices.create_preview`) shows, computed once here so they agree."""
     on = datetime.fromtimestamp(at, UTC).strftime("%d %b %Y")
-    lines = [(item, -1, f"Unused time on {{}} after {on}") for item in credited]
-    lines += [(item, 1, f"Remaining time on {{}} after {on}") for item in charged]
+    # Usage is billed at the renewal, whatever the price was when it was counted: a metered item prorates nothing.
+    lines = [(item, -1, f"Unused time on {{}} after {on}") for item in credited if not is_metered(item["price"])]
+    lines += [(item, 1, f"Remaining time on {{}} after {on}") for item in charged if not is_metered(item["price"])]
     prorations = []
     for item, sign, description in lines:
         price = item["price"]

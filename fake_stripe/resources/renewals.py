@@ -167,6 +167,7 @@ def _bill_new_period(
         old_period,
         period_of(subscription),
         invoice_items=pending_items(fake, subscription),
+        usage_period=old_period,
     )
     updated(fake, subscription, before)
     if announce_schedule:

@@ -14,6 +14,7 @@ from ..resource import changing, emit
 from ..shapes import build
 from ..store import StripeObject
 from . import entitlements
+from .catalog import is_metered
 from .invoices import bill, create_invoice, finalize_invoice
 from .payment_methods import card_behaviour, owned_payment_method
 from .subscription_items import billing_cycle, items_of, new_item, recurring_price
@@ -127,6 +128,7 @@ def _first_status(fake: Fake, order: _Order, start: _Start) -> str:
     amount = sum(
         price["unit_amount"] * as_int(spec, "quantity", 1)
         for price, spec in zip(order.prices, order.specs, strict=True)
+        if not is_metered(price)  # usage is billed at the renewal, nothing now
     )
     if start.trial_end is not None:
         return "trialing"

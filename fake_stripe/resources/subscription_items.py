@@ -46,7 +46,7 @@ def plan_of(price: StripeObject) -> StripeObject:
         interval_count=recurring.get("interval_count"),
         livemode=False,
         metadata=price["metadata"],
-        meter=None,
+        meter=recurring.get("meter"),
         nickname=price["nickname"],
         product=price["product"],
         tiers_mode=None,

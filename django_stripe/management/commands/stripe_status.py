@@ -1,6 +1,7 @@
 """`manage.py stripe_status`: is the mirror keeping up? For people, or (`--json`, the exit status) a monitor.
 
-    stripe_status                          the events, the catch-up and the backfill cursors, then any problem
+    stripe_status                          the events, the catch-up, the backfill cursors, the usage reports
+                                           (pending, the oldest one's age, refused), then any problem
     stripe_status --json                   the same figures as JSON
     stripe_status --max-pending-age 600    a pending event older than 600 s is a problem (default 300)
     stripe_status --max-failed 5           more than 5 failed events is a problem (default 0)
@@ -18,6 +19,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ...conf import stripe_settings
+from ...models import UsageReport
+from ...models.usage import OutboxHealth
 from ...webhooks.health import CursorState, Health, mirror_health
 
 
@@ -85,12 +88,23 @@ def _cursor_row(cursor: CursorState, now: datetime) -> tuple[str, ...]:
     return (cursor.name, f"{cursor.position:,}", "complete", moment(cursor.completed_at, now))
 
 
-def report(health: Health) -> str:
+def usage_lines(usage: OutboxHealth) -> list[str]:
+    pending = f"{usage.pending}"
+    if usage.pending:
+        pending += f", the oldest reported {duration(usage.oldest_pending_age or 0)} ago"
+    refused = f"{usage.refused}" + (
+        " (see each one's reason in the admin: Usage reports, refused)" if usage.refused else ""
+    )
+    return ["Usage reports", f"  pending         {pending}", f"  refused         {refused}"]
+
+
+def report(health: Health, usage: OutboxHealth) -> str:
     sections = [
         [f"Stripe mirror status at {health.now:%Y-%m-%d %H:%M:%S} UTC"],
         event_lines(health),
         catch_up_lines(health),
         backfill_lines(health),
+        usage_lines(usage),
         ["Problems", *(f"  - {line}" for line in health.problem_lines())] if health.problems else ["Healthy."],
     ]
     return "\n\n".join("\n".join(lines) for lines in sections)
@@ -122,7 +136,11 @@ class Command(BaseCommand):
         if max_pending_age is None:
             max_pending_age = stripe_settings.STRIPE_STATUS_MAX_PENDING_AGE
         health = mirror_health(max_pending_age=max_pending_age, max_failed=max_failed)
-        self.stdout.write(json.dumps(health.as_dict(), indent=2) if options["json"] else report(health))
+        usage = UsageReport.objects.health()
+        if options["json"]:
+            self.stdout.write(json.dumps({**health.as_dict(), "usage": usage.as_dict()}, indent=2))
+        else:
+            self.stdout.write(report(health, usage))
         if health.problems:
             raise CommandError(
                 f"unhealthy ({', '.join(problem.name.lower() for problem in health.problems)})",
