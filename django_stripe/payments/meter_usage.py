@@ -83,7 +83,7 @@ def usage_this_period(billable: Any) -> list[Usage]:
 
 def refresh_usage(customer_id: str, event_names: list[str] | None = None) -> None:
     """Read Stripe's count of each metered item of `customer_id` (the meters of `event_names` only, when
-    given) into the mirror: what the outbox's sending task calls after each send."""
+    given) into the mirror, now. Each send of the outbox already does so (the `usage_reports_sent` receiver)."""
     usage_summaries.refresh_usage(customer_id, event_names)
 
 

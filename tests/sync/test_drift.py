@@ -48,6 +48,7 @@ def test_a_backfilled_mirror_has_no_difference(mirrored):
     assert code == 0
     rows = table(lines)
     assert list(rows) == [
+        "billing_meters",
         "products",
         "prices",
         "customers",

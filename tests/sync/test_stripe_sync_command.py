@@ -45,7 +45,7 @@ def test_progress_bars_show_counts_and_rate(stripe_fake, capsys):
 
 
 def test_unknown_types_are_refused_before_anything_runs(stripe_fake):
-    with pytest.raises(CommandError, match="unknown type.*coupons.*choose from products, prices"):
+    with pytest.raises(CommandError, match="unknown type.*coupons.*choose from billing_meters, products, prices"):
         call_command("stripe_sync", "customers", "coupons")
     assert not models.SyncCursor.objects.exists()
 
