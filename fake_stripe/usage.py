@@ -4,6 +4,7 @@ error reports of the events it could not count. `FakeStripe.usage` holds one; `r
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +32,8 @@ class PendingEvent:
 class Usage:
     counted: dict[str, CountedEvent] = field(default_factory=dict)
     """Every counted event by identifier: a second event with the same identifier is never counted."""
-    by_meter_and_customer: dict[tuple[str, str], list[CountedEvent]] = field(default_factory=dict)
+    by_meter_and_customer: dict[tuple[str, str], list[tuple[int, int, CountedEvent]]] = field(default_factory=dict)
+    """Per meter and customer, `(timestamp, arrival, event)` in time order: a range is two bisections."""
     pending: list[PendingEvent] = field(default_factory=list)
     sessions: dict[str, int] = field(default_factory=dict)
     """v2 meter event session tokens and when each expires (epoch seconds on the fake's clock)."""
@@ -43,13 +45,21 @@ class Usage:
         if event.identifier in self.counted:
             return False
         self.counted[event.identifier] = event
-        self.by_meter_and_customer.setdefault((event.meter, event.customer), []).append(event)
+        insort(
+            self.by_meter_and_customer.setdefault((event.meter, event.customer), []), _entry(event, len(self.counted))
+        )
         return True
 
     def events(self, meter: str, customer: str, start: int, end: int) -> list[CountedEvent]:
         """The counted events of `customer` on `meter` whose timestamp is in `[start, end)`, oldest first."""
         found = self.by_meter_and_customer.get((meter, customer), [])
-        return sorted((e for e in found if start <= e.timestamp < end), key=lambda e: e.timestamp)
+        low, high = bisect_left(found, (start,)), bisect_left(found, (end,))
+        return [entry[2] for entry in found[low:high]]
+
+
+def _entry(event: CountedEvent, arrival: int) -> tuple[int, int, CountedEvent]:
+    # Ties of timestamp keep the order of arrival (the `last` formula's), and never compare the events.
+    return event.timestamp, arrival, event
 
 
 def aggregate(events: list[CountedEvent], formula: str) -> float:

@@ -10,6 +10,7 @@ from ..params import Params, as_bool, as_int, merge_metadata, require
 from ..protocol import Fake
 from ..shapes import build
 from ..store import StripeObject
+from .catalog import is_metered
 
 
 def recurring_price(fake: Fake, price_id: Any, param: str) -> StripeObject:
@@ -80,7 +81,8 @@ def build_item(
         metadata=merge_metadata({}, spec),
         plan=plan_of(price),
         price=price,
-        quantity=as_int(spec, "quantity", 1),
+        # Stripe counts no quantity for a metered price: its usage is billed instead.
+        quantity=None if is_metered(price) else as_int(spec, "quantity", 1),
         subscription=subscription["id"],
         tax_rates=[],
     )

@@ -142,3 +142,11 @@ def test_a_metered_item_prorates_nothing(metering: Metering) -> None:
     metering.client.v1.subscriptions.update(subscription.id, {"items": [{"id": item.id, "price": cheaper}]})
 
     assert metering.client.v1.invoice_items.list({"customer": customer}).data == []
+
+
+def test_a_metered_item_has_no_quantity(metering: Metering) -> None:
+    customer = metering.customer()
+    subscription = subscribe(metering, customer, metered_price(metering, metering.meter.id))
+    assert subscription["items"].data[0].quantity is None
+    metering.report(customer, 3)
+    assert renew(metering, subscription).lines.data[0].quantity == 3
