@@ -63,7 +63,7 @@ class SubscriptionHistoryView(PortalMixin, TemplateView):
             past_subscriptions=[s for s in subscriptions if s is not current],
             payment_method=(current and current["payment_method"]) or default_card,
             invoices=[present_invoice(row) for row in invoices[: self.invoice_limit]],
-            usage=[present_usage(usage) for usage in payments.usage_this_period(self.request.user)],
+            usage=[present_usage(usage) for usage in payments.usage_this_period(self.billable)],
         )
         return context
 
