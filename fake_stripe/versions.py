@@ -21,13 +21,16 @@ BASIL = "2025-03-31"
 
 def known(version: str) -> bool:
     """Whether the fake can render events at `version` (a date, with or without its release name)."""
-    return len(version) >= 10 and OLDEST <= version[:10]
+    return len(version) >= 10 and version[:10] >= OLDEST
 
 
 def render(event: dict[str, Any], version: str | None) -> dict[str, Any]:
-    """`event` as an endpoint pinned to `version` receives it (unchanged for None or a version since basil)."""
-    if version is None or version[:10] >= BASIL:
+    """`event` as an endpoint pinned to `version` receives it (None: unchanged; a version since basil: only
+    labelled with it, the shapes the fake knows being the same)."""
+    if version is None or version == event["api_version"]:
         return event
+    if version[:10] >= BASIL:
+        return {**event, "api_version": version}
     obj = copy.deepcopy(event["data"]["object"])
     reshape = RESHAPERS.get(obj.get("object"))
     if reshape is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import reduce
 from typing import Any
 
 import stripe
@@ -30,12 +31,15 @@ SERVICES = {
     "subscription": "subscriptions",
     "subscription_schedule": "subscription_schedules",
     "invoice": "invoices",
+    # Read, never mirrored as rows: what a thin event of theirs names (webhooks/thin.py).
+    "checkout.session": "checkout.sessions",
+    "setup_intent": "setup_intents",
 }
 
 
 def sdk_service(object_name: str) -> Any:
     """The SDK service of an object type, e.g. `client.v1.subscriptions` for "subscription"."""
-    return getattr(get_client().v1, SERVICES[object_name])
+    return reduce(getattr, SERVICES[object_name].split("."), get_client().v1)
 
 
 @dataclass(frozen=True)
