@@ -12,6 +12,8 @@ from django_stripe.client import api_version, get_client
 from django_stripe.webhooks.endpoint import handled_event_types
 from tests.ports import free_port
 
+pytestmark = pytest.mark.django_db  # the system checks read the database on SQLite
+
 URL = "https://shop.example/api/webhook/"
 
 
