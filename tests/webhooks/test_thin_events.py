@@ -120,3 +120,17 @@ def test_a_v2_event_reaches_only_its_own_handlers(stripe_fake, deliver):
     }
     assert deliver.send(notification).status == 200
     assert WebhookEvent.objects.get(pk="evt_test_v2_account").status == "ignored"
+
+
+def test_an_endpoint_and_an_event_destination_side_by_side_each_with_its_secret(stripe_fake, live_server, settings):
+    settings.STRIPE_WEBHOOK_SECRET = ["whsec_the_endpoint", "whsec_the_destination"]
+    events = lifecycle_events(stripe_fake)
+    url = Deliverer(live_server.url).url
+    stripe_fake.add_webhook_endpoint(url, "whsec_the_endpoint")
+    stripe_fake.add_event_destination(url, "whsec_the_destination")
+    assert {delivery.status for delivery in stripe_fake.deliver_queued()} == {200}
+
+    assert WebhookEvent.objects.filter(type__startswith="v1.").count() == len(events)
+    assert WebhookEvent.objects.exclude(type__startswith="v1.").count() == len(events)
+    assert set(WebhookEvent.objects.values_list("status", flat=True)) <= {"processed", "ignored"}
+    assert mirror_differences(stripe_fake, events) == []
