@@ -1,5 +1,8 @@
 """The webhook endpoint: verify the signature, store the event, answer 200; the dispatcher sends it on.
 
+It takes snapshot events and event destinations' thin notifications alike (signed the same way; the worker
+reads a thin event's object from Stripe: webhooks/thin.py).
+
 Nothing is applied here (unless Celery runs eagerly), so Stripe gets its 2xx fast. A request that fails
 verification gets 400 with a short reason and leaves no row. Secrets and signature headers are never
 logged.
