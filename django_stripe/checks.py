@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stripe
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -13,8 +14,10 @@ from django.utils.module_loading import import_string
 
 from .billables import billable_model, bills_users
 from .celery_setup import MISSING_APP, celery_app_hint, missing_celery_app
+from .client import api_version
 from .conf import DOWNGRADE_MOMENTS, PAUSE_BEHAVIORS, is_stripes_api, key_mode, stripe_settings
 from .models import WebhookEvent
+from .webhooks.endpoint import endpoints_of_another_version
 from .webhooks.health import stale_pending_events
 from .webhooks.views import webhook
 
@@ -401,4 +404,34 @@ def check_rate_limit_shared(app_configs, **kwargs):
             "silence django_stripe.W007 if one process alone calls Stripe.",
             id="django_stripe.W007",
         )
+    ]
+
+
+@register(deploy=True)
+def check_webhook_endpoint_version(app_configs, **kwargs):
+    """An endpoint of another API version sends shapes of that version: applied from a fetch each (webhooks/
+    thin.py), a read from Stripe per event. This asks Stripe, so only `check --deploy` runs it (and
+    `stripe_webhook_setup --check`), never every manage.py command."""
+    if not stripe_settings.STRIPE_SECRET_KEY:
+        return []
+    try:
+        drifted = endpoints_of_another_version()
+    except stripe.StripeError as error:
+        return [
+            Warning(
+                "Could not list the Stripe webhook endpoints to compare their API version: "
+                f"{error.user_message or error}",
+                hint="Check STRIPE_SECRET_KEY (a restricted key needs read access to webhook endpoints).",
+                id="django_stripe.W009",
+            )
+        ]
+    return [
+        Warning(
+            f"The Stripe webhook endpoint {endpoint.id} ({endpoint.url}) sends events at API version "
+            f"{endpoint.api_version or 'the account default'}, not the pinned {api_version()}: each of its events "
+            "costs a read from Stripe to be applied.",
+            hint=f"Run `manage.py stripe_webhook_setup {endpoint.url}`: it makes an endpoint at the pinned version.",
+            id="django_stripe.W009",
+        )
+        for endpoint in drifted
     ]

@@ -317,11 +317,17 @@ class FakeStripe:
             self._outbox.append(event)
         return event
 
-    def add_webhook_endpoint(self, url: str | Receiver, secret: str) -> None:
+    def add_webhook_endpoint(self, url: str | Receiver, secret: str, *, api_version: str | None = None) -> None:
         """Deliver events to `url` by HTTP POST, signed with `secret` (a callable `f(body, headers) -> status`
-        receives them in-process instead)."""
+        receives them in-process instead), their snapshots rendered at `api_version` (None: the fake's own)."""
         with self._lock:
-            self.webhooks.add(url, secret)
+            self.webhooks.add(url, secret, api_version=api_version)
+
+    def add_event_destination(self, url: str | Receiver, secret: str) -> None:
+        """Deliver thin events (`v1.<type>` notifications naming the object, no snapshot) to `url`, signed with
+        `secret`, as a Stripe event destination does; the Events v2 API serves them."""
+        with self._lock:
+            self.webhooks.add(url, secret, key=f"destination:{url if isinstance(url, str) else repr(url)}", thin=True)
 
     def queued_events(self) -> list[StripeObject]:
         """Events held in queued delivery mode and not delivered yet, oldest first."""

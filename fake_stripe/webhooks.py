@@ -12,6 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .thin_events import notification, thin_event
+from .versions import render
+
 Receiver = Callable[[bytes, dict[str, str]], int]
 """An in-process endpoint: called with the body and headers, returns the HTTP status it answered."""
 
@@ -40,18 +43,23 @@ class Delivery:
 
 @dataclass
 class Endpoint:
-    """Where events go: a URL (or an in-process callable), the secret that signs them, the event types wanted."""
+    """Where events go: a URL (or an in-process callable), the secret that signs them, the event types wanted,
+    the API version their snapshots are rendered at (None: the fake's own), and whether it is an event
+    destination of thin events (`v1.<type>` notifications, no snapshot)."""
 
     target: str | Receiver
     secret: str
     enabled_events: tuple[str, ...] = ("*",)
+    api_version: str | None = None
+    thin: bool = False
 
     @property
     def name(self) -> str:
         return _name(self.target)
 
     def wants(self, event_type: str) -> bool:
-        return "*" in self.enabled_events or event_type in self.enabled_events
+        wanted = f"v1.{event_type}" if self.thin else event_type
+        return "*" in self.enabled_events or wanted in self.enabled_events
 
 
 def _name(target: str | Receiver) -> str:
@@ -66,13 +74,22 @@ class Webhooks:
         """By key: the URL for `add_webhook_endpoint` (adding it again replaces its secret), the `we_...` id for
         an endpoint created over the API (Stripe allows several endpoints on one URL)."""
         self.deliveries: list[Delivery] = []
+        self.thin_events: dict[str, dict[str, Any]] = {}
+        """The thin twin of every snapshot event sent to an event destination, by its own id (the Events v2 API)."""
         self.timeout = 10.0
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never through a proxy
 
     def add(
-        self, url: str | Receiver, secret: str, key: str | None = None, enabled_events: tuple[str, ...] = ("*",)
+        self,
+        url: str | Receiver,
+        secret: str,
+        key: str | None = None,
+        enabled_events: tuple[str, ...] = ("*",),
+        *,
+        api_version: str | None = None,
+        thin: bool = False,
     ) -> None:
-        self.endpoints[key or _name(url)] = Endpoint(url, secret, enabled_events)
+        self.endpoints[key or _name(url)] = Endpoint(url, secret, enabled_events, api_version, thin)
 
     def remove(self, key: str) -> None:
         self.endpoints.pop(key, None)
@@ -80,6 +97,7 @@ class Webhooks:
     def reset(self) -> None:
         self.endpoints.clear()
         self.deliveries.clear()
+        self.thin_events.clear()
 
     def subscribed(self, event_type: str) -> list[Endpoint]:
         """The endpoints that receive `event_type` when it happens."""
@@ -98,9 +116,9 @@ class Webhooks:
     def deliver(self, event: dict[str, Any], url: str | Receiver | None = None) -> list[Delivery]:
         """POST `event` to one endpoint (or all of them), signed with the endpoint's secret. Never raises, except
         ValueError for a `url` that no endpoint has."""
-        payload = json.dumps(event, indent=2).encode()
         results = []
         for endpoint in self.targets(url, event["type"]):
+            payload = json.dumps(self.rendered(event, endpoint), indent=2).encode()
             headers = {
                 "Content-Type": "application/json; charset=utf-8",
                 "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
@@ -111,6 +129,14 @@ class Webhooks:
             self.deliveries.append(delivery)
             results.append(delivery)
         return results
+
+    def rendered(self, event: dict[str, Any], endpoint: Endpoint) -> dict[str, Any]:
+        """What `endpoint` receives of `event`: its thin notification, or its snapshot at the endpoint's version."""
+        if not endpoint.thin:
+            return render(event, endpoint.api_version)
+        thin = thin_event(event)
+        self.thin_events.setdefault(thin["id"], thin)
+        return notification(thin)
 
     def _post(self, target: str | Receiver, payload: bytes, headers: dict[str, str]) -> tuple[int | None, str | None]:
         if not isinstance(target, str):

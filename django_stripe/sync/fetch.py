@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import reduce
 from typing import Any
 
 import stripe
@@ -32,15 +33,15 @@ SERVICES = {
     "subscription": "subscriptions",
     "subscription_schedule": "subscription_schedules",
     "invoice": "invoices",
+    # Read, never mirrored as rows: what a thin event of theirs names (webhooks/thin.py).
+    "checkout.session": "checkout.sessions",
+    "setup_intent": "setup_intents",
 }
 
 
 def sdk_service(object_name: str) -> Any:
     """The SDK service of an object type, e.g. `client.v1.subscriptions` for "subscription"."""
-    service = get_client().v1
-    for name in SERVICES[object_name].split("."):
-        service = getattr(service, name)
-    return service
+    return reduce(getattr, SERVICES[object_name].split("."), get_client().v1)
 
 
 @dataclass(frozen=True)

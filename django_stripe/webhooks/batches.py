@@ -24,6 +24,7 @@ from ..models import WebhookEvent
 from .ledger import claim, mark_done, mark_failed
 from .processing import Status, announce_done, apply_handlers, log_failure
 from .registry import handlers_for
+from .thin import handled_type, is_thin, related_object
 
 DEADLOCK_DETECTED = "40P01"  # PostgreSQL's SQLSTATE
 
@@ -104,10 +105,14 @@ def superseded_states(events: list[WebhookEvent]) -> set[str]:
 
 
 def mirrors_its_object(event: WebhookEvent) -> bool:
-    return any(getattr(handler, "mirrors_event_object", False) for handler in handlers_for(event.type))
+    handlers = handlers_for(handled_type(event.type))
+    return any(getattr(handler, "mirrors_event_object", False) for handler in handlers)
 
 
 def _object_key(event: WebhookEvent) -> str | None:
+    if is_thin(event.payload):
+        named = related_object(event.payload)
+        return f"{named[0]}:{named[1]}" if named else None
     obj = (event.payload.get("data") or {}).get("object")
     if not isinstance(obj, dict) or not obj.get("id"):
         return None

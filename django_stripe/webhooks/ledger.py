@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from ..models import WebhookEvent
 from .retries import due_again_after
+from .thin import timestamp_of
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ def store_event(payload: dict[str, Any], *, text: str | None = None) -> bool:
         "type": payload["type"],
         "api_version": payload.get("api_version"),
         "livemode": event_livemode(payload),
-        "created": datetime.fromtimestamp(payload["created"], tz=UTC),
+        "created": datetime.fromtimestamp(timestamp_of(payload), tz=UTC),
         "payload": text if text is not None else json.dumps(payload),
         "status": Status.PENDING,
         "attempts": 0,

@@ -25,6 +25,7 @@ from ..signals import webhook_event_processed
 from . import handlers as _builtin_handlers  # noqa: F401  (registers the built-in handlers)
 from .ledger import attempts_of, claim_event, mark_done, mark_failed
 from .registry import handlers_for
+from .thin import as_snapshot, handled_type
 
 logger = logging.getLogger(__name__)
 
@@ -62,12 +63,16 @@ def process_event(event_id: str, *, force: bool = False, fatal: Callable[[Except
 
 
 def apply_handlers(event: WebhookEvent, *, mirror: bool = True) -> str:
-    """Run the event's handlers; its status once they ran. Without `mirror` (a newer state of the same object
-    follows in the batch), the handlers that only mirror the object are left out."""
-    handlers = handlers_for(event.type)
-    for handler in handlers:
-        if mirror or not getattr(handler, "mirrors_event_object", False):
-            handler(event)
+    """Run the event's handlers; its status once they ran. A thin event, or a snapshot of another API version,
+    is first given its object as read from Stripe (webhooks/thin.py), unless no handler would run. Without
+    `mirror` (a newer state of the same object follows in the batch), the handlers that only mirror the object
+    are left out."""
+    handlers = handlers_for(handled_type(event.type))
+    running = [handler for handler in handlers if mirror or not getattr(handler, "mirrors_event_object", False)]
+    if running and as_snapshot(event) is None:  # the object is not Stripe's to give: nothing to apply
+        return Status.IGNORED
+    for handler in running:
+        handler(event)
     return Status.PROCESSED if handlers else Status.IGNORED
 
 

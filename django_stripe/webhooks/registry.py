@@ -51,3 +51,8 @@ def handlers_for(event_type: str) -> list[Handler]:
 def unregister(handler: Handler) -> None:
     """Remove a handler (tests, or a project replacing a built-in one)."""
     _handlers[:] = [(pattern, registered) for pattern, registered in _handlers if registered is not handler]
+
+
+def patterns() -> list[str]:
+    """Every registered event type or pattern, in registration order, each once."""
+    return list(dict.fromkeys(pattern for pattern, _ in _handlers))

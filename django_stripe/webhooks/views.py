@@ -1,5 +1,8 @@
 """The webhook endpoint: verify the signature, store the event, answer 200; the dispatcher sends it on.
 
+It takes snapshot events and event destinations' thin notifications alike (signed the same way; the worker
+reads a thin event's object from Stripe: webhooks/thin.py).
+
 Nothing is applied here (unless Celery runs eagerly), so Stripe gets its 2xx fast. A request that fails
 verification gets 400 with a short reason and leaves no row. Secrets and signature headers are never
 logged.
@@ -30,6 +33,7 @@ from ..conf import key_livemode, stripe_settings
 from .dispatch import dispatcher
 from .ledger import event_livemode, store_event
 from .refusals import BAD_SIGNATURE, CONNECTED_ACCOUNT, OTHER_MODE, TOLERANCE, refusal_log
+from .thin import THIN_OBJECT, is_thin, parse_time
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +127,9 @@ MAX_ID_CHARS, MAX_API_VERSION_CHARS, MAX_CREATED = 255, 64, 253_402_300_799  # 9
 
 
 def parse_event(body: bytes) -> tuple[dict[str, Any], str]:
-    """The event in a verified body, and the body as text to store, or Rejected. A signed body is Stripe's, but
+    """The event in a verified body (a snapshot event, or an event destination's thin notification: both are
+    signed alike, the SDK's `parse_event_notification` verifying the header as `construct_event` does), and the
+    body as text to store, or Rejected. A signed body is Stripe's, but
     whatever it holds must end in a 400, never a 500 (Stripe would retry a 500 for days): so the fields the
     row is built from are checked against the columns, and what PostgreSQL's jsonb cannot store (NUL, a lone
     surrogate, NaN) is refused."""
@@ -132,21 +138,41 @@ def parse_event(body: bytes) -> tuple[dict[str, Any], str]:
         payload = json.loads(text, parse_constant=_refuse_constant)
     except (ValueError, RecursionError):  # RecursionError: arrays or objects nested thousands deep
         raise Rejected("malformed JSON") from None
-    if not isinstance(payload, dict) or payload.get("object") != "event":
+    if not isinstance(payload, dict) or payload.get("object") not in ("event", THIN_OBJECT):
         raise Rejected("not a Stripe event")
     if not all(_is_name(payload.get(field), MAX_ID_CHARS) for field in ("id", "type")):
         raise Rejected("not a Stripe event")
-    created = payload.get("created")
-    if not isinstance(created, int) or isinstance(created, bool) or not 0 <= created <= MAX_CREATED:
-        raise Rejected("not a Stripe event")
-    if not isinstance(payload.get("data"), dict):
-        raise Rejected("not a Stripe event")
-    version = payload.get("api_version")
-    if version is not None and not _is_name(version, MAX_API_VERSION_CHARS):
+    if not (_is_thin_notification(payload) if is_thin(payload) else _is_snapshot_event(payload)):
         raise Rejected("not a Stripe event")
     if not storable(text):
         raise Rejected("unsupported characters")
     return payload, text
+
+
+def _is_snapshot_event(payload: dict[str, Any]) -> bool:
+    created = payload.get("created")
+    if not isinstance(created, int) or isinstance(created, bool) or not 0 <= created <= MAX_CREATED:
+        return False
+    version = payload.get("api_version")
+    return isinstance(payload.get("data"), dict) and (version is None or _is_name(version, MAX_API_VERSION_CHARS))
+
+
+def _is_thin_notification(payload: dict[str, Any]) -> bool:
+    """An event destination's notification, as the SDK's `EventNotification` reads it: an ISO 8601 `created`,
+    and what it names (`related_object`, optional: a v2 event may name nothing) and for whom (`context`)."""
+    try:
+        created = parse_time(payload["created"]) if isinstance(payload.get("created"), str) else None
+    except (ValueError, OverflowError):  # OverflowError: a time near year 1 moved to UTC
+        created = None
+    if created is None or not 0 <= created.timestamp() <= MAX_CREATED:
+        return False
+    related = payload.get("related_object")
+    if related is not None and not (
+        isinstance(related, dict) and all(_is_name(related.get(field), MAX_ID_CHARS) for field in ("id", "type"))
+    ):
+        return False
+    context = payload.get("context")
+    return context is None or _is_name(context, MAX_ID_CHARS)
 
 
 def check_origin(payload: dict[str, Any]) -> None:
@@ -155,7 +181,8 @@ def check_origin(payload: dict[str, Any]) -> None:
     expected = key_livemode()
     if expected is not None and event_livemode(payload) != expected:
         raise Rejected(OTHER_MODE)
-    if payload.get("account") and not stripe_settings.STRIPE_CONNECT_EVENTS:
+    # A thin event names the connected account it is about in `context`.
+    if (payload.get("account") or payload.get("context")) and not stripe_settings.STRIPE_CONNECT_EVENTS:
         raise Rejected(CONNECTED_ACCOUNT)
 
 
