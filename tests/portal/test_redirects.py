@@ -60,9 +60,11 @@ def go_to_urls(plans, subscription_id):
     ]
 
 
-def posted_form(html: str) -> tuple[str, str]:
-    """The action of the page's one POST form and the CSRF token in it."""
-    [form] = re.findall(r'<form\b[^>]*\bmethod="post"[^>]*\baction="([^"]*)"[^>]*>(.*?)</form>', html, re.S)
+def posted_form(html: str, marker: str = "") -> tuple[str, str]:
+    """The action of the page's one POST form (the one whose tag holds `marker`) and the CSRF token in it."""
+    forms = re.findall(r'<form\b([^>]*\bmethod="post"[^>]*)>(.*?)</form>', html, re.S)
+    [(tag, body)] = [form for form in forms if marker in form[0]]
+    form = (re.search(r'\baction="([^"]*)"', tag)[1], body)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form[1])
     assert token, "the form carries no CSRF token"
     return form[0], token[1]
@@ -194,7 +196,7 @@ def test_the_subscription_page_opens_the_billing_portal_by_a_form(user, plans, h
     html = browser.get(reverse("subscription-history")).content.decode()
     assert f'href="{reverse("go-to-billing-portal")}"' not in html
 
-    action, token = posted_form(html)
+    action, token = posted_form(html, "data-ds-billing-portal")  # the example's page adds the demo's form
 
     assert action == reverse("go-to-billing-portal")
     assert session_of(hosted, browser.post(action, {"csrfmiddlewaretoken": token}))["object"] == (
