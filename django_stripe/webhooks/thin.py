@@ -50,9 +50,16 @@ def parse_time(value: str) -> datetime:
     return moment.astimezone(UTC)
 
 
+# Events about no v1 object's state (a meter's error report is not a snapshot of the meter): their own
+# handlers apply them, from the event as it came.
+OWN_TYPE_EVENTS = frozenset({"v1.billing.meter.error_report_triggered", "v1.billing.meter.no_meter_found"})
+
+
 def handled_type(event_type: str) -> str:
     """The type whose handlers apply an event: a `v1.` thin event's snapshot type, else its own; a plan's
     event is its price's."""
+    if event_type in OWN_TYPE_EVENTS:
+        return event_type
     event_type = event_type.removeprefix(V1_PREFIX)
     return f"price.{event_type.removeprefix('plan.')}" if event_type.startswith("plan.") else event_type
 
@@ -68,6 +75,8 @@ def related_object(payload: dict[str, Any]) -> tuple[str, str] | None:
 def needs_fetch(event: WebhookEvent) -> bool:
     """Whether the event's object is read from Stripe before it is applied: a v1 thin event, or a snapshot
     rendered at another API version than the pinned one."""
+    if event.type in OWN_TYPE_EVENTS:
+        return False
     if is_thin(event.payload):
         return event.type.startswith(V1_PREFIX)
     return event.type.startswith("plan.") or event.api_version is not None and event.api_version != api_version()

@@ -21,6 +21,7 @@ def test_the_beat_schedule_names_registered_tasks():
         "django_stripe.catch_up_events",
         "django_stripe.backfill",
         "django_stripe.prune_events",
+        "django_stripe.sweep_usage_reports",
     }
     assert tasks <= set(current_app.tasks)
 
