@@ -176,10 +176,13 @@ def send_usage_reports(self) -> dict[str, int]:
     Not acknowledged late: a worker killed mid-send leaves its rows pending (the claim rolls back), and the
     sweep sends them; Stripe counts a resent identifier once."""
     totals = send_all_due()
-    if totals["kept"] and not self.request.is_eager:
-        due = UsageReport.objects.filter(state=UsageReport.State.PENDING).order_by("next_attempt_at").first()
-        if due is not None:
-            wait = max((due.next_attempt_at - timezone.now()).total_seconds(), 0.0)
+    # A run that sent or kept rows schedules the next for the rows still waiting out a backoff: those may be
+    # another claim's (kept by an earlier run), and no run would come for them once every due row is sent.
+    if (totals["kept"] or totals["sent"]) and not self.request.is_eager:
+        waiting = UsageReport.objects.filter(state=UsageReport.State.PENDING, next_attempt_at__gt=timezone.now())
+        next_attempt = waiting.order_by("next_attempt_at").values_list("next_attempt_at", flat=True).first()
+        if next_attempt is not None:
+            wait = max((next_attempt - timezone.now()).total_seconds(), 0.0)
             publish_send(countdown=wait, queue=(self.request.delivery_info or {}).get("routing_key"))
     return totals
 

@@ -27,7 +27,7 @@ def start_worker(queue, stripe_fake_server, settings, tmp_path):
 
     def start(concurrency: int) -> Worker:
         env = {"STRIPE_SECRET_KEY": settings.STRIPE_SECRET_KEY, "STRIPE_API_BASE": settings.STRIPE_API_BASE}
-        worker = Worker(queue, tmp_path / "worker.log", concurrency, **env)
+        worker = Worker(queue, tmp_path / f"worker-{len(workers)}.log", concurrency, **env)
         workers.append(worker.start())
         return worker
 
