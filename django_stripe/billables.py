@@ -80,7 +80,8 @@ def billable_for_request(request: Any) -> Any | None:
     """The billable this request acts for, from STRIPE_BILLABLE_FOR_REQUEST (default: the logged-in user);
     None when it acts for none (anonymous, or a team the user is not in: the caller answers 404)."""
     billable = _setting_callable("STRIPE_BILLABLE_FOR_REQUEST", user_billable)(request)
-    return unwrapped(billable) if billable is not None else None
+    # Anything but a saved row of the billable model (a user where teams pay, a stray id) acts for no one.
+    return unwrapped(billable) if is_billable(billable) else None
 
 
 def billing_role(user: Any, billable: Any) -> Role | None:

@@ -21,8 +21,17 @@ from django_stripe.testing.factories import (
     ProductFactory,
     SubscriptionFactory,
 )
+from tests.billables import user_model_only
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    user_model_only(
+        reason=(
+            "the async reads are the sync ones run on a thread (tested in the team pass); "
+            "these read request.user's own customer"
+        )
+    ),
+]
 
 PRODUCT = "prod_async"
 

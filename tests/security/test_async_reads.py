@@ -11,8 +11,17 @@ from django_stripe.testing.factories import (
     PricePayloadFactory,
     SubscriptionFactory,
 )
+from tests.billables import user_model_only
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+    user_model_only(
+        reason=(
+            "the async reads are the sync ones run on a thread (tested in the team pass); "
+            "these read request.user's own customer"
+        )
+    ),
+]
 
 PRODUCT = "prod_paid_for"
 

@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 
 from django_stripe import payments
 from django_stripe.models import UsageReport
+from tests.billables import billable_of
 
 from ..usage.conftest import delivered, make_metered  # noqa: F401 (the fixture)
 
@@ -27,11 +28,11 @@ def api_as(user) -> APIClient:
 
 def test_a_user_sees_only_their_own_usage(two):
     alice, mallory = two
-    payments.report_usage(alice.user, "api_calls", 40)
-    payments.report_usage(mallory.user, "api_calls", 1)
+    payments.report_usage(billable_of(alice.user), "api_calls", 40)
+    payments.report_usage(billable_of(mallory.user), "api_calls", 1)
     [usage] = api_as(mallory.user).get("/api/usage/").json()
     assert usage["value"] == 1 and usage["price"]["id"] == mallory.price
-    assert payments.usage(mallory.user, alice.meter).value == 1  # the same meter: only mallory's customer
+    assert payments.usage(billable_of(mallory.user), alice.meter).value == 1  # the same meter: only mallory's customer
 
 
 @pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
@@ -48,5 +49,7 @@ def test_an_anonymous_read_is_refused(two):
 
 def test_a_team_the_user_has_no_role_in_answers_404(two, settings):
     alice, mallory = two
-    settings.STRIPE_BILLABLE_FOR_REQUEST = lambda request: alice.user  # a request acting for another billable
+    settings.STRIPE_BILLABLE_FOR_REQUEST = lambda request: billable_of(
+        alice.user
+    )  # a request acting for another billable
     assert api_as(mallory.user).get("/api/usage/").status_code == 404

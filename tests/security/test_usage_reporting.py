@@ -16,6 +16,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django_stripe import payments
 from django_stripe.exceptions import StripeCustomerMissing
 from django_stripe.models import UsageReport
+from tests.billables import billable_of
 from tests.usage.conftest import EVENT_NAME, create_meter
 from tests.usage.conftest import customer_user as customer_user  # the fixture
 
@@ -45,9 +46,10 @@ def test_no_url_writes_usage_whatever_it_is_sent(stripe_fake, customer_user, cli
     user = customer_user()
     client.force_login(user)
     client.raise_request_exception = False
+    customer_id = billable_of(user).stripe_customer_id
     body = {
-        "event_name": EVENT_NAME, "value": -1000, "identifier": "forged", "customer": user.stripe_customer_id,
-        "stripe_customer_id": user.stripe_customer_id, "payload": {"value": "-1000"},
+        "event_name": EVENT_NAME, "value": -1000, "identifier": "forged", "customer": customer_id,
+        "stripe_customer_id": customer_id, "payload": {"value": "-1000"},
     }  # fmt: skip
     paths = every_path()
     assert "/api/subscriptions/" in paths and len(paths) > 20
@@ -61,20 +63,22 @@ def test_no_url_writes_usage_whatever_it_is_sent(stripe_fake, customer_user, cli
 
 def test_a_report_bills_the_billables_own_customer(customer_user):
     alice, bob = customer_user("alice"), customer_user("bob")
-    payments.report_usage(alice, EVENT_NAME, 7)
+    payments.report_usage(billable_of(alice), EVENT_NAME, 7)
     row = UsageReport.objects.get()
-    assert row.customer_id == alice.stripe_customer_id != bob.stripe_customer_id
+    assert row.customer_id == billable_of(alice).stripe_customer_id != billable_of(bob).stripe_customer_id
 
 
 @pytest.mark.parametrize(
     "make_impostor",
     [
-        pytest.param(lambda victim: victim.stripe_customer_id, id="the victim's customer id"),
+        pytest.param(lambda victim: billable_of(victim).stripe_customer_id, id="the victim's customer id"),
         pytest.param(
-            lambda victim: SimpleNamespace(stripe_customer_id=victim.stripe_customer_id, pk=1), id="a look-alike"
+            lambda victim: SimpleNamespace(stripe_customer_id=billable_of(victim).stripe_customer_id, pk=1),
+            id="a look-alike",
         ),
         pytest.param(
-            lambda victim: type(victim)(username="unsaved", stripe_customer_id=victim.stripe_customer_id), id="unsaved"
+            lambda victim: type(victim)(username="unsaved", stripe_customer_id=billable_of(victim).stripe_customer_id),
+            id="unsaved",
         ),
         pytest.param(lambda victim: AnonymousUser(), id="anonymous"),
         pytest.param(lambda victim: None, id="none"),
@@ -93,8 +97,8 @@ def test_an_error_report_marks_only_the_rows_it_names(synced_fake, customer_user
 
     meter = create_meter()
     user = customer_user()
-    payments.report_usage(user, EVENT_NAME, identifier="mine")
-    payments.report_usage(user, EVENT_NAME, identifier="untouched")
+    payments.report_usage(billable_of(user), EVENT_NAME, identifier="mine")
+    payments.report_usage(billable_of(user), EVENT_NAME, identifier="untouched")
     report = {
         "object": "billing.meter_error_report", "meter": meter.id,
         "reason": {"error_count": 2, "error_types": [{"code": "meter_event_customer_not_found", "error_count": 2,

@@ -7,10 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from django_stripe.client import get_client
 from django_stripe.testing.demo import DEMO_METER
+from tests.billables import create_user, give_customer
 
 SECRET = "whsec_test_usage"
 
@@ -54,7 +54,8 @@ def make_metered(fake, username: str = "metered") -> Metered:
     subscription = client.v1.subscriptions.create(
         params={"customer": customer.id, "items": [{"price": price.id}], "default_payment_method": "pm_card_visa"}
     )
-    user = get_user_model().objects.create(username=username, stripe_customer_id=customer.id)
+    user = create_user(username)
+    give_customer(user, customer.id)
     return Metered(fake, meter.id, price.id, customer.id, subscription.id, user)
 
 
@@ -104,8 +105,7 @@ def customer_user(make_user, stripe_fake):
 
     def make(username: str = "alice"):
         user = make_user(username)
-        user.stripe_customer_id = get_client().v1.customers.create({"email": f"{username}@example.com"}).id
-        user.save(update_fields=["stripe_customer_id"])
+        give_customer(user, get_client().v1.customers.create({"email": f"{username}@example.com"}).id)
         return user
 
     return make
