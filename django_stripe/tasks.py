@@ -176,10 +176,11 @@ def send_usage_reports(self) -> dict[str, int]:
     Not acknowledged late: a worker killed mid-send leaves its rows pending (the claim rolls back), and the
     sweep sends them; Stripe counts a resent identifier once."""
     totals = send_all_due()
-    # A run that sent or kept rows schedules the next for the rows still waiting out a backoff: those may be
-    # another claim's (kept by an earlier run), and no run would come for them once every due row is sent.
+    # A run that sent or kept rows schedules the next for every row still pending: rows waiting out a backoff
+    # (maybe another claim's), and due rows this run left when Stripe turned it back; otherwise no run would
+    # come for them before the sweep. A run that found nothing to claim schedules nothing, so runs cannot spin.
     if (totals["kept"] or totals["sent"]) and not self.request.is_eager:
-        waiting = UsageReport.objects.filter(state=UsageReport.State.PENDING, next_attempt_at__gt=timezone.now())
+        waiting = UsageReport.objects.filter(state=UsageReport.State.PENDING)
         next_attempt = waiting.order_by("next_attempt_at").values_list("next_attempt_at", flat=True).first()
         if next_attempt is not None:
             wait = max((next_attempt - timezone.now()).total_seconds(), 0.0)
