@@ -29,7 +29,7 @@ TEAM_TESTS ?= tests/payments tests/api tests/security
 
 test: venv
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
-	DJANGO_STRIPE_BILLABLE=team $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(TEAM_TESTS) $(PYTEST_ARGS)
+	$(MAKE) test-teams
 
 # The team pass alone.
 test-teams: venv
